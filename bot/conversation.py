@@ -1,0 +1,133 @@
+"""The neutral conversation model: what comes in from a channel and what goes out to it.
+
+Adapters (Slack, Teams, the terminal) translate their payloads into these frozen dataclasses and
+render `Post`s back. Flows only ever see and produce these types.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Platform = Literal["slack", "teams", "console"]
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: the platform's user id and, when known, a display name."""
+
+    user_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class Place:
+    """Which conversation: one Slack channel, one Teams channel/chat, or the terminal."""
+
+    platform: str
+    channel_id: str
+    team_id: str = ""
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A member named in a command. The command text carries it as the token ``@<user_id>``."""
+
+    user_id: str
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class CommandEvent:
+    """``/cop <verb> <args>``: ``text`` is everything after ``/cop`` (or the bot's @mention)."""
+
+    actor: Actor
+    place: Place
+    text: str
+    mentions: tuple[Mention, ...] = ()
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ReplyEvent:
+    """A member's answer: a reply in the thread of a bot post (``thread_ref`` is that post's
+    platform message id), a submitted answer form, or (terminal only) a plain line that answers
+    whatever is open (``thread_ref`` None)."""
+
+    actor: Actor
+    place: Place
+    text: str
+    thread_ref: str | None = None
+    anonymous: bool = False
+    from_form: bool = False  # the words are not visible in the channel yet: the bot shows them
+    event_id: str | None = None
+
+
+@dataclass(frozen=True)
+class ChoiceEvent:
+    """A button/card action. Every button is the twin of a typed command (``vote 3``, ``next 2``)."""
+
+    actor: Actor
+    place: Place
+    command: str
+    post_ref: str | None = None
+    event_id: str | None = None
+
+
+Event = CommandEvent | ReplyEvent | ChoiceEvent
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button whose press runs ``command`` as if the member had typed ``/cop <command>``."""
+
+    label: str
+    command: str
+    style: Literal["default", "primary", "danger"] = "default"
+
+
+@dataclass(frozen=True)
+class AnswerForm:
+    """An answer field on a post (Slack: a Share button opening a modal; Teams: card inputs).
+    Submitting it arrives as a ``ReplyEvent`` with ``thread_ref`` = this post, ``from_form``."""
+
+    label: str
+    placeholder: str = ""
+    allow_anonymous: bool = True
+    submit_label: str = "Share"
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled list of lines inside a post (a step's answers, the action plan, a tally)."""
+
+    heading: str
+    lines: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Post:
+    """What the bot says. All strings are plain text: adapters escape them for their platform.
+
+    ``key`` names the post (``reflection:7:step:2``) so that later posts can update it
+    (``replace``) or answer in its thread (``in_thread_of``), and so that a reply to it can be
+    traced back to what it answers. ``private_to`` is a user id: only that member sees it.
+    """
+
+    text: str
+    sections: tuple[Section, ...] = ()
+    buttons: tuple[Button, ...] = ()
+    form: AnswerForm | None = None
+    key: str | None = None
+    in_thread_of: str | None = None
+    private_to: str | None = None
+    replace: bool = False
+
+    def plain_text(self) -> str:
+        """The whole post as plain text (the terminal's rendering, and every adapter's fallback)."""
+        parts = [self.text] if self.text else []
+        for section in self.sections:
+            lines = [section.heading] if section.heading else []
+            lines += [f"  • {line}" for line in section.lines]
+            parts.append("\n".join(lines))
+        return "\n\n".join(parts)

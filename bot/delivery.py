@@ -1,0 +1,179 @@
+"""The one outbound path: every post to every platform goes through an `Outbox`.
+
+It keeps each channel's pace (per-platform limits), honours "retry after", retries transient
+failures with backoff and jitter, coalesces bursts of updates to the same post (a live tally),
+remembers which platform message each post key became (so later posts can update it or reply in
+its thread, across restarts), and records what it could not deliver instead of dropping it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol, TypeVar
+
+from aiolimiter import AsyncLimiter
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
+from tenacity.wait import wait_random_exponential
+
+from bot.conversation import Place, Post
+from bot.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+class Sender(Protocol):
+    """What an adapter implements to put posts on its platform.
+
+    Raise `DeliveryError` (with ``retry_after`` on 429, ``permanent`` when retrying can't help).
+    """
+
+    async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
+        """Post anew (in ``thread_ref``'s thread if given); return the platform message id
+        (None for a post only one member sees)."""
+        ...
+
+    async def update(self, place: Place, ref: str, post: Post) -> None:
+        """Replace the content of the earlier message ``ref``."""
+        ...
+
+
+class PostRefs(Protocol):
+    """Where the outbox remembers post keys and undeliverable posts (see storage.delivery)."""
+
+    async def ref_for(self, place: Place, key: str) -> str | None: ...
+
+    async def remember(self, place: Place, key: str, ref: str) -> None: ...
+
+    async def record_undelivered(self, place: Place, post: Post, reason: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Pace:
+    """A platform's outbound limits per channel: ``limits`` = ((posts, per seconds), ...)."""
+
+    limits: tuple[tuple[int, float], ...] = ((1, 1.0),)
+    attempts: int = 6
+    max_backoff: float = 30.0
+    max_retry_after: float = 120.0
+
+
+class Outbox:
+    """Delivers posts for one platform through its `Sender`, in order per call."""
+
+    def __init__(
+        self,
+        sender: Sender,
+        refs: PostRefs,
+        pace: Pace = Pace(),
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self.sender = sender
+        self.refs = refs
+        self.pace = pace
+        self._sleep = sleep
+        self._limiters: dict[tuple[str, str], list[AsyncLimiter]] = {}
+        self._pending_updates: dict[tuple[str, str, str], tuple[Place, Post]] = {}
+        self._flushing: set[tuple[str, str, str]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._key_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+
+    async def deliver(self, place: Place, posts: Sequence[Post]) -> None:
+        """Deliver ``posts`` in order. Updates of an already-posted key are coalesced in the
+        background (the latest content wins); call `drain` to wait for them."""
+        for post in posts:
+            if post.replace and post.key and post.private_to is None:
+                self._queue_update(place, post)
+            else:
+                await self._post(place, post)
+
+    async def drain(self) -> None:
+        """Wait until every queued update has been delivered (tests, shutdown)."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _queue_update(self, place: Place, post: Post) -> None:
+        slot = (place.platform, place.channel_id, post.key or "")
+        self._pending_updates[slot] = (place, post)
+        if slot in self._flushing:
+            return
+        self._flushing.add(slot)
+        task = asyncio.create_task(self._flush(slot))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _flush(self, slot: tuple[str, str, str]) -> None:
+        try:
+            while slot in self._pending_updates:
+                place, post = self._pending_updates.pop(slot)
+                await self._post(place, post)
+        finally:
+            self._flushing.discard(slot)
+
+    async def _post(self, place: Place, post: Post) -> None:
+        slot = (place.platform, place.channel_id, post.key or "")
+        lock = self._key_locks.setdefault(slot, asyncio.Lock()) if post.key else None
+        if lock is None:
+            await self._post_unlocked(place, post)
+            return
+        async with lock:  # a key's first post and its updates never race each other
+            await self._post_unlocked(place, post)
+
+    async def _post_unlocked(self, place: Place, post: Post) -> None:
+        existing = None
+        if post.key and post.private_to is None:
+            existing = await self.refs.ref_for(place, post.key)
+        thread_ref = None
+        if post.in_thread_of:
+            thread_ref = await self.refs.ref_for(place, post.in_thread_of)
+        try:
+            if existing and post.replace:
+                await self._with_retries(place, lambda: self.sender.update(place, existing, post))
+                return
+            ref = await self._with_retries(place, lambda: self.sender.send(place, post, thread_ref))
+        except DeliveryError as error:
+            log.warning(
+                "post %s to %s:%s not delivered: %s",
+                post.key or "(unnamed)",
+                place.platform,
+                place.channel_id,
+                error.reason,
+            )
+            await self.refs.record_undelivered(place, post, error.reason)
+            return
+        if ref and post.key and post.private_to is None:
+            await self.refs.remember(place, post.key, ref)
+
+    async def _with_retries(self, place: Place, call: Callable[[], Awaitable[T]]) -> T:
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(self.pace.attempts),
+            wait=self._wait,
+            retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and not e.permanent),
+            sleep=self._sleep,
+            reraise=True,
+        )
+        return await retrying(self._paced, place, call)
+
+    async def _paced(self, place: Place, call: Callable[[], Awaitable[T]]) -> T:
+        await self._keep_pace(place)
+        return await call()
+
+    def _wait(self, state: RetryCallState) -> float:
+        error = state.outcome.exception() if state.outcome else None
+        if isinstance(error, DeliveryError) and error.retry_after is not None:
+            return min(error.retry_after, self.pace.max_retry_after)
+        return wait_random_exponential(multiplier=0.5, max=self.pace.max_backoff)(state)
+
+    async def _keep_pace(self, place: Place) -> None:
+        channel = (place.platform, place.channel_id)
+        limiters = self._limiters.get(channel)
+        if limiters is None:
+            limiters = [AsyncLimiter(count, seconds) for count, seconds in self.pace.limits]
+            self._limiters[channel] = limiters
+        for limiter in limiters:
+            await limiter.acquire()

@@ -1,0 +1,38 @@
+"""copbot's error types: one root, a few specific kinds.
+
+A member sees ``str(error)`` (a friendly sentence); the log gets the class and context, never
+what a member wrote.
+"""
+
+from __future__ import annotations
+
+
+class CopbotError(Exception):
+    """Root of every error copbot raises on purpose."""
+
+
+class UsageError(CopbotError):
+    """A command was typed wrongly: the message is the short usage line to show."""
+
+
+class NotAllowed(CopbotError):
+    """The actor may not do this (a chair-only verb, another community, a stranger's button)."""
+
+
+class NothingOpen(CopbotError):
+    """The command needs a round, step or vote that is not open right now."""
+
+
+class ConfigError(CopbotError):
+    """Start-up configuration is missing or half-set: reported in one line, not a traceback."""
+
+
+class DeliveryError(CopbotError):
+    """A platform did not take a post. ``retry_after`` (seconds) when it asked us to wait;
+    ``permanent`` when retrying cannot help (channel gone, bot removed)."""
+
+    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+        self.permanent = permanent

@@ -1,0 +1,23 @@
+"""Logging set-up. Logs never carry what members wrote: copbot's own messages name only ids and
+counts, and third-party loggers that may dump request bodies (Bolt logs a whole request body at
+INFO when a signature is invalid; botbuilder and aiohttp may log payloads) are held at WARNING."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp.access", "msrest")
+
+
+def setup_logging(level: str | None = None) -> None:
+    logging.basicConfig(
+        level=(level or os.environ.get("LOG_LEVEL", "INFO")).upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    quiet_third_parties()
+
+
+def quiet_third_parties() -> None:
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

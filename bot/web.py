@@ -1,0 +1,40 @@
+"""`copbot serve`: one aiohttp application with the Slack and Teams endpoints and /healthz."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Mapping
+
+from aiohttp import web
+
+from bot.runtime import Runtime
+
+RUNTIME = web.AppKey("runtime", Runtime)
+STATUS = web.AppKey("status", dict)
+MAX_BODY_BYTES = 1024 * 1024
+
+
+async def healthz(request: web.Request) -> web.Response:
+    runtime = request.app[RUNTIME]
+    database = await runtime.db.ping()
+    body = {"database": "ok" if database else "down", **request.app[STATUS]}
+    return web.json_response(body, status=200 if database else 503)
+
+
+def build_app(runtime: Runtime, env: Mapping[str, str]) -> web.Application:
+    """The web application; each adapter adds its routes when its settings are present."""
+    from adapters import slack, teams
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app[RUNTIME] = runtime
+    app[STATUS] = {"scheduler": "off"}
+    app.router.add_get("/healthz", healthz)
+    app[STATUS]["slack"] = slack.attach(app, runtime, env)
+    app[STATUS]["teams"] = teams.attach(app, runtime, env)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        yield
+        await runtime.drain()
+        await runtime.db.dispose()
+
+    app.cleanup_ctx.append(lifecycle)
+    return app

@@ -1,0 +1,121 @@
+"""The database connection: URL handling, engine set-up for SQLite and PostgreSQL, migrations,
+and one transaction per unit of work.
+
+``DATABASE_URL`` unset → a SQLite file (the embedded default). The usual URL forms
+(``sqlite:///path``, ``postgresql://user@host/db``, ``postgres://…``) are mapped to the async
+drivers (aiosqlite, asyncpg).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+from bot.errors import ConfigError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+MIGRATION_LOCK = 0x0C0B_0001  # PostgreSQL advisory lock: one worker migrates at a time
+
+
+def default_sqlite_path() -> Path:
+    """Where the embedded database lives when DATABASE_URL is unset."""
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "copbot" / "copbot.db"
+
+
+def async_url(url: str | None) -> str:
+    """Map a user's database URL to the async driver SQLAlchemy needs."""
+    if not url:
+        path = default_sqlite_path()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return f"sqlite+aiosqlite:///{path}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://") :]
+    try:
+        parsed = make_url(url)
+    except Exception as error:  # sqlalchemy raises ArgumentError with the URL in it
+        raise ConfigError("DATABASE_URL is not a database URL (expected sqlite:///… or postgresql://…)") from error
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        return parsed.set(drivername="sqlite+aiosqlite").render_as_string(hide_password=False)
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=False)
+    raise ConfigError(f"DATABASE_URL: {backend} is not supported; use sqlite:///… or postgresql://…")
+
+
+def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
+    """SQLite: take the write lock at BEGIN (BEGIN IMMEDIATE) and wait for it, so concurrent
+    units of work queue up instead of failing with "database is locked" mid-transaction."""
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _begin(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    """The engine and its sessions. ``async with db.transaction() as session`` is one unit of
+    work: committed at the end, rolled back on any error."""
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url = async_url(url)
+        self.is_sqlite = self.url.startswith("sqlite")
+        options: dict[str, object] = {"pool_pre_ping": True}
+        if self.is_sqlite:
+            options["connect_args"] = {"timeout": 30}
+        self.engine = create_async_engine(self.url, **options)
+        if self.is_sqlite:
+            _sqlite_serialised_writes(self.engine)
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[AsyncSession]:
+        async with self.sessions() as session, session.begin():
+            yield session
+
+    async def migrate(self) -> None:
+        """Bring the schema to the newest migration (safe to run from several workers)."""
+        async with self.engine.begin() as conn:
+            if not self.is_sqlite:
+                await conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
+            await conn.run_sync(_upgrade)
+
+    async def ping(self) -> bool:
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            return True
+        except Exception:
+            return False
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = connection
+    return config
+
+
+def _upgrade(connection: Connection) -> None:
+    command.upgrade(alembic_config(connection), "head")

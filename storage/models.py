@@ -1,0 +1,293 @@
+"""The database tables, as SQLAlchemy 2 models. One row per answer, statement and vote, with
+unique constraints so that retries, double clicks and two workers never count anything twice.
+
+Rows that hold what members wrote: `SupportStatement.text`, `ReflectionAnswer.text`,
+`ActionItem.text`, `Topic.title` (a proposal) and `UndeliveredPost.body`. An anonymous answer has
+``member_id`` NULL: its author is not stored anywhere.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+def _open_only(name: str, *columns: str, where: str) -> Index:
+    """A unique index over rows matching ``where`` (SQLite and PostgreSQL both support these)."""
+    return Index(
+        name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where)
+    )
+
+
+class Community(Base):
+    __tablename__ = "communities"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120), unique=True)
+    vote_budget: Mapped[int] = mapped_column(Integer, default=3)
+    next_topic: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChannelBinding(Base):
+    """A Slack channel or Teams conversation bound to one community."""
+
+    __tablename__ = "channels"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", name="uq_channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    team_id: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Member(Base):
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("community_id", "platform", "user_id", name="uq_member"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(String(16))
+    user_id: Mapped[str] = mapped_column(String(255))
+    name: Mapped[str] = mapped_column(String(255), default="")
+    role: Mapped[str | None] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    lead_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
+    joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class CoChairTerm(Base):
+    """One co-chair's term; the current co-chairs are the terms with no ``replaced_on``."""
+
+    __tablename__ = "chair_terms"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    months: Mapped[int] = mapped_column(Integer)
+    starts_on: Mapped[date] = mapped_column(Date)
+    ends_on: Mapped[date] = mapped_column(Date)  # due for review
+    replaced_on: Mapped[date | None] = mapped_column(Date)
+
+
+class Meeting(Base):
+    """One meeting of a community on one day: the parts of the agenda hang on it."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (UniqueConstraint("community_id", "held_on", name="uq_meeting_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    held_on: Mapped[date] = mapped_column(Date)
+    lead_topic: Mapped[str | None] = mapped_column(Text)
+
+
+class SupportRound(Base):
+    __tablename__ = "support_rounds"
+    __table_args__ = (
+        _open_only("uq_open_support_round", "community_id", where="status = 'open'"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class SupportStatement(Base):
+    """"I will support myself today by …": one per member (edited in place), or a pass.
+    ``answer_key`` is ``member:<id>`` for a named statement, ``anon:<hash of text>`` otherwise."""
+
+    __tablename__ = "support_statements"
+    __table_args__ = (UniqueConstraint("round_id", "answer_key", name="uq_statement"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("support_rounds.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    answer_key: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str | None] = mapped_column(Text)
+    passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    edit_code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Reflection(Base):
+    """A Gibbs reflective cycle on a topic; ``step`` is 1..6 while open."""
+
+    __tablename__ = "reflections"
+    __table_args__ = (
+        _open_only("uq_open_reflection", "community_id", where="status = 'open'"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    topic: Mapped[str] = mapped_column(Text)
+    step: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ReflectionAnswer(Base):
+    """One reply to one step. ``answer_key`` makes a retried or re-submitted answer count once."""
+
+    __tablename__ = "reflection_answers"
+    __table_args__ = (
+        UniqueConstraint("reflection_id", "step", "answer_key", name="uq_reflection_answer"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reflection_id: Mapped[int] = mapped_column(ForeignKey("reflections.id", ondelete="CASCADE"))
+    step: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    answer_key: Mapped[str] = mapped_column(String(80))
+    text: Mapped[str] = mapped_column(Text)
+    edit_code_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ActionItem(Base):
+    """An action from step 6 of a reflection; ``owner_id`` NULL means the group owns it."""
+
+    __tablename__ = "action_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    answer_id: Mapped[int] = mapped_column(
+        ForeignKey("reflection_answers.id", ondelete="CASCADE"), unique=True
+    )
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Topic(Base):
+    """A candidate lead topic: from the guide's list or proposed by a member."""
+
+    __tablename__ = "topics"
+    __table_args__ = (UniqueConstraint("community_id", "title_key", name="uq_topic"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(Text)
+    title_key: Mapped[str] = mapped_column(String(255))
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    chosen_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TopicVote(Base):
+    """The vote on the next session's lead topic: open → (tied →) closed."""
+
+    __tablename__ = "topic_votes"
+    __table_args__ = (
+        _open_only("uq_open_topic_vote", "community_id", where="status IN ('open', 'tied')"
+        ),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    budget: Mapped[int] = mapped_column(Integer, default=3)
+    winner_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Ballot(Base):
+    """One member's vote for one topic. Choosing again withdraws it (``active`` false)."""
+
+    __tablename__ = "ballots"
+    __table_args__ = (UniqueConstraint("vote_id", "topic_id", "member_id", name="uq_ballot"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vote_id: Mapped[int] = mapped_column(ForeignKey("topic_votes.id", ondelete="CASCADE"))
+    topic_id: Mapped[int] = mapped_column(ForeignKey("topics.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    changed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class LeadTurn(Base):
+    """Who leads the next meeting: proposed by the bot or volunteered, then confirmed by a
+    co-chair. Confirmed rows are the rotation's history."""
+
+    __tablename__ = "lead_turns"
+    __table_args__ = (
+        _open_only("uq_open_lead_turn", "community_id", where="status = 'proposed'"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    volunteered: Mapped[bool] = mapped_column(Boolean, default=False)
+    proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ProcessedEvent(Base):
+    """A platform event id already handled: a retried or redelivered event is skipped."""
+
+    __tablename__ = "processed_events"
+    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_processed_event"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_id: Mapped[str] = mapped_column(String(255))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class PostRef(Base):
+    """Which platform message a named post became (to update it or find its thread)."""
+
+    __tablename__ = "post_refs"
+    __table_args__ = (
+        UniqueConstraint("platform", "channel_id", "key", name="uq_post_key"),
+        Index("ix_post_ref", "platform", "channel_id", "ref"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str] = mapped_column(String(120))
+    ref: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class UndeliveredPost(Base):
+    """A post a platform would not take after all retries: kept, never silently dropped."""
+
+    __tablename__ = "undelivered_posts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    key: Mapped[str | None] = mapped_column(String(120))
+    body: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ConversationRef(Base):
+    """A platform's serialised address of a conversation (Teams: the conversation reference),
+    kept so that scheduled posts and summaries can be sent with no incoming message."""
+
+    __tablename__ = "conversation_refs"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", name="uq_conversation_ref"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    reference: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

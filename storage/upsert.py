@@ -1,0 +1,29 @@
+"""`INSERT … ON CONFLICT DO NOTHING` for SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+
+async def insert_ignore(
+    session: AsyncSession,
+    model: type[Any],
+    values: Mapping[str, Any],
+    conflict_columns: Sequence[str],
+) -> bool:
+    """Insert one row unless a row with the same ``conflict_columns`` exists.
+    Returns True when this call inserted it (so only one of two racing callers gets True)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=list(conflict_columns))
+        .returning(model.id)
+    )
+    inserted = (await session.execute(statement)).scalar_one_or_none()
+    return inserted is not None

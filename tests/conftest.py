@@ -1,0 +1,130 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL, a settable clock, and a
+guard that fails any test trying to reach beyond this machine."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from storage.db import Database
+
+POSTGRES_ADMIN_URL = os.environ.get("COPBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
+POSTGRES_TEST_DB = "copbot_test"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+class Clock:
+    """A clock the test moves by hand: code under test takes ``now`` from it."""
+
+    def __init__(self, start: datetime = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture(autouse=True)
+def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A test that touches anything but this machine fails."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else str(address)
+        if isinstance(host, str) and not (host.startswith("127.") or host in {"localhost", "::1"} or host.startswith("/")):
+            if self.family in (socket.AF_INET, socket.AF_INET6):
+                raise RuntimeError(f"test tried to reach {host}: tests never leave this machine")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def _postgres_url(database: str) -> str:
+    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
+    return f"{base}/{database}"
+
+
+_postgres_checked: dict[str, str | None] = {}
+
+
+async def _prepare_postgres() -> str | None:
+    """Create the test database once; None if PostgreSQL is not reachable here."""
+    if "url" in _postgres_checked:
+        return _postgres_checked["url"]
+    import asyncpg
+
+    url = None
+    try:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql://", "postgres://"), timeout=5)
+        try:
+            exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", POSTGRES_TEST_DB)
+            if not exists:
+                await conn.execute(f'CREATE DATABASE "{POSTGRES_TEST_DB}"')
+        finally:
+            await conn.close()
+        url = _postgres_url(POSTGRES_TEST_DB)
+    except (OSError, asyncio.TimeoutError, Exception) as error:  # noqa: BLE001 - any failure means "not here"
+        _postgres_checked["error"] = f"{type(error).__name__}: {error}"
+    _postgres_checked["url"] = url
+    return url
+
+
+async def _fresh_postgres() -> Database:
+    url = await _prepare_postgres()
+    if url is None:
+        reason = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({_postgres_checked.get('error')})"
+        if IN_CI:
+            pytest.fail(reason + " — under CI=true the PostgreSQL tests must run")
+        pytest.skip(reason)
+    db = Database(url)
+    async with db.engine.begin() as conn:
+        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+        await conn.exec_driver_sql("CREATE SCHEMA public")
+    await db.migrate()
+    return db
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
+    """A migrated, empty database: once on SQLite, once on PostgreSQL."""
+    if request.param == "sqlite":
+        database = Database(f"sqlite:///{tmp_path / 'copbot.db'}")
+        await database.migrate()
+    else:
+        database = await _fresh_postgres()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
+    """SQLite only, for tests of adapters where the database is not the point."""
+    database = Database(f"sqlite:///{tmp_path / 'copbot.db'}")
+    await database.migrate()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+def env_clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in list(os.environ):
+        if name.startswith(("SLACK_", "Microsoft", "MICROSOFT", "DATABASE_URL")):
+            monkeypatch.delenv(name, raising=False)
+    yield
