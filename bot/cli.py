@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    setup_logging()
+    setup_logging("WARNING" if args.command == "chat" and "LOG_LEVEL" not in os.environ else None)
     try:
         if args.command == "chat":
             from adapters.console import run_console

@@ -7,10 +7,11 @@ from __future__ import annotations
 import logging
 import os
 
-QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp.access", "msrest")
+QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp.access", "msrest", "alembic")
 
 
 def setup_logging(level: str | None = None) -> None:
+    """Log to stderr (the terminal channel keeps stdout for the conversation)."""
     logging.basicConfig(
         level=(level or os.environ.get("LOG_LEVEL", "INFO")).upper(),
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",

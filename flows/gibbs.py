@@ -1,0 +1,67 @@
+"""Gibbs' reflective cycle as data: six steps, each with its plain question first, its name,
+and the guiding questions a facilitator would ask."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class GibbsStep:
+    number: int
+    question: str
+    name: str
+    guidance: tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.question} ({self.name})"
+
+
+STEPS: tuple[GibbsStep, ...] = (
+    GibbsStep(
+        1,
+        "What happened?",
+        "Description",
+        ("Where were you, and who was there?", "What did you do, and what did others do?", "What was the outcome?"),
+    ),
+    GibbsStep(
+        2,
+        "What were you thinking and feeling?",
+        "Feelings",
+        ("How did you feel before, during and after?", "What do you think others were feeling?"),
+    ),
+    GibbsStep(
+        3,
+        "What was good and bad about the experience?",
+        "Evaluation",
+        ("What went well? What didn't?", "What did you and others contribute?"),
+    ),
+    GibbsStep(
+        4,
+        "What sense can you make of the situation?",
+        "Analysis",
+        ("Why did things go well or not?", "What helps us understand it (experience, recovery principles, other ideas)?"),
+    ),
+    GibbsStep(
+        5,
+        "What did you learn, and what could you have done differently?",
+        "Conclusion",
+        ("What else could have been done?", "What skills or support would help next time?"),
+    ),
+    GibbsStep(
+        6,
+        "How would you deal with similar situations in future; what will change?",
+        "Action plan",
+        (
+            "Everyone can add to the action plan.",
+            "Name who will do it with @name (otherwise it is yours), and a date with “by 2027-02-14”.",
+        ),
+    ),
+)
+
+LAST = len(STEPS)
+
+
+def step(number: int) -> GibbsStep:
+    return STEPS[number - 1]

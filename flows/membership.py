@@ -1,0 +1,121 @@
+"""Setting up a community in a channel, joining and leaving, the member list, and forget-me."""
+
+from __future__ import annotations
+
+from bot.conversation import Post, Section
+from bot.errors import NotAllowed, UsageError
+from flows.turn import Turn
+from storage import community as communities
+from storage import leads
+
+ROLES = (
+    "Peer Support Worker",
+    "Family Peer Support Worker",
+    "Recovery Educator",
+    "Peer Educator",
+    "Peer Coordinator",
+    "Recovery Coordinator",
+    "Area Lead for Engagement",
+    "Recovery Education Facilitator",
+    "IPS Worker",
+)
+
+WELCOME = (
+    "Welcome to the {name} Community of Practice! I'm copbot, your facilitator and flipchart.\n"
+    "{chair} is the first co-chair; set the two co-chairs with `/cop chairs set @a @b [6|12]`.\n"
+    "Everyone: say hello with `/cop join [your role]`, and type `/cop help` to see what I can do."
+)
+BOUND = "This channel is now part of the {name} Community of Practice."
+ALREADY_BOUND = "This channel already belongs to the {name} Community of Practice."
+NAME_TAKEN = "There is already a community called “{name}”; only one of its co-chairs can add this channel to it."
+SETUP_USAGE = "Usage: /cop setup <community name>"
+JOINED = "Welcome, {name}{role}! Glad you're here."
+WELCOME_BACK = "Welcome back, {name}{role}!"
+ROLE_UNKNOWN = "I don't know the role “{role}”. Roles: {roles}."
+LEFT = "You've left {name}. What you shared stays on the flipchart unless you use `/cop forget-me`. Take care."
+MEMBERS = "Members of {name} ({n})"
+FORGOTTEN = (
+    "Done: I deleted what I kept about you in {name} — {counts}. Answers you shared without your "
+    "name were never linked to you, so I cannot find them; use their private code to withdraw them."
+)
+NOT_A_MEMBER = "I don't keep anything about you in this community."
+MAX_NAME = 120
+
+
+async def setup(turn: Turn, name: str) -> list[Post]:
+    name = " ".join(name.split())
+    if not name:
+        raise UsageError(SETUP_USAGE)
+    if len(name) > MAX_NAME:
+        raise UsageError(f"Please keep the community name under {MAX_NAME} characters.")
+    if turn.community is not None:
+        return [turn.private(ALREADY_BOUND.format(name=turn.community.name))]
+    existing = await communities.community_named(turn.session, name)
+    if existing is not None:
+        member = await communities.member_for(turn.session, existing.id, turn.place.platform, turn.actor.user_id)
+        if member is None or not await communities.is_chair(turn.session, member):
+            raise NotAllowed(NAME_TAKEN.format(name=existing.name))
+        await communities.bind_channel(turn.session, existing, turn.place, turn.now)
+        return [Post(BOUND.format(name=existing.name))]
+    community = await communities.create_community(turn.session, name, turn.now)
+    if not await communities.bind_channel(turn.session, community, turn.place, turn.now):
+        raise NotAllowed("This channel was just set up by someone else.")
+    turn.community = community
+    founder = await turn.member()
+    await communities.set_chairs(turn.session, community.id, [founder], 12, turn.today)
+    return [Post(WELCOME.format(name=community.name, chair=founder.name), key=f"community:{community.id}:welcome")]
+
+
+def _role(text: str) -> str | None:
+    text = " ".join(text.split())
+    if not text:
+        return None
+    wanted = text.casefold()
+    for role in ROLES:
+        if role.casefold() == wanted:
+            return role
+    starts = [role for role in ROLES if role.casefold().startswith(wanted)]
+    if len(starts) == 1:
+        return starts[0]
+    raise UsageError(ROLE_UNKNOWN.format(role=text[:60], roles=", ".join(ROLES)))
+
+
+async def join(turn: Turn, role_text: str) -> list[Post]:
+    community = turn.require_community()
+    role = _role(role_text)
+    existing = await communities.member_for(turn.session, community.id, turn.place.platform, turn.actor.user_id)
+    returning = existing is not None and not existing.active
+    if existing is not None:
+        existing.active = True
+    member = await turn.member()
+    if role:
+        member.role = role
+    suffix = f" ({member.role})" if member.role else ""
+    return [Post((WELCOME_BACK if returning else JOINED).format(name=member.name, role=suffix))]
+
+
+async def leave(turn: Turn) -> list[Post]:
+    community = turn.require_community()
+    member = await turn.member()
+    member.active = False
+    proposal = await leads.proposed_turn(turn.session, community.id)
+    if proposal is not None and proposal.member_id == member.id:
+        proposal.status = "superseded"
+    return [turn.private(LEFT.format(name=community.name))]
+
+
+async def members(turn: Turn) -> list[Post]:
+    community = turn.require_community()
+    people = await communities.active_members(turn.session, community.id)
+    lines = tuple(f"{m.name}" + (f" — {m.role}" if m.role else "") for m in people)
+    return [Post(MEMBERS.format(name=community.name, n=len(people)), sections=(Section("", lines),))]
+
+
+async def forget_me(turn: Turn) -> list[Post]:
+    community = turn.require_community()
+    member = await communities.member_for(turn.session, community.id, turn.place.platform, turn.actor.user_id)
+    if member is None:
+        return [turn.private(NOT_A_MEMBER)]
+    counts = await leads.forget_member(turn.session, member)
+    summary = ", ".join(f"{what}: {n}" for what, n in counts.items())
+    return [turn.private(FORGOTTEN.format(name=community.name, counts=summary))]

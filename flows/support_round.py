@@ -1,0 +1,120 @@
+"""The support-statement round: "I will support myself today by …".
+
+States (the round's ``status`` column)::
+
+    (none) --support--> OPEN --close--> CLOSED
+    OPEN: each member shares once (sharing again edits), shares without a name, or passes;
+          one live tally on the prompt post is updated in place.
+    CLOSED: the closing post lists the statements, named or without a name.
+"""
+
+from __future__ import annotations
+
+from bot.conversation import AnswerForm, Button, Post, Section
+from bot.errors import NothingOpen
+from flows.turn import Turn
+from storage import answers as store
+from storage import community as communities
+from storage.models import SupportRound
+
+PROMPT = "Welcome, everyone. Let's begin with our support round."
+SENTENCE = "Complete the sentence: “I will support myself today by …”"
+EXAMPLES = (
+    "…being open to learning from others' experiences",
+    "…not being afraid to ask questions",
+    "…taking standing breaks every 10 mins",
+    "…expressing my frustrations/challenges with respect for my emotions",
+    "…asking for help",
+)
+HOW = "Reply to this post, or press Share (you can leave your name off). Share if you'd like — passing is always fine."
+TALLY = "{shared} of {members} have shared so far."
+PASSED = " {passed} passed."
+CLOSED_TALLY = "This round is closed: {shared} shared. Thank you."
+CLOSING = "Our support statements for today — thank you for sharing."
+NO_NAME = "Shared without a name"
+NONE_SHARED = "Nobody shared a statement this time, and that is fine."
+ALREADY_OPEN = "The support round is already open — reply to its post to share."
+THANKS_NAMED = "Thank you — your statement is on the flipchart. Share again to change it."
+THANKS_PASS = "Thanks for letting us know — passing is always fine."
+NOT_OPEN = "There is no support round open right now. Anyone can start one with `/cop support`."
+
+
+def _key(support_round: SupportRound) -> str:
+    return f"support:{support_round.id}"
+
+
+async def _tally_text(turn: Turn, support_round: SupportRound) -> str:
+    shared, passed = await store.support_tally(turn.session, support_round.id)
+    members = await communities.count_active_members(turn.session, support_round.community_id)
+    if support_round.status != "open":
+        return CLOSED_TALLY.format(shared=shared)
+    text = TALLY.format(shared=shared, members=max(members, shared))
+    return text + (PASSED.format(passed=passed) if passed else "")
+
+
+async def _prompt(turn: Turn, support_round: SupportRound, *, replace: bool) -> Post:
+    is_open = support_round.status == "open"
+    return Post(
+        f"{PROMPT}\n{SENTENCE}\n{HOW}\n\n{await _tally_text(turn, support_round)}" if is_open
+        else f"{PROMPT}\n{SENTENCE}\n\n{await _tally_text(turn, support_round)}",
+        sections=(Section("For example:", EXAMPLES),) if is_open else (),
+        buttons=(Button("Pass", "pass"), Button("Close the round", "close support", "primary")) if is_open else (),
+        form=AnswerForm("I will support myself today by …", "…asking for help") if is_open else None,
+        key=_key(support_round),
+        replace=replace,
+    )
+
+
+async def open_round(turn: Turn) -> list[Post]:
+    community = turn.require_community()
+    await turn.member()
+    current = await store.open_support_round(turn.session, community.id)
+    if current is not None:
+        return [turn.private(ALREADY_OPEN)]
+    meeting = await communities.meeting_today(turn.session, community, turn.today)
+    support_round = await store.start_support_round(turn.session, community.id, meeting.id, turn.now)
+    return [await _prompt(turn, support_round, replace=False)]
+
+
+async def answer(
+    turn: Turn, support_round: SupportRound, text: str, *, anonymous: bool, code_hash: str | None
+) -> list[Post]:
+    """Keep a member's statement; the tally post is updated in place."""
+    member = await turn.member()
+    if support_round.status != "open":
+        return [turn.private(NOT_OPEN)]
+    await store.save_statement(
+        turn.session,
+        support_round.id,
+        None if anonymous else member.id,
+        text,
+        turn.now,
+        code_hash=code_hash,
+    )
+    posts = [await _prompt(turn, support_round, replace=True)]
+    if not anonymous:
+        posts.append(turn.private(THANKS_NAMED))
+    return posts
+
+
+async def pass_round(turn: Turn, support_round: SupportRound) -> list[Post]:
+    member = await turn.member()
+    await store.save_statement(turn.session, support_round.id, member.id, None, turn.now, passed=True)
+    return [await _prompt(turn, support_round, replace=True), turn.private(THANKS_PASS)]
+
+
+async def close(turn: Turn) -> list[Post]:
+    community = turn.require_community()
+    await turn.require_chair("close the support round")
+    support_round = await store.open_support_round(turn.session, community.id)
+    if support_round is None:
+        raise NothingOpen(NOT_OPEN)
+    support_round.status, support_round.closed_at = "closed", turn.now
+    statements = await store.support_statements(turn.session, support_round.id)
+    lines = tuple(f"{name or NO_NAME}: {text}" for name, text in statements)
+    closing = Post(
+        CLOSING if lines else NONE_SHARED,
+        sections=(Section("I will support myself today by …", lines),) if lines else (),
+        key=f"{_key(support_round)}:closing",
+    )
+    return [await _prompt(turn, support_round, replace=True), closing]

@@ -1,0 +1,90 @@
+"""A `Turn`: everything a flow needs to handle one event — the open transaction, the clock's
+``now``, where it happened, who acted, their community and member row."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation import Actor, Place, Post
+from bot.errors import NotAllowed
+from storage import community as communities
+from storage.models import Community, Member
+
+NO_COMMUNITY = (
+    "This channel has no community yet. Start one with `/cop setup <community name>` "
+    "(you become its first co-chair)."
+)
+
+_MENTION_TOKEN = re.compile(r"@([\w.\-:]+)")
+
+
+@dataclass
+class Turn:
+    session: AsyncSession
+    now: datetime
+    place: Place
+    actor: Actor
+    community: Community | None
+    mention_names: dict[str, str] = field(default_factory=dict)
+    pressed_button: bool = False  # the event is a button press (double clicks are possible)
+    _member: Member | None = None
+
+    @property
+    def today(self) -> date:
+        return self.now.date()
+
+    def require_community(self) -> Community:
+        if self.community is None:
+            raise NotAllowed(NO_COMMUNITY)
+        return self.community
+
+    async def member(self) -> Member:
+        """The actor as a member of this channel's community (joined on first contact).
+        Someone who left must join again before taking part."""
+        if self._member is not None:
+            return self._member
+        community = self.require_community()
+        member = await communities.ensure_member(
+            self.session, community.id, self.place.platform, self.actor, self.now
+        )
+        if not member.active:
+            raise NotAllowed("You left this community. Type `/cop join` to take part again — welcome back!")
+        self._member = member
+        return member
+
+    async def is_chair(self) -> bool:
+        return await communities.is_chair(self.session, await self.member())
+
+    async def require_chair(self, what: str) -> Member:
+        member = await self.member()
+        if not await communities.is_chair(self.session, member):
+            raise NotAllowed(f"Only a co-chair can {what}. Type `/cop chairs` to see who they are.")
+        return member
+
+    async def resolve_member(self, token: str) -> Member | None:
+        """``@<user id>`` or ``@Name`` → a member of this community (created for a mentioned
+        platform user who has not joined yet)."""
+        community = self.require_community()
+        token = token.lstrip("@")
+        found = await communities.find_member(self.session, community.id, token)
+        if found is None and token in self.mention_names:
+            found = await communities.ensure_member(
+                self.session,
+                community.id,
+                self.place.platform,
+                Actor(token, self.mention_names[token] or token),
+                self.now,
+            )
+        return found
+
+    def private(self, text: str, **extra: object) -> Post:
+        """A post only the actor sees."""
+        return Post(text, private_to=self.actor.user_id, **extra)  # type: ignore[arg-type]
+
+
+def mention_tokens_in(text: str) -> list[str]:
+    return _MENTION_TOKEN.findall(text)

@@ -1,0 +1,281 @@
+"""Support rounds and their statements; reflections, their answers and action items."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    ActionItem,
+    Member,
+    Reflection,
+    ReflectionAnswer,
+    SupportRound,
+    SupportStatement,
+)
+from storage.upsert import insert_ignore
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def answer_key(member_id: int | None, text: str, *, per_member: bool) -> str:
+    """The de-duplication key of an answer. A named support statement is one per member
+    (edited in place); otherwise the same words from the same author count once."""
+    if member_id is not None and per_member:
+        return f"member:{member_id}"
+    author = f"m{member_id}" if member_id is not None else "anon"
+    return f"{author}:{digest(' '.join(text.split()).casefold())[:40]}"
+
+
+# -- support rounds ---------------------------------------------------------------------------
+
+
+async def open_support_round(session: AsyncSession, community_id: int) -> SupportRound | None:
+    return await session.scalar(
+        select(SupportRound).where(SupportRound.community_id == community_id, SupportRound.status == "open")
+    )
+
+
+async def start_support_round(
+    session: AsyncSession, community_id: int, meeting_id: int, now: datetime
+) -> SupportRound:
+    support_round = SupportRound(community_id=community_id, meeting_id=meeting_id, status="open", opened_at=now)
+    session.add(support_round)
+    await session.flush()
+    return support_round
+
+
+async def save_statement(
+    session: AsyncSession,
+    round_id: int,
+    member_id: int | None,
+    text: str | None,
+    now: datetime,
+    *,
+    passed: bool = False,
+    code_hash: str | None = None,
+) -> bool:
+    """Keep a statement (or a pass). A named one replaces the member's earlier one; an
+    anonymous one is stored with no author. Returns False for an exact repeat."""
+    key = answer_key(member_id, text or "", per_member=True)
+    existing = await session.scalar(
+        select(SupportStatement).where(SupportStatement.round_id == round_id, SupportStatement.answer_key == key)
+    )
+    if existing is not None:
+        if member_id is None or (existing.text == text and existing.passed == passed):
+            return False
+        existing.text, existing.passed, existing.updated_at = text, passed, now
+        return True
+    return await insert_ignore(
+        session,
+        SupportStatement,
+        {
+            "round_id": round_id,
+            "member_id": member_id,
+            "answer_key": key,
+            "text": text,
+            "passed": passed,
+            "edit_code_hash": code_hash,
+            "created_at": now,
+            "updated_at": now,
+        },
+        ("round_id", "answer_key"),
+    )
+
+
+async def support_tally(session: AsyncSession, round_id: int) -> tuple[int, int]:
+    """(how many have shared, how many passed)."""
+    rows = await session.execute(
+        select(SupportStatement.passed, func.count(SupportStatement.id))
+        .where(SupportStatement.round_id == round_id)
+        .group_by(SupportStatement.passed)
+    )
+    counts = {bool(passed): int(n) for passed, n in rows.all()}
+    return counts.get(False, 0), counts.get(True, 0)
+
+
+async def support_statements(session: AsyncSession, round_id: int) -> list[tuple[str | None, str]]:
+    """(member name or None when shared without a name, text), in the order shared."""
+    rows = await session.execute(
+        select(Member.name, SupportStatement.text)
+        .select_from(SupportStatement)
+        .outerjoin(Member, Member.id == SupportStatement.member_id)
+        .where(SupportStatement.round_id == round_id, SupportStatement.passed.is_(False))
+        .order_by(SupportStatement.created_at, SupportStatement.id)
+    )
+    return [(name, text or "") for name, text in rows.all()]
+
+
+# -- reflections -------------------------------------------------------------------------------
+
+
+async def open_reflection(session: AsyncSession, community_id: int) -> Reflection | None:
+    return await session.scalar(
+        select(Reflection).where(Reflection.community_id == community_id, Reflection.status == "open")
+    )
+
+
+async def reflection_by_id(session: AsyncSession, community_id: int, reflection_id: int) -> Reflection | None:
+    return await session.scalar(
+        select(Reflection).where(Reflection.id == reflection_id, Reflection.community_id == community_id)
+    )
+
+
+async def start_reflection(
+    session: AsyncSession, community_id: int, meeting_id: int, topic: str, now: datetime
+) -> Reflection:
+    reflection = Reflection(
+        community_id=community_id, meeting_id=meeting_id, topic=topic, step=1, status="open", started_at=now
+    )
+    session.add(reflection)
+    await session.flush()
+    return reflection
+
+
+async def add_reflection_answer(
+    session: AsyncSession,
+    reflection_id: int,
+    step: int,
+    member_id: int | None,
+    text: str,
+    now: datetime,
+    code_hash: str | None = None,
+) -> ReflectionAnswer | None:
+    """Keep one answer under ``step``; None when the same answer was already kept."""
+    key = answer_key(member_id, text, per_member=False)
+    inserted = await insert_ignore(
+        session,
+        ReflectionAnswer,
+        {
+            "reflection_id": reflection_id,
+            "step": step,
+            "member_id": member_id,
+            "answer_key": key,
+            "text": text,
+            "edit_code_hash": code_hash,
+            "created_at": now,
+        },
+        ("reflection_id", "step", "answer_key"),
+    )
+    if not inserted:
+        return None
+    return await session.scalar(
+        select(ReflectionAnswer).where(
+            ReflectionAnswer.reflection_id == reflection_id,
+            ReflectionAnswer.step == step,
+            ReflectionAnswer.answer_key == key,
+        )
+    )
+
+
+async def reflection_answers(
+    session: AsyncSession, reflection_id: int
+) -> list[tuple[int, str | None, str]]:
+    """(step, member name or None, text) in step order, then the order shared."""
+    rows = await session.execute(
+        select(ReflectionAnswer.step, Member.name, ReflectionAnswer.text)
+        .select_from(ReflectionAnswer)
+        .outerjoin(Member, Member.id == ReflectionAnswer.member_id)
+        .where(ReflectionAnswer.reflection_id == reflection_id)
+        .order_by(ReflectionAnswer.step, ReflectionAnswer.created_at, ReflectionAnswer.id)
+    )
+    return [(step, name, text) for step, name, text in rows.all()]
+
+
+async def count_answers(session: AsyncSession, reflection_id: int, step: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(ReflectionAnswer.id)).where(
+                ReflectionAnswer.reflection_id == reflection_id, ReflectionAnswer.step == step
+            )
+        )
+        or 0
+    )
+
+
+async def add_action(
+    session: AsyncSession,
+    community_id: int,
+    answer: ReflectionAnswer,
+    owner_id: int | None,
+    due_on: date | None,
+    now: datetime,
+) -> None:
+    await insert_ignore(
+        session,
+        ActionItem,
+        {
+            "community_id": community_id,
+            "answer_id": answer.id,
+            "owner_id": owner_id,
+            "text": answer.text,
+            "due_on": due_on,
+            "status": "open",
+            "created_at": now,
+        },
+        ("answer_id",),
+    )
+
+
+async def actions_of_reflection(
+    session: AsyncSession, reflection_id: int
+) -> list[tuple[str | None, str, date | None]]:
+    """(owner name or None for the group, action, due date) of a reflection's action plan."""
+    rows = await session.execute(
+        select(Member.name, ActionItem.text, ActionItem.due_on)
+        .select_from(ActionItem)
+        .join(ReflectionAnswer, ReflectionAnswer.id == ActionItem.answer_id)
+        .outerjoin(Member, Member.id == ActionItem.owner_id)
+        .where(ReflectionAnswer.reflection_id == reflection_id)
+        .order_by(ActionItem.id)
+    )
+    return [(name, text, due) for name, text, due in rows.all()]
+
+
+async def open_actions(session: AsyncSession, community_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(ActionItem.id)).where(
+                ActionItem.community_id == community_id, ActionItem.status == "open"
+            )
+        )
+        or 0
+    )
+
+
+# -- answers shared without a name: found again only by their private code ------------------
+
+
+async def find_by_code(
+    session: AsyncSession, community_id: int, code_hash: str
+) -> SupportStatement | ReflectionAnswer | None:
+    statement = await session.scalar(
+        select(SupportStatement)
+        .join(SupportRound, SupportRound.id == SupportStatement.round_id)
+        .where(SupportRound.community_id == community_id, SupportStatement.edit_code_hash == code_hash)
+    )
+    if statement is not None:
+        return statement
+    return await session.scalar(
+        select(ReflectionAnswer)
+        .join(Reflection, Reflection.id == ReflectionAnswer.reflection_id)
+        .where(Reflection.community_id == community_id, ReflectionAnswer.edit_code_hash == code_hash)
+    )
+
+
+async def delete_answer(session: AsyncSession, answer: SupportStatement | ReflectionAnswer) -> None:
+    if isinstance(answer, ReflectionAnswer):
+        await session.execute(delete(ActionItem).where(ActionItem.answer_id == answer.id))
+    await session.delete(answer)
+
+
+async def update_action_text(session: AsyncSession, answer: ReflectionAnswer) -> None:
+    """An edited step-6 answer edits its action item too."""
+    action = await session.scalar(select(ActionItem).where(ActionItem.answer_id == answer.id))
+    if action is not None:
+        action.text = answer.text

@@ -1,0 +1,180 @@
+"""Communities, the channels bound to them, members, co-chair terms and meeting days."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from dateutil.relativedelta import relativedelta
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.conversation import Actor, Place
+from storage.models import ChannelBinding, CoChairTerm, Community, Meeting, Member
+from storage.upsert import insert_ignore
+
+
+async def community_for(session: AsyncSession, place: Place) -> Community | None:
+    return await session.scalar(
+        select(Community)
+        .join(ChannelBinding, ChannelBinding.community_id == Community.id)
+        .where(ChannelBinding.platform == place.platform, ChannelBinding.channel_id == place.channel_id)
+    )
+
+
+async def community_named(session: AsyncSession, name: str) -> Community | None:
+    return await session.scalar(select(Community).where(func.lower(Community.name) == name.lower()))
+
+
+async def create_community(session: AsyncSession, name: str, now: datetime) -> Community:
+    community = Community(name=name, created_at=now, vote_budget=3)
+    session.add(community)
+    await session.flush()
+    return community
+
+
+async def bind_channel(session: AsyncSession, community: Community, place: Place, now: datetime) -> bool:
+    """Bind a channel to a community; False if the channel was already bound (to any)."""
+    return await insert_ignore(
+        session,
+        ChannelBinding,
+        {
+            "community_id": community.id,
+            "platform": place.platform,
+            "channel_id": place.channel_id,
+            "team_id": place.team_id,
+            "created_at": now,
+        },
+        ("platform", "channel_id"),
+    )
+
+
+async def channels_of(session: AsyncSession, community_id: int) -> list[ChannelBinding]:
+    return list(await session.scalars(select(ChannelBinding).where(ChannelBinding.community_id == community_id)))
+
+
+async def member_for(session: AsyncSession, community_id: int, platform: str, user_id: str) -> Member | None:
+    return await session.scalar(
+        select(Member).where(
+            Member.community_id == community_id, Member.platform == platform, Member.user_id == user_id
+        )
+    )
+
+
+async def ensure_member(
+    session: AsyncSession, community_id: int, platform: str, actor: Actor, now: datetime
+) -> Member:
+    """The member row for ``actor``, created on first contact (racing creators share one row)."""
+    member = await member_for(session, community_id, platform, actor.user_id)
+    if member is None:
+        await insert_ignore(
+            session,
+            Member,
+            {
+                "community_id": community_id,
+                "platform": platform,
+                "user_id": actor.user_id,
+                "name": actor.name or actor.user_id,
+                "active": True,
+                "lead_opt_out": False,
+                "joined_at": now,
+            },
+            ("community_id", "platform", "user_id"),
+        )
+        member = await member_for(session, community_id, platform, actor.user_id)
+        assert member is not None
+    elif actor.name and member.name != actor.name:
+        member.name = actor.name
+    return member
+
+
+async def active_members(session: AsyncSession, community_id: int) -> list[Member]:
+    return list(
+        await session.scalars(
+            select(Member)
+            .where(Member.community_id == community_id, Member.active.is_(True))
+            .order_by(func.lower(Member.name), Member.id)
+        )
+    )
+
+
+async def count_active_members(session: AsyncSession, community_id: int) -> int:
+    return int(
+        await session.scalar(
+            select(func.count(Member.id)).where(Member.community_id == community_id, Member.active.is_(True))
+        )
+        or 0
+    )
+
+
+async def find_member(session: AsyncSession, community_id: int, token: str) -> Member | None:
+    """A member by platform user id, or by display name (case-insensitive, spaces optional)."""
+    by_id = await session.scalar(
+        select(Member).where(Member.community_id == community_id, Member.user_id == token)
+    )
+    if by_id is not None:
+        return by_id
+    wanted = token.replace("_", " ").casefold()
+    for member in await session.scalars(select(Member).where(Member.community_id == community_id)):
+        if member.name.casefold() == wanted or member.name.replace(" ", "").casefold() == wanted.replace(" ", ""):
+            return member
+    return None
+
+
+async def current_chairs(session: AsyncSession, community_id: int) -> list[tuple[CoChairTerm, Member]]:
+    rows = await session.execute(
+        select(CoChairTerm, Member)
+        .join(Member, Member.id == CoChairTerm.member_id)
+        .where(CoChairTerm.community_id == community_id, CoChairTerm.replaced_on.is_(None))
+        .order_by(CoChairTerm.id)
+    )
+    return [(term, member) for term, member in rows.all()]
+
+
+async def is_chair(session: AsyncSession, member: Member) -> bool:
+    found = await session.scalar(
+        select(CoChairTerm.id).where(CoChairTerm.member_id == member.id, CoChairTerm.replaced_on.is_(None))
+    )
+    return found is not None
+
+
+async def set_chairs(
+    session: AsyncSession, community_id: int, members: list[Member], months: int, today: date
+) -> list[CoChairTerm]:
+    """End the current terms and start new ones for ``members``; their end is due for review."""
+    await session.execute(
+        update(CoChairTerm)
+        .where(CoChairTerm.community_id == community_id, CoChairTerm.replaced_on.is_(None))
+        .values(replaced_on=today)
+    )
+    terms = [
+        CoChairTerm(
+            community_id=community_id,
+            member_id=member.id,
+            months=months,
+            starts_on=today,
+            ends_on=today + relativedelta(months=months),
+        )
+        for member in members
+    ]
+    session.add_all(terms)
+    await session.flush()
+    return terms
+
+
+async def meeting_today(session: AsyncSession, community: Community, today: date) -> Meeting:
+    """Today's meeting of the community (one per day), created by the first part started."""
+    meeting = await session.scalar(
+        select(Meeting).where(Meeting.community_id == community.id, Meeting.held_on == today)
+    )
+    if meeting is None:
+        await insert_ignore(
+            session,
+            Meeting,
+            {"community_id": community.id, "held_on": today, "lead_topic": community.next_topic},
+            ("community_id", "held_on"),
+        )
+        meeting = await session.scalar(
+            select(Meeting).where(Meeting.community_id == community.id, Meeting.held_on == today)
+        )
+        assert meeting is not None
+    return meeting

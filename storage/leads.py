@@ -1,0 +1,114 @@
+"""Meeting leads: proposals, confirmations (the rotation's history), and forgetting a member."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import (
+    ActionItem,
+    Ballot,
+    CoChairTerm,
+    LeadTurn,
+    Member,
+    ReflectionAnswer,
+    SupportStatement,
+    Topic,
+)
+
+
+async def proposed_turn(session: AsyncSession, community_id: int) -> LeadTurn | None:
+    return await session.scalar(
+        select(LeadTurn).where(LeadTurn.community_id == community_id, LeadTurn.status == "proposed")
+    )
+
+
+async def propose(
+    session: AsyncSession, community_id: int, member_id: int, now: datetime, *, volunteered: bool = False
+) -> LeadTurn:
+    """Make ``member_id`` the proposed lead, replacing any earlier proposal."""
+    await session.execute(
+        update(LeadTurn)
+        .where(LeadTurn.community_id == community_id, LeadTurn.status == "proposed")
+        .values(status="superseded")
+    )
+    await session.flush()
+    turn = LeadTurn(
+        community_id=community_id, member_id=member_id, status="proposed", volunteered=volunteered, proposed_at=now
+    )
+    session.add(turn)
+    await session.flush()
+    return turn
+
+
+async def confirm(session: AsyncSession, turn: LeadTurn, now: datetime) -> None:
+    turn.status, turn.confirmed_at = "confirmed", now
+
+
+async def rotation_order(session: AsyncSession, community_id: int) -> list[tuple[Member, datetime | None]]:
+    """Active members who have not opted out, least recently led first (never-led first)."""
+    last_led = (
+        select(LeadTurn.member_id, func.max(LeadTurn.confirmed_at).label("last"))
+        .where(LeadTurn.community_id == community_id, LeadTurn.status == "confirmed")
+        .group_by(LeadTurn.member_id)
+        .subquery()
+    )
+    rows = await session.execute(
+        select(Member, last_led.c.last)
+        .outerjoin(last_led, last_led.c.member_id == Member.id)
+        .where(Member.community_id == community_id, Member.active.is_(True), Member.lead_opt_out.is_(False))
+        .order_by(last_led.c.last.is_not(None), last_led.c.last, Member.joined_at, Member.id)
+    )
+    return [(member, last) for member, last in rows.all()]
+
+
+async def lead_before(session: AsyncSession, community_id: int, today: date) -> Member | None:
+    """Today's lead: the last one confirmed before today (at an earlier meeting)."""
+    turn = await session.scalar(
+        select(LeadTurn)
+        .where(
+            LeadTurn.community_id == community_id,
+            LeadTurn.status == "confirmed",
+            func.date(LeadTurn.confirmed_at) < today,
+        )
+        .order_by(LeadTurn.confirmed_at.desc())
+        .limit(1)
+    )
+    if turn is None or turn.member_id is None:
+        return None
+    return await session.get(Member, turn.member_id)
+
+
+async def next_lead(session: AsyncSession, community_id: int) -> Member | None:
+    """The most recently confirmed lead (for the coming meeting)."""
+    turn = await session.scalar(
+        select(LeadTurn)
+        .where(LeadTurn.community_id == community_id, LeadTurn.status == "confirmed")
+        .order_by(LeadTurn.confirmed_at.desc())
+        .limit(1)
+    )
+    return await session.get(Member, turn.member_id) if turn and turn.member_id else None
+
+
+async def forget_member(session: AsyncSession, member: Member) -> dict[str, int]:
+    """Delete every row about a member (their words, votes, terms) and anonymise the history
+    that others rely on (leads led, topics proposed, actions owned). Returns counts."""
+    counts: dict[str, int] = {}
+    answers = list(await session.scalars(select(ReflectionAnswer.id).where(ReflectionAnswer.member_id == member.id)))
+    if answers:
+        await session.execute(delete(ActionItem).where(ActionItem.answer_id.in_(answers)))
+    counts["reflection answers"] = len(answers)
+    await session.execute(delete(ReflectionAnswer).where(ReflectionAnswer.member_id == member.id))
+    statements = await session.execute(delete(SupportStatement).where(SupportStatement.member_id == member.id))
+    counts["support statements"] = statements.rowcount or 0
+    ballots = await session.execute(delete(Ballot).where(Ballot.member_id == member.id))
+    counts["votes"] = ballots.rowcount or 0
+    await session.execute(delete(CoChairTerm).where(CoChairTerm.member_id == member.id))
+    await session.execute(update(ActionItem).where(ActionItem.owner_id == member.id).values(owner_id=None))
+    await session.execute(update(LeadTurn).where(LeadTurn.member_id == member.id).values(member_id=None))
+    await session.execute(update(Topic).where(Topic.proposed_by == member.id).values(proposed_by=None))
+    await session.delete(member)
+    await session.flush()
+    return counts
