@@ -2,15 +2,53 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from aiohttp import web
+from aiohttp import web
 
+if TYPE_CHECKING:
+    from bot.delivery import Pace
     from bot.runtime import Runtime
 
+    from adapters.teams.app import TeamsEndpoint
 
-def attach(app: "web.Application", runtime: "Runtime", env: Mapping[str, str]) -> str:
-    """Add Teams' routes to ``app`` when configured; returns a status word for /healthz."""
-    return "off"
+ENDPOINT = web.AppKey("teams_endpoint", object)
+ROUTE = "/api/messages"
+
+
+def attach(app: "web.Application", runtime: "Runtime", env: Mapping[str, str], *, pace: "Pace | None" = None) -> str:
+    """Add ``POST /api/messages`` to ``app``; returns "local" (no MicrosoftAppId: Emulator mode,
+    no authentication) or "authenticated" for /healthz. ``pace`` overrides Teams' outbound
+    limits (else ``COPBOT_TEAMS_PACE`` or 7/s and 60/30 s per conversation)."""
+    from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+    from adapters.teams.app import TeamsEndpoint
+    from adapters.teams.sender import TeamsSender
+    from adapters.teams.settings import pace_from_env, settings_from_env
+    from bot.logs import quiet_third_parties
+
+    quiet_third_parties()
+    for name in ("msal", "urllib3", "requests_oauthlib"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+    settings = settings_from_env(env)
+    auth = ConfigurationBotFrameworkAuthentication(settings)
+    adapter = CloudAdapter(auth)
+    sender = TeamsSender(adapter, settings.APP_ID, runtime.deliveries)
+    runtime.connect("teams", sender, pace or pace_from_env(env))
+    endpoint = TeamsEndpoint(runtime, adapter, auth, sender)
+    app[ENDPOINT] = endpoint
+    app.router.add_post(ROUTE, endpoint.messages)
+
+    async def finish_pending(app: web.Application) -> None:
+        await endpoint.idle()
+
+    # on_shutdown runs before every cleanup_ctx exit: the pending core work still has its database.
+    app.on_shutdown.append(finish_pending)
+    return "local" if settings.local else "authenticated"
+
+
+def endpoint_of(app: "web.Application") -> "TeamsEndpoint":
+    """The running Teams endpoint (tests await ``endpoint_of(app).idle()``)."""
+    return app[ENDPOINT]  # type: ignore[return-value]

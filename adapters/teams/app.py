@@ -1,0 +1,121 @@
+"""`POST /api/messages`: authenticate (401 on any doubt), translate, store the channel's address,
+answer Teams at once, and run the core after the response (Teams wants a reply within 15 s)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import logging
+from typing import TYPE_CHECKING
+
+from aiohttp import web
+from botbuilder.core import TurnContext
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
+
+from adapters.teams.sender import TeamsSender
+from adapters.teams.translate import Incoming, channel_reference, serialize_reference, to_incoming
+from bot.conversation import CommandEvent, Mention, ReplyEvent
+from storage.delivery import key_for_ref
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+AUTH_TIMEOUT_SECONDS = 10.0
+
+
+async def _authenticate(auth: BotFrameworkAuthentication, activity: Activity, header: str) -> AuthenticateRequestResult:
+    # botbuilder fetches the OpenID keys with blocking `requests` calls and no timeout: run the
+    # check on a worker thread with its own loop, so a slow or unreachable login service
+    # neither stalls the bot nor hangs the request.
+    def check() -> AuthenticateRequestResult:
+        return asyncio.run(auth.authenticate_request(activity, header))
+
+    return await asyncio.wait_for(asyncio.to_thread(check), AUTH_TIMEOUT_SECONDS)
+
+
+class TeamsEndpoint:
+    """The Teams side of `copbot serve`: one CloudAdapter, one sender, the pending core work."""
+
+    def __init__(self, runtime: "Runtime", adapter: CloudAdapter, auth: BotFrameworkAuthentication, sender: TeamsSender) -> None:
+        self.runtime = runtime
+        self.adapter = adapter
+        self.auth = auth
+        self.sender = sender
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def messages(self, request: web.Request) -> web.Response:
+        if "application/json" not in request.headers.get("Content-Type", ""):
+            return web.Response(status=415)
+        try:
+            body = await request.json()
+            activity = Activity().deserialize(body)
+        except Exception:  # noqa: BLE001 - any unreadable body is the sender's mistake
+            return web.Response(status=400)
+        if not isinstance(body, dict) or not activity.type:
+            return web.Response(status=400)
+        try:
+            authenticated = await _authenticate(self.auth, activity, request.headers.get("Authorization", ""))
+        except Exception as error:  # noqa: BLE001 - missing, forged, expired or unverifiable: all 401
+            log.warning("teams: rejected an unauthenticated request (%s)", type(error).__name__)
+            return web.Response(status=401)
+        invoke = await self.adapter.process_activity(authenticated, activity, self.on_turn)
+        if invoke is not None:
+            return web.json_response(invoke.body, status=invoke.status)
+        return web.Response(status=201)
+
+    async def on_turn(self, context: TurnContext) -> None:
+        """Translate, keep the channel's address, and leave the core's work for after the response."""
+        incoming = to_incoming(context.activity)
+        if incoming is None:
+            return  # not for copbot: neither stored nor logged
+        event = incoming.event
+        if incoming.needs_thread_check and not await self._is_bot_post(event.place, event.thread_ref):  # type: ignore[union-attr]
+            return  # a reply chain that is not one of ours: dropped
+        await self.runtime.deliveries.save_conversation_ref(event.place, serialize_reference(channel_reference(context.activity)))
+        task = asyncio.create_task(self._handle(incoming))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _is_bot_post(self, place: object, ref: str | None) -> bool:
+        if not ref:
+            return False
+        async with self.runtime.db.transaction() as session:
+            return await key_for_ref(session, place, ref) is not None  # type: ignore[arg-type]
+
+    async def _handle(self, incoming: Incoming) -> None:
+        event = incoming.event
+        try:
+            if isinstance(event, ReplyEvent) and event.thread_ref is None and incoming.card_key:
+                ref = await self.runtime.deliveries.ref_for(event.place, incoming.card_key)
+                event = dataclasses.replace(event, thread_ref=ref)
+            if isinstance(event, CommandEvent) and event.mentions:
+                event = await self._with_aad_mentions(event)
+            await self.runtime.dispatch(event)
+        except Exception as error:  # noqa: BLE001 - logged by kind only: messages may quote members
+            log.error(
+                "teams: handling %s in %s failed (%s)", type(event).__name__, event.place.channel_id, type(error).__name__
+            )
+
+    async def _with_aad_mentions(self, event: CommandEvent) -> CommandEvent:
+        """Mentions carry Teams ids (``29:…``) while actors are known by their Entra object id:
+        look the mentioned members up so the core sees the same id for the same person."""
+        text, mentions = event.text, []
+        for mention in event.mentions:
+            aad = None
+            if mention.user_id.startswith("29:"):
+                aad = await self.sender.member_aad_id(event.place, mention.user_id)
+            if aad:
+                text = text.replace(f"@{mention.user_id}", f"@{aad}")
+                mentions.append(Mention(aad, mention.name))
+            else:
+                mentions.append(mention)
+        return dataclasses.replace(event, text=text, mentions=tuple(mentions))
+
+    async def idle(self) -> None:
+        """Wait until every accepted activity has been handled and its posts delivered."""
+        while self._tasks:
+            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.runtime.drain()

@@ -1,0 +1,119 @@
+"""Neutral `Post` → Adaptive Card (schema 1.5): text in TextBlocks with markdown escaped, buttons
+as `Action.Submit` carrying the typed command, an answer form as inputs plus a submit."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from typing import Any
+
+from bot.conversation import Button, Post
+
+CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
+CARD_VERSION = "1.5"
+ANSWER_INPUT = "answer"
+ANONYMOUS_INPUT = "anonymous"
+COMMAND_DATA = "cop"  # a button: {"cop": "vote 3"}
+ANSWER_DATA = "copAnswer"  # an answer form: {"copAnswer": "<post key>"}
+NONCE_DATA = "v"  # a fresh value per rendering: a double click on one rendering counts once
+MAX_ANSWER_CHARS = 3000
+BUTTONS_PER_ROW = 5  # Teams shows at most 6 actions per action set
+
+# Characters that Teams' TextBlock markdown (or its HTML-ish mention markup) could act on.
+_MARKDOWN = re.compile(r"([\\`*_~\[\]()<>{}!|&#])")
+_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])")
+
+STYLES = {"primary": "positive", "danger": "destructive"}
+
+
+def escape_markdown(text: str) -> str:
+    """Make ``text`` show literally in a TextBlock: no emphasis, links, lists or ``<at>`` markup."""
+    text = text.replace("\r", "")
+    escaped = _MARKDOWN.sub(r"\\\1", text)
+    return _LINE_START.sub(lambda m: m.group(1) + "\\" + m.group(2), escaped)
+
+
+def _text_block(text: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "TextBlock", "text": escape_markdown(text), "wrap": True, **extra}
+
+
+def _paragraphs(text: str) -> list[dict[str, Any]]:
+    # One TextBlock per line: Teams clients differ on how a single "\n" renders.
+    blocks = []
+    for line in text.split("\n"):
+        if line.strip():
+            blocks.append(_text_block(line, spacing="Small" if blocks else "Default"))
+    return blocks
+
+
+def _submit(button: Button, nonce: str) -> dict[str, Any]:
+    action: dict[str, Any] = {
+        "type": "Action.Submit",
+        "title": button.label[:80],
+        "data": {COMMAND_DATA: button.command, NONCE_DATA: nonce},
+        "associatedInputs": "none",
+    }
+    if button.style in STYLES:
+        action["style"] = STYLES[button.style]
+    return action
+
+
+def render_card(post: Post, nonce: str | None = None) -> dict[str, Any]:
+    """The Adaptive Card for ``post``. Member text is escaped; no mention entities are ever made."""
+    nonce = nonce or secrets.token_hex(4)
+    body: list[dict[str, Any]] = _paragraphs(post.text)
+    for section in post.sections:
+        if section.heading:
+            body.append(_text_block(section.heading, weight="Bolder", spacing="Medium"))
+        for line in section.lines:
+            body.append(_text_block(f"• {line}", spacing="Small"))
+    buttons = [_submit(b, nonce) for b in post.buttons]
+    for start in range(0, len(buttons), BUTTONS_PER_ROW):
+        body.append({"type": "ActionSet", "actions": buttons[start : start + BUTTONS_PER_ROW]})
+    if post.form is not None:
+        form = post.form
+        body.append(
+            {
+                "type": "Input.Text",
+                "id": ANSWER_INPUT,
+                "label": form.label,
+                "placeholder": form.placeholder,
+                "isMultiline": True,
+                "isRequired": True,
+                "errorMessage": "Write a few words first, or pass: passing is always fine.",
+                "maxLength": MAX_ANSWER_CHARS,
+            }
+        )
+        if form.allow_anonymous:
+            body.append(
+                {
+                    "type": "Input.Toggle",
+                    "id": ANONYMOUS_INPUT,
+                    "title": "Post without my name",
+                    "value": "false",
+                    "valueOn": "true",
+                    "valueOff": "false",
+                }
+            )
+        body.append(
+            {
+                "type": "ActionSet",
+                "actions": [
+                    {
+                        "type": "Action.Submit",
+                        "title": form.submit_label,
+                        "style": "positive",
+                        "data": {ANSWER_DATA: post.key or "", NONCE_DATA: nonce},
+                    }
+                ],
+            }
+        )
+    if not body:
+        body.append(_text_block(" "))
+    return {
+        "type": "AdaptiveCard",
+        "$schema": "http://adaptivecards.io/schemas/adaptive-card.json",
+        "version": CARD_VERSION,
+        "body": body,
+        "msteams": {"width": "Full"},
+    }

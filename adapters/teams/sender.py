@@ -1,0 +1,168 @@
+"""`bot.delivery.Sender` for Teams: every post goes out through `continue_conversation` on the
+channel's stored reference (so replies and scheduled posts take one path), and connector
+failures become `DeliveryError`s the `Outbox` can pace and retry."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol, TypeVar
+
+from botbuilder.core import CloudAdapterBase, TurnContext
+from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationParameters
+from botframework.connector.aio import ConnectorClient
+from msrest.exceptions import ClientRequestError, HttpOperationError
+from urllib3.util.retry import Retry
+
+from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
+from adapters.teams.translate import deserialize_reference
+from bot.conversation import Place, Post
+from bot.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+TRANSIENT = {408, 412, 429, 500, 502, 503, 504}
+PERMANENT = {400, 401, 403, 404, 405, 409, 410, 413}
+
+
+class ConversationRefs(Protocol):
+    """Where conversation references are kept (`storage.delivery.DeliveryLog`)."""
+
+    async def conversation_ref(self, place: Place) -> str | None: ...
+
+
+def card_activity(post: Post) -> Activity:
+    """A message activity carrying ``post`` as one Adaptive Card (no text, so no markdown and
+    no mention entities outside the card)."""
+    return Activity(
+        type=ActivityTypes.message,
+        attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(post))],
+    )
+
+
+def _retry_after(headers: Any) -> float | None:
+    value = headers.get("Retry-After") if headers is not None else None
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to the Outbox's backoff
+
+
+def delivery_error(error: Exception) -> DeliveryError:
+    """Map a connector failure to what the `Outbox` understands (no member text in reasons)."""
+    if isinstance(error, DeliveryError):
+        return error
+    if isinstance(error, HttpOperationError):
+        response = getattr(error, "response", None)
+        status = getattr(response, "status_code", None)
+        headers = getattr(response, "headers", None)
+        reason = f"Teams answered HTTP {status}"
+        if status == 429:
+            return DeliveryError(reason, retry_after=_retry_after(headers))
+        if status in TRANSIENT or (isinstance(status, int) and status >= 500):
+            return DeliveryError(reason, retry_after=_retry_after(headers) if status == 503 else None)
+        return DeliveryError(reason, permanent=status in PERMANENT or status is None)
+    if isinstance(error, (ClientRequestError, OSError, TimeoutError)):
+        return DeliveryError(f"could not reach Teams ({type(error).__name__})")
+    return DeliveryError(f"Teams delivery failed ({type(error).__name__})")
+
+
+def no_connector_retries(connector: ConnectorClient) -> ConnectorClient:
+    """msrest retries 5xx by itself (urllib3, three times): leave every retry, and every
+    status, to the `Outbox` so its pace and backoff are the only ones."""
+    connector.config.retry_policy.policy = Retry(total=0, read=False, redirect=False, raise_on_status=False)
+    return connector
+
+
+class TeamsSender:
+    """Sends and updates Adaptive Card posts in Teams conversations."""
+
+    def __init__(self, adapter: CloudAdapterBase, app_id: str, refs: ConversationRefs) -> None:
+        self.adapter = adapter
+        self.app_id = app_id
+        self.refs = refs
+
+    async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
+        activity = card_activity(post)
+
+        async def deliver(connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount) -> str | None:
+            if post.private_to:
+                await self._send_private(connector, conversation_id, tenant, bot, post.private_to, activity)
+                return None
+            if thread_ref:
+                response = await connector.conversations.reply_to_activity(conversation_id, thread_ref, activity)
+            else:
+                response = await connector.conversations.send_to_conversation(conversation_id, activity)
+            return response.id if response is not None else None
+
+        return await self._in_conversation(place, deliver)
+
+    async def update(self, place: Place, ref: str, post: Post) -> None:
+        activity = card_activity(post)
+        activity.id = ref
+
+        async def deliver(connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount) -> None:
+            await connector.conversations.update_activity(conversation_id, ref, activity)
+
+        await self._in_conversation(place, deliver)
+
+    async def member_aad_id(self, place: Place, member_id: str) -> str | None:
+        """The Entra object id of a member known by their Teams id (``29:…``), or None."""
+
+        async def lookup(connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount) -> str | None:
+            member = await connector.conversations.get_conversation_member(conversation_id, member_id)
+            return getattr(member, "aad_object_id", None)
+
+        try:
+            return await self._in_conversation(place, lookup)
+        except DeliveryError as error:
+            log.warning("could not look up a mentioned member in teams:%s: %s", place.channel_id, error.reason)
+            return None
+
+    async def _send_private(
+        self,
+        connector: ConnectorClient,
+        conversation_id: str,
+        tenant: str | None,
+        bot: ChannelAccount,
+        user_id: str,
+        activity: Activity,
+    ) -> None:
+        # Teams has no ephemeral messages in channels: a private post is a 1:1 chat message.
+        # The member is known by their Entra object id; the connector wants their Teams id.
+        member = await connector.conversations.get_conversation_member(conversation_id, user_id)
+        member_id = getattr(member, "id", None) or user_id
+        parameters = ConversationParameters(
+            is_group=False,
+            bot=bot,
+            members=[ChannelAccount(id=member_id)],
+            tenant_id=tenant,
+            channel_data={"tenant": {"id": tenant}} if tenant else None,
+        )
+        created = await connector.conversations.create_conversation(parameters)
+        await connector.conversations.send_to_conversation(created.id, activity)
+
+    async def _in_conversation(
+        self,
+        place: Place,
+        call: Callable[[ConnectorClient, str, str | None, ChannelAccount], Awaitable[T]],
+    ) -> T:
+        raw = await self.refs.conversation_ref(place)
+        if not raw:
+            raise DeliveryError("no stored Teams conversation reference for this channel", permanent=True)
+        reference = deserialize_reference(raw)
+        outcome: list[T] = []
+
+        async def callback(context: TurnContext) -> None:
+            connector = no_connector_retries(context.turn_state[self.adapter.BOT_CONNECTOR_CLIENT_KEY])
+            conversation = reference.conversation
+            outcome.append(await call(connector, conversation.id, conversation.tenant_id, reference.bot))
+
+        try:
+            await self.adapter.continue_conversation(reference, callback, bot_app_id=self.app_id)
+        except Exception as error:  # noqa: BLE001 - every failure becomes a DeliveryError
+            raise delivery_error(error) from None
+        return outcome[0]
