@@ -1,0 +1,245 @@
+"""The Bolt app and its listeners: acknowledge at once, translate, hand the event to the runtime."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.app.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack import translate
+from adapters.slack.names import NameBook
+from adapters.slack.render import ANSWER_CALLBACK, CHOICE_ACTION_PATTERN, SHARE_ACTION, share_modal
+from adapters.slack.sender import SlackSender
+from adapters.slack.settings import SlackSettings
+from bot.conversation import Event, Post
+
+if TYPE_CHECKING:
+    from bot.runtime import Runtime
+
+log = logging.getLogger("copbot.slack")
+
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+RECONNECT_DELAYS = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+
+
+class _NoBodies(logging.Filter):
+    """Drops Bolt records that carry a request or response body (an invalid signature is
+    logged with the whole body at INFO: a replayed request would put a member's words there)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "body" not in record.getMessage()
+
+
+def quiet_bolt_logger() -> logging.Logger:
+    """The base logger handed to Bolt. Bolt copies its *level* onto every logger it creates
+    (otherwise it copies the root's, overriding `bot.logs`' WARNING on ``slack_bolt``), so it
+    must be WARNING here and carry the filter itself."""
+    logger = logging.getLogger("slack_bolt.copbot")
+    logger.setLevel(logging.WARNING)
+    if not any(isinstance(f, _NoBodies) for f in logger.filters):
+        logger.addFilter(_NoBodies())
+    return logger
+
+
+def quiet_sdk_logger() -> logging.Logger:
+    """slack_sdk logs every call's parameters (member text) whenever its logger's own level
+    is DEBUG or unset: give the client an explicit WARNING logger."""
+    logger = logging.getLogger("slack_sdk.copbot")
+    logger.setLevel(logging.WARNING)
+    return logger
+
+
+def make_client(settings: SlackSettings) -> AsyncWebClient:
+    # No retry handlers: the outbox must see every 429 and failure, and decides itself.
+    return AsyncWebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        retry_handlers=[],
+        logger=quiet_sdk_logger(),
+    )
+
+
+def _where(error: BaseException) -> str:
+    """Where an error was raised (file:line), for the log: never its message, which may quote
+    what a member wrote."""
+    frames = traceback.extract_tb(error.__traceback__)
+    if not frames:
+        return "?"
+    frame = frames[-1]
+    return f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+
+
+class _InFlight:
+    """Counts listeners still working after their ack (for a clean shutdown, and tests)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    def __enter__(self) -> None:
+        self.count += 1
+        self._idle.clear()
+
+    def __exit__(self, *exc: object) -> None:
+        self.count -= 1
+        if self.count == 0:
+            self._idle.set()
+
+    async def idle(self) -> None:
+        await self._idle.wait()
+
+
+class SlackAdapter:
+    """Slack's side of copbot: one Bolt app, one sender, one name book."""
+
+    def __init__(self, runtime: Runtime, settings: SlackSettings, client: AsyncWebClient | None = None) -> None:
+        self.runtime = runtime
+        self.settings = settings
+        self.client = client or make_client(settings)
+        self.sender = SlackSender(self.client, pause=1.0 / settings.per_second)
+        self.names = NameBook(self.client)
+        self.in_flight = _InFlight()
+        self.socket: Any = None
+        self._connecting: asyncio.Task[None] | None = None
+        self.bolt = AsyncApp(
+            client=self.client,
+            signing_secret=settings.signing_secret,
+            logger=quiet_bolt_logger(),
+            process_before_response=False,  # ack first (3 s), work after
+            request_verification_enabled=True,
+            ignoring_self_events_enabled=True,
+        )
+        self.bolt.command("/cop")(self.on_command)
+        self.bolt.event("message")(self.on_message)
+        self.bolt.action(CHOICE_ACTION_PATTERN)(self.on_choice)
+        self.bolt.action(SHARE_ACTION)(self.on_share)
+        self.bolt.view(ANSWER_CALLBACK)(self.on_answer)
+
+    # -- HTTP ------------------------------------------------------------------------------
+
+    async def handle_http(self, request: web.Request) -> web.Response:
+        """POST /slack/events: slash commands, Events API and interactivity, as Bolt expects."""
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    # -- listeners (each acks first; the slow work runs after the ack) ---------------------
+
+    async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
+        with self.in_flight:
+            await ack()
+            names = await self.names.names([body.get("user_id", ""), *translate.user_ids_in(body.get("text") or "")])
+            await self._dispatch(translate.command_event(body, names))
+
+    async def on_message(self, body: dict[str, Any], context: Any) -> None:
+        event = body.get("event") or {}
+        if not translate.is_answer(event, context.bot_user_id):
+            return  # any other channel message: dropped here, neither handled nor logged
+        with self.in_flight:
+            names = await self.names.names([event.get("user", ""), *translate.user_ids_in(event.get("text") or "")])
+            await self._dispatch(translate.reply_event(body, names))
+
+    async def on_choice(self, ack: Any, body: dict[str, Any]) -> None:
+        with self.in_flight:
+            await ack()
+            user_id = (body.get("user") or {}).get("id", "")
+            await self._dispatch(translate.choice_event(body, await self.names.names([user_id])))
+
+    async def on_share(self, ack: Any, body: dict[str, Any]) -> None:
+        with self.in_flight:
+            await ack()
+            share = translate.share_request(body)
+            if share is None:
+                log.warning("slack: a Share press without its post or trigger was ignored")
+                return
+            view = share_modal(share.form, share.channel_id, share.message_ts, share.team_id)
+            try:
+                await self.client.views_open(trigger_id=share.trigger_id, view=view)
+            except Exception as error:  # noqa: BLE001 - the member can still answer in the thread
+                log.warning("slack: views.open failed (%s at %s)", type(error).__name__, _where(error))
+
+    async def on_answer(self, ack: Any, body: dict[str, Any]) -> None:
+        with self.in_flight:
+            await ack()  # closes the window; the answer shows up in the thread
+            user_id = (body.get("user") or {}).get("id", "")
+            event = translate.form_reply(body, await self.names.names([user_id]))
+            if event is None:
+                log.warning("slack: an answer window without its post was ignored")
+                return
+            await self._dispatch(event)
+
+    async def _dispatch(self, event: Event) -> None:
+        try:
+            await self.runtime.dispatch(event)
+        except Exception as error:  # noqa: BLE001 - tell the member, log where (not what)
+            log.error(
+                "slack: %s in %s failed: %s at %s",
+                type(event).__name__,
+                event.place.channel_id,
+                type(error).__name__,
+                _where(error),
+            )
+            try:
+                await self.runtime.post(event.place, [Post(SORRY, private_to=event.actor.user_id)])
+            except Exception as again:  # noqa: BLE001
+                log.error("slack: could not tell the member (%s)", type(again).__name__)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def settle(self) -> None:
+        """Wait until every acknowledged request has been handled and its posts delivered."""
+        while True:
+            for _ in range(5):  # let just-acknowledged listeners start
+                await asyncio.sleep(0)
+            if self.in_flight.count:
+                await self.in_flight.idle()
+                continue
+            await self.runtime.drain()
+            for _ in range(5):
+                await asyncio.sleep(0)
+            if not self.in_flight.count:
+                return
+
+    async def connect_socket_mode(self) -> None:
+        """Open the Socket Mode connection; if Slack cannot be reached now, keep trying in the
+        background (the client reconnects by itself once it has been connected)."""
+        from slack_bolt.adapter.socket_mode.aiohttp import AsyncSocketModeHandler
+
+        self.socket = AsyncSocketModeHandler(self.bolt, self.settings.app_token, logger=quiet_bolt_logger())
+        try:
+            await self.socket.connect_async()
+        except Exception as error:  # noqa: BLE001
+            log.warning("slack: Socket Mode connection failed (%s); retrying in the background", type(error).__name__)
+            self._connecting = asyncio.create_task(self._keep_connecting())
+
+    async def _keep_connecting(self) -> None:
+        attempt = 0
+        while True:
+            await asyncio.sleep(RECONNECT_DELAYS[min(attempt, len(RECONNECT_DELAYS) - 1)])
+            attempt += 1
+            try:
+                await self.socket.connect_async()
+                log.info("slack: Socket Mode connected after %d retries", attempt)
+                return
+            except Exception as error:  # noqa: BLE001
+                log.warning("slack: Socket Mode connection failed again (%s)", type(error).__name__)
+
+    async def close(self) -> None:
+        """Stop taking requests (Socket Mode), then finish what was acknowledged."""
+        if self._connecting is not None:
+            self._connecting.cancel()
+            self._connecting = None
+        if self.socket is not None:
+            socket, self.socket = self.socket, None
+            try:
+                await socket.close_async()
+            except Exception as error:  # noqa: BLE001
+                log.warning("slack: closing Socket Mode failed (%s)", type(error).__name__)
+        await self.settle()
+

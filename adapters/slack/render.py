@@ -1,0 +1,252 @@
+"""Neutral posts → Slack Block Kit messages: member text escaped, long text split to Slack's limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot.conversation import AnswerForm, Button, Post, Section
+
+SECTION_CHARS = 3000  # a section block's text
+BLOCKS_PER_MESSAGE = 50
+BUTTONS_PER_ACTIONS = 25  # elements in one actions block
+BUTTON_LABEL_CHARS = 75
+BUTTON_VALUE_CHARS = 2000
+FALLBACK_CHARS = 3000  # the notification text beside the blocks
+MODAL_TITLE_CHARS = 24
+INPUT_LABEL_CHARS = 2000
+PLACEHOLDER_CHARS = 150
+ANSWER_CHARS = 3000
+
+CHOICE_ACTION = "cop:{n}"
+CHOICE_ACTION_PATTERN = re.compile(r"^cop:\d+$")
+SHARE_ACTION = "cop:share"
+ANSWER_CALLBACK = "cop:answer"
+ANSWER_BLOCK, ANSWER_INPUT = "answer", "text"
+ANONYMOUS_BLOCK, ANONYMOUS_INPUT, ANONYMOUS_VALUE = "anonymous", "choice", "anonymous"
+
+# The words of the answer window (the core's prompts arrive on the post itself).
+MODAL_TITLE = "Share"
+MODAL_CLOSE = "Cancel"
+MODAL_PASS_NOTE = "Share if you'd like. Passing is always fine: just close this window."
+ANONYMOUS_LABEL = "Your name"
+ANONYMOUS_OPTION = "Post without my name"
+CONTINUED = "(continued)"
+
+Block = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class SlackMessage:
+    """One chat.postMessage worth: the escaped fallback text and the blocks."""
+
+    text: str
+    blocks: tuple[Block, ...]
+
+
+def escape(text: str) -> str:
+    """Plain text → Slack mrkdwn that shows exactly these characters and pings nobody."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut ``text`` into chunks of at most ``limit`` characters, at a paragraph, a line or a
+    space; only a single word longer than ``limit`` is cut inside (never inside an entity)."""
+    chunks: list[str] = []
+    rest = text.strip()
+    while len(rest) > limit:
+        window = rest[: limit + 1]
+        cut = -1
+        for separator in ("\n\n", "\n", " "):
+            at = window.rfind(separator, 0, limit + 1)
+            if at > 0:
+                cut = at
+                break
+        if cut <= 0:
+            cut = _safe_hard_cut(rest, limit)
+        chunks.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        chunks.append(rest)
+    return [chunk for chunk in chunks if chunk]
+
+
+def _safe_hard_cut(text: str, limit: int) -> int:
+    """A cut at ``limit`` moved back so that it does not split an ``&amp;``-style entity."""
+    amp = text.rfind("&", max(0, limit - 5), limit)
+    if amp > 0 and ";" in text[amp:limit + 5] and text.find(";", amp) >= limit:
+        return amp
+    return limit
+
+
+def shorten(text: str, limit: int) -> str:
+    """``text`` cut at a word boundary to at most ``limit`` characters, with an ellipsis."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 1]
+    space = head.rfind(" ")
+    if space > limit // 2:
+        head = head[:space]
+    return head.rstrip() + "…"
+
+
+def _mrkdwn(text: str) -> Block:
+    # verbatim: Slack must not turn plain words (@here, #channel, URLs) into links or mentions.
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
+
+
+def _plain(text: str) -> Block:
+    return {"type": "plain_text", "text": text, "emoji": True}
+
+
+def _sections(escaped: str) -> list[Block]:
+    return [{"type": "section", "text": _mrkdwn(chunk)} for chunk in split_text(escaped, SECTION_CHARS)]
+
+
+def _section_blocks(section: Section) -> list[Block]:
+    blocks: list[Block] = []
+    if section.heading:
+        heading = escape(section.heading)
+        blocks += _sections(heading if "*" in heading else f"*{heading}*")
+    lines: list[str] = []
+    size = 0
+    for line in section.lines:
+        item = "• " + escape(line)
+        if lines and size + 1 + len(item) > SECTION_CHARS:
+            blocks += _sections("\n".join(lines))
+            lines, size = [], 0
+        lines.append(item)
+        size += len(item) + 1
+    if lines:
+        blocks += _sections("\n".join(lines))
+    return blocks
+
+
+def _button(button: Button, n: int) -> Block:
+    element: Block = {
+        "type": "button",
+        "action_id": CHOICE_ACTION.format(n=n),
+        "text": _plain(shorten(button.label, BUTTON_LABEL_CHARS) or button.command[:BUTTON_LABEL_CHARS]),
+        "value": button.command[:BUTTON_VALUE_CHARS],
+    }
+    if button.style in ("primary", "danger"):
+        element["style"] = button.style
+    return element
+
+
+def share_button(form: AnswerForm) -> Block:
+    """The Share button: its value carries the form, so the modal can be built on the press."""
+    data = {
+        "l": form.label[:INPUT_LABEL_CHARS],
+        "p": form.placeholder[:PLACEHOLDER_CHARS],
+        "a": form.allow_anonymous,
+        "s": form.submit_label,
+    }
+    value = json.dumps(data, ensure_ascii=False)
+    while len(value) > BUTTON_VALUE_CHARS:  # a very long label: shorten it until the value fits
+        data["l"] = shorten(str(data["l"]), max(20, len(str(data["l"])) - (len(value) - BUTTON_VALUE_CHARS) - 2))
+        value = json.dumps(data, ensure_ascii=False)
+    return {
+        "type": "button",
+        "action_id": SHARE_ACTION,
+        "text": _plain(shorten(form.submit_label or MODAL_TITLE, BUTTON_LABEL_CHARS)),
+        "value": value,
+        "style": "primary",
+    }
+
+
+def _action_blocks(post: Post) -> list[Block]:
+    elements = [share_button(post.form)] if post.form else []
+    elements += [_button(button, n) for n, button in enumerate(post.buttons)]
+    return [
+        {"type": "actions", "elements": elements[start : start + BUTTONS_PER_ACTIONS]}
+        for start in range(0, len(elements), BUTTONS_PER_ACTIONS)
+    ]
+
+
+def _fallback(post: Post) -> str:
+    source = post.text or next((s.heading for s in post.sections if s.heading), "") or post.plain_text()
+    return escape(shorten(source, FALLBACK_CHARS)) or "…"
+
+
+def render(post: Post) -> list[SlackMessage]:
+    """The Slack messages for ``post``: usually one; more only when the blocks exceed 50.
+
+    The buttons and the answer form stay on the first message, because the first message's ts
+    is the one remembered for the post (presses and answers refer to it)."""
+    body = _sections(escape(post.text)) if post.text.strip() else []
+    for section in post.sections:
+        body += _section_blocks(section)
+    actions = _action_blocks(post)[: BLOCKS_PER_MESSAGE - 1]
+    if not body and not actions:
+        body = [{"type": "section", "text": _mrkdwn("…")}]
+    room = BLOCKS_PER_MESSAGE - len(actions)
+    messages = [SlackMessage(_fallback(post), tuple(body[:room] + actions))]
+    rest = body[room:]
+    for start in range(0, len(rest), BLOCKS_PER_MESSAGE):
+        messages.append(SlackMessage(CONTINUED, tuple(rest[start : start + BLOCKS_PER_MESSAGE])))
+    return messages
+
+
+def render_update(post: Post) -> SlackMessage:
+    """The one message that replaces an earlier one (a live tally fits; anything beyond 50
+    blocks is cut with a note)."""
+    messages = render(post)
+    first = messages[0]
+    if len(messages) == 1:
+        return first
+    blocks = list(first.blocks)
+    actions = [b for b in blocks if b["type"] == "actions"]
+    body = [b for b in blocks if b["type"] != "actions"][: BLOCKS_PER_MESSAGE - len(actions) - 1]
+    body.append({"type": "context", "elements": [_mrkdwn("… (shortened to fit one message)")]})
+    return SlackMessage(first.text, tuple(body + actions))
+
+
+def share_modal(form: dict[str, Any], channel_id: str, message_ts: str, team_id: str) -> Block:
+    """The answer window opened by a Share button (``form`` is the button's decoded value)."""
+    label = str(form.get("l") or "Your answer")
+    placeholder = str(form.get("p") or "")
+    element: Block = {
+        "type": "plain_text_input",
+        "action_id": ANSWER_INPUT,
+        "multiline": True,
+        "max_length": ANSWER_CHARS,
+    }
+    if placeholder:
+        element["placeholder"] = _plain(placeholder[:PLACEHOLDER_CHARS])
+    blocks: list[Block] = [
+        {
+            "type": "input",
+            "block_id": ANSWER_BLOCK,
+            "label": _plain(label[:INPUT_LABEL_CHARS]),
+            "element": element,
+        }
+    ]
+    if form.get("a", True):
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": ANONYMOUS_BLOCK,
+                "optional": True,
+                "label": _plain(ANONYMOUS_LABEL),
+                "element": {
+                    "type": "checkboxes",
+                    "action_id": ANONYMOUS_INPUT,
+                    "options": [{"text": _plain(ANONYMOUS_OPTION), "value": ANONYMOUS_VALUE}],
+                },
+            }
+        )
+    blocks.append({"type": "context", "elements": [_plain(MODAL_PASS_NOTE)]})
+    submit = str(form.get("s") or MODAL_TITLE)
+    return {
+        "type": "modal",
+        "callback_id": ANSWER_CALLBACK,
+        "title": _plain(shorten(MODAL_TITLE, MODAL_TITLE_CHARS)),
+        "submit": _plain(shorten(submit, MODAL_TITLE_CHARS)),
+        "close": _plain(MODAL_CLOSE),
+        "private_metadata": json.dumps({"c": channel_id, "ts": message_ts, "t": team_id}),
+        "blocks": blocks,
+    }

@@ -1,0 +1,160 @@
+"""The Slack `Sender`: chat.postMessage / postEphemeral / update, with Slack's errors mapped to
+`DeliveryError` so the core's `Outbox` can pace, wait, retry and record (it does all of that)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.render import SlackMessage, render, render_update
+from bot.conversation import Place, Post
+from bot.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+# Slack error codes that retrying the same call cannot fix.
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "token_expired",
+        "no_permission",
+        "missing_scope",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "ekm_access_denied",
+        "team_access_not_granted",
+        "user_not_in_channel",
+        "message_not_found",
+        "cant_update_message",
+        "edit_window_closed",
+        "msg_too_long",
+        "msg_blocks_too_long",
+        "no_text",
+        "invalid_blocks",
+        "invalid_blocks_format",
+        "too_many_attachments",
+        "duplicate_channel_not_found",
+        "invalid_arguments",
+    }
+)
+TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+DEFAULT_RETRY_AFTER = 1.0
+CONTINUATION_ATTEMPTS = 3
+
+
+def delivery_error(error: Exception) -> DeliveryError:
+    """Slack's answer (or a network failure) → the `DeliveryError` the outbox understands.
+    The reason names only the status and Slack's error code, never the message's text."""
+    if isinstance(error, SlackApiError):
+        response = error.response
+        status = getattr(response, "status_code", 0) or 0
+        data = getattr(response, "data", None)
+        code = data.get("error", "") if isinstance(data, dict) else ""
+        if status == 429 or code == "ratelimited":
+            headers = getattr(response, "headers", None) or {}
+            return DeliveryError("slack: rate limited (429)", retry_after=_retry_after(headers))
+        if status >= 500 or code in TRANSIENT_ERRORS:
+            return DeliveryError(f"slack: {status} {code}".strip())
+        if code in PERMANENT_ERRORS or (status == 200 and code and code not in TRANSIENT_ERRORS):
+            return DeliveryError(f"slack: {code}", permanent=True)
+        return DeliveryError(f"slack: HTTP {status} {code}".strip(), permanent=400 <= status < 500)
+    if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
+        return DeliveryError(f"slack: connection failed ({type(error).__name__})")
+    return DeliveryError(f"slack: {type(error).__name__}")
+
+
+def _retry_after(headers: Any) -> float:
+    raw = None
+    for name in ("Retry-After", "retry-after"):
+        try:
+            raw = headers.get(name)
+        except AttributeError:
+            raw = None
+        if raw:
+            break
+    if isinstance(raw, (list, tuple)):
+        raw = raw[0] if raw else None
+    try:
+        return max(0.0, float(raw)) if raw is not None else DEFAULT_RETRY_AFTER
+    except (TypeError, ValueError):
+        return DEFAULT_RETRY_AFTER
+
+
+class SlackSender:
+    """Puts rendered posts into Slack through one `AsyncWebClient` (built with no retry
+    handlers of its own: the outbox sees every 429 and decides)."""
+
+    def __init__(self, client: AsyncWebClient, pause: float = 1.0) -> None:
+        self.client = client
+        self.pause = pause  # between the messages of one over-long post (Slack's pace)
+
+    async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
+        messages = render(post)
+        first = await self._call(lambda: self._one(place, post, messages[0], thread_ref))
+        for message in messages[1:]:
+            await self._continuation(place, post, message, thread_ref)
+        return None if post.private_to else first
+
+    async def update(self, place: Place, ref: str, post: Post) -> None:
+        message = render_update(post)
+        await self._call(
+            lambda: self.client.chat_update(
+                channel=place.channel_id, ts=ref, text=message.text, blocks=list(message.blocks)
+            )
+        )
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _one(self, place: Place, post: Post, message: SlackMessage, thread_ref: str | None) -> str | None:
+        arguments: dict[str, Any] = {
+            "channel": place.channel_id,
+            "text": message.text,
+            "blocks": list(message.blocks),
+        }
+        if thread_ref:
+            arguments["thread_ts"] = thread_ref
+        if post.private_to:
+            await self.client.chat_postEphemeral(user=post.private_to, **arguments)
+            return None
+        response = await self.client.chat_postMessage(
+            unfurl_links=False, unfurl_media=False, link_names=False, **arguments
+        )
+        return response.get("ts")
+
+    async def _continuation(self, place: Place, post: Post, message: SlackMessage, thread_ref: str | None) -> None:
+        """The rest of an over-long post. The first part is out already, so a failure here must
+        not make the outbox send the first part again: wait and retry here, then give up loudly
+        (the outbox records the whole post as undelivered)."""
+        for attempt in range(CONTINUATION_ATTEMPTS):
+            await asyncio.sleep(self.pause)
+            try:
+                await self._call(lambda: self._one(place, post, message, thread_ref))
+                return
+            except DeliveryError as error:
+                if error.permanent or attempt == CONTINUATION_ATTEMPTS - 1:
+                    raise DeliveryError(f"partly delivered: {error.reason}", permanent=True) from error
+                if error.retry_after:
+                    await asyncio.sleep(error.retry_after)
+
+    @staticmethod
+    async def _call(call: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await call()
+        except DeliveryError:
+            raise
+        except Exception as error:  # noqa: BLE001 - every failure becomes a DeliveryError
+            raise delivery_error(error) from error

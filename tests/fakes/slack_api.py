@@ -1,0 +1,297 @@
+"""A local fake of the Slack Web API (and of Socket Mode's websocket) for tests.
+
+An aiohttp server on 127.0.0.1 at a random port. Every call is recorded as a `Call` (method and
+parameters, from the query, a form or a JSON body). It answers ``auth.test``,
+``chat.postMessage`` (increasing ts), ``chat.update``, ``chat.postEphemeral``, ``views.open``,
+``users.info`` and ``apps.connections.open``; `fail_next` makes the next calls answer 429 with
+Retry-After (or any status / Slack error). Socket Mode: ``apps.connections.open`` hands out
+``ws://127.0.0.1:<port>/socket``; `send_envelope` pushes an envelope to the connected client
+and `acks` collects its acknowledgements.
+
+    async with FakeSlackApi() as slack:
+        env = {"SLACK_API_URL": slack.api_url, ...}
+        ...
+        assert slack.calls_to("chat.postMessage")[0].params["channel"] == "C1"
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import WSMsgType, web
+
+BOT_USER_ID = "UBOT"
+BOT_ID = "BBOT"
+TEAM_ID = "T1"
+
+
+@dataclass
+class Call:
+    """One request to the fake: ``method`` (e.g. ``chat.postMessage``) and its parameters."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+    status: int = 200
+    token: str = ""
+
+    @property
+    def text(self) -> str:
+        """The message's fallback text plus every text in its blocks (what a reader sees)."""
+        parts = [str(self.params.get("text") or "")]
+        parts += _texts(self.params.get("blocks"))
+        parts += _texts(self.params.get("view"))
+        return "\n".join(p for p in parts if p)
+
+    def buttons(self) -> list[dict[str, Any]]:
+        """Every button element in the message's blocks."""
+        found: list[dict[str, Any]] = []
+        for block in _as_list(self.params.get("blocks")):
+            if block.get("type") == "actions":
+                found += [e for e in block.get("elements", []) if e.get("type") == "button"]
+        return found
+
+
+@dataclass
+class Failure:
+    status: int
+    error: str
+    retry_after: float | None
+    method: str | None
+
+
+def _as_list(value: Any) -> list[dict[str, Any]]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    return value if isinstance(value, list) else []
+
+
+def _texts(value: Any) -> list[str]:
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return []
+    found: list[str] = []
+    if isinstance(value, dict):
+        text = value.get("text")
+        if isinstance(text, str):
+            found.append(text)
+        for key, inner in value.items():
+            if key != "text" or not isinstance(inner, str):
+                found += _texts(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found += _texts(inner)
+    return found
+
+
+@dataclass
+class FakeSlackApi:
+    """The fake. Use as ``async with FakeSlackApi() as slack`` (or `start` / `close`)."""
+
+    user_names: dict[str, str] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    acks: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    def __post_init__(self) -> None:
+        self._failures: list[Failure] = []
+        self._ts = itertools.count(1)
+        self._runner: web.AppRunner | None = None
+        self._sockets: list[web.WebSocketResponse] = []
+        self._connected = asyncio.Event()
+        self._changed = asyncio.Condition()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    async def start(self) -> FakeSlackApi:
+        app = web.Application()
+        app.router.add_route("*", "/api/{method}", self._api)
+        app.router.add_get("/socket", self._socket)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        self.port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+        return self
+
+    async def close(self) -> None:
+        for socket in list(self._sockets):
+            await socket.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> FakeSlackApi:
+        return await self.start()
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/api/"
+
+    # -- what tests arrange ----------------------------------------------------------------
+
+    def fail_next(
+        self,
+        count: int = 1,
+        *,
+        status: int = 429,
+        retry_after: float | None = 1,
+        error: str = "ratelimited",
+        method: str | None = None,
+    ) -> None:
+        """Answer the next ``count`` calls (of ``method``, or any but auth.test) with ``status``."""
+        for _ in range(count):
+            self._failures.append(Failure(status, error, retry_after, method))
+
+    # -- what tests read -------------------------------------------------------------------
+
+    def calls_to(self, method: str) -> list[Call]:
+        return [c for c in self.calls if c.method == method and c.status == 200]
+
+    def posts(self, channel: str | None = None) -> list[Call]:
+        """Successful chat.postMessage calls (optionally to one channel)."""
+        return [c for c in self.calls_to("chat.postMessage") if channel is None or c.params.get("channel") == channel]
+
+    def ephemerals(self, user: str | None = None) -> list[Call]:
+        return [c for c in self.calls_to("chat.postEphemeral") if user is None or c.params.get("user") == user]
+
+    def find_post(self, contains: str) -> Call:
+        """The latest chat.postMessage whose text contains ``contains``."""
+        for call in reversed(self.posts()):
+            if contains in call.text:
+                return call
+        raise AssertionError(f"no chat.postMessage contains {contains!r}")
+
+    def ts_of(self, call: Call) -> str:
+        return str(call.params["_ts"])
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
+        """Wait until ``predicate()`` is truthy (re-checked on every call); return its value."""
+        deadline = time.monotonic() + timeout
+        async with self._changed:
+            while True:
+                value = predicate()
+                if value:
+                    return value
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError("the fake Slack API did not see what was expected in time")
+                try:
+                    await asyncio.wait_for(self._changed.wait(), left)
+                except asyncio.TimeoutError:
+                    pass
+
+    # -- Socket Mode -----------------------------------------------------------------------
+
+    async def wait_connected(self, timeout: float = 5.0) -> None:
+        await asyncio.wait_for(self._connected.wait(), timeout)
+
+    async def send_envelope(self, envelope: dict[str, Any]) -> None:
+        """Push one Socket Mode envelope (``envelope_id``, ``type``, ``payload``, …)."""
+        await self.wait_connected()
+        await self._sockets[-1].send_str(json.dumps(envelope))
+
+    # -- the server ------------------------------------------------------------------------
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        params: dict[str, Any] = dict(request.query)
+        if request.can_read_body:
+            if request.content_type == "application/json":
+                body = await request.json()
+                if isinstance(body, dict):
+                    params.update(body)
+            else:
+                params.update(dict(await request.post()))
+        for key in ("blocks", "view"):
+            if isinstance(params.get(key), str):
+                try:
+                    params[key] = json.loads(params[key])
+                except ValueError:
+                    pass
+        return params
+
+    async def _api(self, request: web.Request) -> web.Response:
+        method = request.match_info["method"]
+        params = await self._params(request)
+        token = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        failure = self._take_failure(method)
+        call = Call(method, params, time.monotonic(), failure.status if failure else 200, token)
+        if failure is not None:
+            await self._record(call)
+            headers = {"Retry-After": str(failure.retry_after)} if failure.retry_after is not None else {}
+            if failure.status >= 500:
+                return web.Response(status=failure.status, text="upstream failure", headers=headers)
+            return web.json_response({"ok": False, "error": failure.error}, status=failure.status, headers=headers)
+        body = self._answer(method, params)
+        await self._record(call)
+        return web.json_response(body)
+
+    def _take_failure(self, method: str) -> Failure | None:
+        if method == "auth.test":
+            return None
+        for i, failure in enumerate(self._failures):
+            if failure.method in (None, method):
+                return self._failures.pop(i)
+        return None
+
+    async def _record(self, call: Call) -> None:
+        self.calls.append(call)
+        async with self._changed:
+            self._changed.notify_all()
+
+    def _next_ts(self) -> str:
+        return f"1700000000.{next(self._ts):06d}"
+
+    def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
+        if method == "auth.test":
+            return {"ok": True, "url": "https://fake.slack.test/", "team": "Test", "user": "copbot",
+                    "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+        if method == "chat.postMessage":
+            ts = self._next_ts()
+            params["_ts"] = ts
+            return {"ok": True, "channel": params.get("channel"), "ts": ts,
+                    "message": {"ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID, "text": params.get("text")}}
+        if method == "chat.update":
+            return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "text": params.get("text")}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self._next_ts()}
+        if method == "views.open":
+            return {"ok": True, "view": {"id": f"V{next(self._ts)}", "type": "modal"}}
+        if method == "users.info":
+            user = str(params.get("user", ""))
+            name = self.user_names.get(user, "")
+            return {"ok": True, "user": {"id": user, "name": name.lower().replace(" ", "."), "real_name": name,
+                                         "profile": {"display_name": name, "real_name": name}}}
+        if method == "apps.connections.open":
+            return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
+        return {"ok": False, "error": "unknown_method"}
+
+    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
+        socket = web.WebSocketResponse(autoping=True)
+        await socket.prepare(request)
+        self._sockets.append(socket)
+        await socket.send_str(json.dumps({"type": "hello", "num_connections": 1}))
+        self._connected.set()
+        try:
+            async for message in socket:
+                if message.type == WSMsgType.TEXT:
+                    self.acks.append(json.loads(message.data))
+                    async with self._changed:
+                        self._changed.notify_all()
+        finally:
+            self._sockets.remove(socket)
+        return socket
