@@ -295,3 +295,176 @@ class FakeSlackApi:
         finally:
             self._sockets.remove(socket)
         return socket
+
+
+class SlackRequests:
+    """Slack's side of the conversation with our app: builds the requests Slack would send to
+    POST /slack/events (slash commands, Events API callbacks, button presses, modal
+    submissions), signs them with the signing secret, and posts them with ``client`` (an aiohttp
+    test client, or anything with ``post(path, data=, headers=)``)."""
+
+    def __init__(self, client: Any, secret: str, *, channel: str = "C1", team: str = TEAM_ID,
+                 path: str = "/slack/events") -> None:
+        self.client = client
+        self.secret = secret
+        self.channel = channel
+        self.team = team
+        self.path = path
+        self._ids = itertools.count(1)
+
+    def signed_headers(self, body: str, timestamp: int | None = None, content_type: str = "application/json") -> dict[str, str]:
+        from slack_sdk.signature import SignatureVerifier
+
+        timestamp = int(time.time()) if timestamp is None else timestamp
+        signature = SignatureVerifier(self.secret).generate_signature(timestamp=str(timestamp), body=body)
+        return {
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": str(timestamp),
+            "X-Slack-Signature": signature,
+        }
+
+    async def send(self, body: str, content_type: str, *, headers: dict[str, str] | None = None,
+                   timestamp: int | None = None) -> Any:
+        all_headers = self.signed_headers(body, timestamp, content_type)
+        all_headers.update(headers or {})
+        return await self.client.post(self.path, data=body.encode(), headers=all_headers)
+
+    # -- payloads ----------------------------------------------------------------------------
+
+    def command_body(self, user: str, text: str, user_name: str = "") -> str:
+        from urllib.parse import urlencode
+
+        return urlencode({
+            "token": "legacy", "team_id": self.team, "team_domain": "test", "channel_id": self.channel,
+            "channel_name": "cop", "user_id": user, "user_name": user_name or user.lower(), "command": "/cop",
+            "text": text, "api_app_id": "A1", "response_url": "https://hooks.slack.test/commands/1",
+            "trigger_id": f"trigger.{next(self._ids)}",
+        })
+
+    def event_body(self, event: dict[str, Any], event_id: str | None = None) -> str:
+        return json.dumps({
+            "token": "legacy", "team_id": self.team, "api_app_id": "A1", "type": "event_callback",
+            "event_id": event_id or f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
+            "authorizations": [{"team_id": self.team, "user_id": BOT_USER_ID, "is_bot": True}],
+            "event": {"team": self.team, "channel": self.channel, "channel_type": "channel",
+                      "event_ts": event.get("ts", ""), **event},
+        })
+
+    def reply_event(self, user: str, text: str, thread_ts: str, *, parent_user_id: str = BOT_USER_ID,
+                    **extra: Any) -> dict[str, Any]:
+        ts = f"1800000000.{next(self._ids):06d}"
+        return {"type": "message", "user": user, "text": text, "ts": ts, "thread_ts": thread_ts,
+                "parent_user_id": parent_user_id, **extra}
+
+    def action_body(self, user: str, message_ts: str, element: dict[str, Any], user_name: str = "") -> str:
+        from urllib.parse import urlencode
+
+        payload = {
+            "type": "block_actions", "user": {"id": user, "username": user_name or user.lower(), "team_id": self.team},
+            "api_app_id": "A1", "token": "legacy", "team": {"id": self.team, "domain": "test"},
+            "channel": {"id": self.channel, "name": "cop"}, "trigger_id": f"trigger.{next(self._ids)}",
+            "container": {"type": "message", "message_ts": message_ts, "channel_id": self.channel},
+            "message": {"type": "message", "ts": message_ts, "user": BOT_USER_ID, "bot_id": BOT_ID},
+            "response_url": "https://hooks.slack.test/actions/1",
+            "actions": [{"type": "button", "block_id": "b1", "action_id": element["action_id"],
+                         "value": element.get("value", ""), "text": element.get("text"),
+                         "action_ts": f"{time.time():.6f}.{next(self._ids)}"}],
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    def view_submission_body(self, user: str, view: dict[str, Any], values: dict[str, Any],
+                             user_name: str = "") -> str:
+        from urllib.parse import urlencode
+
+        payload = {
+            "type": "view_submission", "team": {"id": self.team, "domain": "test"},
+            "user": {"id": user, "username": user_name or user.lower(), "team_id": self.team},
+            "api_app_id": "A1", "token": "legacy", "trigger_id": f"trigger.{next(self._ids)}",
+            "view": {**view, "id": f"V{next(self._ids)}", "team_id": self.team, "type": "modal",
+                     "state": {"values": values}, "hash": "h"},
+        }
+        return urlencode({"payload": json.dumps(payload)})
+
+    # -- the usual requests --------------------------------------------------------------------
+
+    async def command(self, user: str, text: str, user_name: str = "") -> Any:
+        return await self.send(self.command_body(user, text, user_name), "application/x-www-form-urlencoded")
+
+    async def reply(self, user: str, text: str, thread_ts: str, *, event_id: str | None = None,
+                    retry_num: int | None = None, **extra: Any) -> Any:
+        body = self.event_body(self.reply_event(user, text, thread_ts, **extra), event_id)
+        headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"} if retry_num else None
+        return await self.send(body, "application/json", headers=headers)
+
+    async def event(self, event: dict[str, Any], event_id: str | None = None) -> Any:
+        return await self.send(self.event_body(event, event_id), "application/json")
+
+    async def press(self, user: str, message_ts: str, element: dict[str, Any]) -> Any:
+        return await self.send(self.action_body(user, message_ts, element), "application/x-www-form-urlencoded")
+
+    async def submit(self, user: str, view: dict[str, Any], text: str, *, anonymous: bool = False) -> Any:
+        values: dict[str, Any] = {"answer": {"text": {"type": "plain_text_input", "value": text}}}
+        if any(b.get("block_id") == "anonymous" for b in view.get("blocks", [])):
+            chosen = [{"value": "anonymous", "text": {"type": "plain_text", "text": "Post without my name"}}]
+            values["anonymous"] = {"choice": {"type": "checkboxes", "selected_options": chosen if anonymous else []}}
+        body = self.view_submission_body(user, view, values)
+        return await self.send(body, "application/x-www-form-urlencoded")
+
+
+SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
+
+
+@dataclass
+class SlackStack:
+    """The real aiohttp app (`bot.web.build_app`) on 127.0.0.1 talking to the fake Slack API."""
+
+    slack: FakeSlackApi
+    client: Any  # aiohttp.test_utils.TestClient
+    requests: SlackRequests
+    app: Any
+    runtime: Any
+
+    @property
+    def adapter(self) -> Any:
+        from adapters.slack import SLACK
+
+        return self.app[SLACK]
+
+    async def settle(self) -> None:
+        """Wait until every acknowledged request is handled and its posts delivered."""
+        await self.adapter.settle()
+
+
+def slack_env(slack: FakeSlackApi, **extra: str) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SECRET,
+        "SLACK_API_URL": slack.api_url,
+        "COPBOT_SLACK_PACE_PER_SECOND": "500",
+        **extra,
+    }
+
+
+def running_stack(db: Any, clock: Any, user_names: dict[str, str] | None = None, **env: str):  # noqa: ANN201
+    """``async with running_stack(db, clock) as stack:`` — fake Slack, app, signed requests."""
+    from contextlib import asynccontextmanager
+
+    from aiohttp.test_utils import TestClient, TestServer
+
+    from bot.runtime import Runtime
+    from bot.web import build_app
+
+    @asynccontextmanager
+    async def stack():  # noqa: ANN202
+        async with FakeSlackApi(user_names=dict(user_names or {})) as slack:
+            runtime = Runtime(db, clock)
+            app = build_app(runtime, slack_env(slack, **env))
+            client = TestClient(TestServer(app, host="127.0.0.1"))
+            await client.start_server()
+            try:
+                yield SlackStack(slack, client, SlackRequests(client, SECRET), app, runtime)
+            finally:
+                await client.close()
+
+    return stack()

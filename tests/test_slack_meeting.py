@@ -1,0 +1,204 @@
+"""A whole meeting in a Slack channel, through the real stack: signed requests to the aiohttp
+app, Bolt, the core, the outbox and the fake Slack Web API (which records what Slack would show)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from storage.models import ActionItem, ReflectionAnswer, SupportStatement
+from tests.fakes.slack_api import BOT_USER_ID, Call, SlackStack, running_stack
+
+PEOPLE = {"U1": "Ann", "U2": "Ben", "U3": "Cara", "U4": "Dev"}
+
+
+def button(call: Call, command: str) -> dict:
+    """The button on a posted message that runs ``command``."""
+    for element in call.buttons():
+        if element.get("value") == command or (command == "share" and element["action_id"] == "cop:share"):
+            return element
+    raise AssertionError(f"no {command!r} button on: {call.text[:200]!r}")
+
+
+async def say(stack: SlackStack, user: str, text: str) -> None:
+    assert (await stack.requests.command(user, text, PEOPLE[user].lower())).status == 200
+    await stack.settle()
+
+
+async def reply(stack: SlackStack, user: str, text: str, thread_ts: str) -> None:
+    assert (await stack.requests.reply(user, text, thread_ts)).status == 200
+    await stack.settle()
+
+
+async def press(stack: SlackStack, user: str, call: Call, command: str) -> None:
+    assert (await stack.requests.press(user, stack.slack.ts_of(call), button(call, command))).status == 200
+    await stack.settle()
+
+
+async def share(stack: SlackStack, user: str, call: Call, text: str, *, anonymous: bool) -> None:
+    """Press the post's Share button, then submit the window Slack was asked to open."""
+    opened = len(stack.slack.calls_to("views.open"))
+    await press(stack, user, call, "share")
+    views = stack.slack.calls_to("views.open")
+    assert len(views) == opened + 1
+    view = views[-1].params["view"]
+    assert (await stack.requests.submit(user, view, text, anonymous=anonymous)).status == 200
+    await stack.settle()
+
+
+def updates_of(stack: SlackStack, call: Call) -> list[Call]:
+    ts = stack.slack.ts_of(call)
+    return [c for c in stack.slack.calls_to("chat.update") if c.params.get("ts") == ts]
+
+
+def in_thread(stack: SlackStack, call: Call) -> list[Call]:
+    ts = stack.slack.ts_of(call)
+    return [c for c in stack.slack.posts() if c.params.get("thread_ts") == ts]
+
+
+async def test_whole_meeting_in_a_slack_channel(sqlite_db, clock):
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+
+        # -- setup, members, co-chairs --------------------------------------------------------
+        await say(stack, "U1", "setup North West")
+        assert "Welcome to the North West Community of Practice" in slack.posts()[-1].text
+        for user in ("U2", "U3", "U4"):
+            await say(stack, user, "join Peer Support Worker")
+        assert "Welcome, Dev" in slack.posts()[-1].text  # display names from users.info
+        await say(stack, "U1", "chairs set <@U1|ann> <@U2|ben> 12")
+        assert "Thank you, Ann and Ben: you are our co-chairs for 12 months" in slack.posts()[-1].text
+        await say(stack, "U3", "help")
+        assert "/cop support" in slack.ephemerals("U3")[-1].text  # only the asker sees help
+
+        # -- the support round: thread replies, a modal answer without a name, the live tally -----
+        await say(stack, "U3", "support")
+        prompt = slack.find_post("I will support myself today by")
+        assert prompt.params["channel"] == "C1" and "thread_ts" not in prompt.params
+        await reply(stack, "U1", "asking for help", slack.ts_of(prompt))
+        await reply(stack, "U2", "taking standing breaks every 10 mins", slack.ts_of(prompt))
+        await share(stack, "U4", prompt, "being open to learning", anonymous=True)
+        tally = updates_of(stack, prompt)
+        assert tally and "3 of 4 have shared so far" in tally[-1].text
+        assert "Cara" not in tally[-1].text  # never names who has not shared
+        assert any("only you see this code" in c.text.lower() for c in slack.ephemerals("U4"))
+        await press(stack, "U2", prompt, "close support")
+        closing = slack.find_post("Our support statements for today")
+        assert "Ann: asking for help" in closing.text
+        assert "Ben: taking standing breaks every 10 mins" in closing.text
+        assert "Shared without a name: being open to learning" in closing.text
+        assert "Dev" not in closing.text
+        assert "closed" in updates_of(stack, prompt)[-1].text
+
+        # -- reflective practice: six steps, thread replies, one anonymous modal answer --------
+        await say(stack, "U1", "reflect Peer work in the community")
+        answers = {
+            1: ("U3", "A client asked about my own story"),
+            2: ("U4", "I felt unsure, then proud"),  # through the Share window, without a name
+            3: ("U2", "Good: honesty. Bad: I rushed"),
+            4: ("U3", "Boundaries protect both of us"),
+            5: ("U1", "Pause before sharing"),
+            6: ("U3", "<@U2> will draft a checklist by 2027-02-14"),
+        }
+        for number in range(1, 7):
+            step = slack.find_post(f"Step {number} of 6")
+            assert button(step, "share")["style"] == "primary"
+            user, text = answers[number]
+            if number == 2:
+                await share(stack, user, step, text, anonymous=True)
+                echo = in_thread(stack, step)
+                assert echo and f"Shared without a name: {text}" in echo[-1].text
+            else:
+                await reply(stack, user, text, slack.ts_of(step))
+            if number == 4:  # a second answer to the same step
+                await reply(stack, "U1", "Supervision helps me see it", slack.ts_of(step))
+            if number < 6:
+                await press(stack, "U1", step, f"next {number}")
+                assert "moved on" in updates_of(stack, step)[-1].text
+        last_step = slack.find_post("Step 6 of 6")
+        end = next(e for e in last_step.buttons() if e["value"].startswith("end "))
+        await press(stack, "U2", last_step, end["value"])
+        summary = slack.find_post("Summary of our reflection on: Peer work in the community")
+        assert "Cara: A client asked about my own story" in summary.text
+        assert "Shared without a name: I felt unsure, then proud" in summary.text
+        assert "Ben: Good: honesty. Bad: I rushed" in summary.text
+        assert "Ben: @Ben will draft a checklist by 2027-02-14 (by 2027-02-14)" in summary.text
+        assert "1 action agreed; they will be on the next agenda." in summary.text
+
+        # -- the vote on the next lead topic, by buttons -----------------------------------------
+        await say(stack, "U1", "vote open")
+        ballot = slack.find_post("what should our next session's lead topic be?")
+        assert len(ballot.buttons()) == 19  # 18 guide topics and "Close the vote"
+        for user, topic in (("U2", "vote 2"), ("U3", "vote 2"), ("U4", "vote 5"), ("U1", "vote 2")):
+            await press(stack, user, ballot, topic)
+        assert "4 members have voted so far." in updates_of(stack, ballot)[-1].text
+        assert any("Your votes (1 of 3)" in c.text for c in slack.ephemerals("U4"))
+        await press(stack, "U2", ballot, "close vote")
+        result = slack.find_post("The vote is closed")
+        assert "Our next lead topic: Peer Work in the community" in result.text
+
+        # -- who leads next: volunteer, then a co-chair confirms ----------------------------------
+        await say(stack, "U1", "lead")
+        proposal = slack.find_post("Who would like to lead our next meeting")
+        await press(stack, "U4", proposal, "lead volunteer")
+        volunteered = slack.find_post("Dev has volunteered to lead")
+        await press(stack, "U1", volunteered, "lead confirm @U4")
+        assert "Dev will lead our next meeting on “Peer Work in the community”" in slack.posts()[-1].text
+
+        # -- what Slack saw, overall ------------------------------------------------------------
+        assert {c.params["channel"] for c in slack.calls if "channel" in c.params} == {"C1"}
+        assert all(c.token == "xoxb-test-token" for c in slack.calls)
+        assert not [c for c in slack.calls if c.status != 200]
+        assert await stack.runtime.deliveries.undelivered("slack") == []
+        async with sqlite_db.transaction() as session:
+            statements = list(await session.scalars(select(SupportStatement)))
+            assert sorted(s.text for s in statements) == [
+                "asking for help", "being open to learning", "taking standing breaks every 10 mins"]
+            assert [s.member_id for s in statements if s.text == "being open to learning"] == [None]
+            rows = list(await session.scalars(select(ReflectionAnswer).order_by(ReflectionAnswer.step)))
+            assert [r.step for r in rows] == [1, 2, 3, 4, 4, 5, 6]
+            assert [r.member_id for r in rows if r.step == 2] == [None]
+            action = await session.scalar(select(ActionItem))
+            assert action is not None and action.owner_id is not None
+
+
+async def test_tally_is_coalesced_and_every_answer_kept(sqlite_db, clock):
+    people = {f"U{i}": f"Member {i}" for i in range(1, 51)}
+    async with running_stack(sqlite_db, clock, people, COPBOT_SLACK_PACE_PER_SECOND="20") as stack:
+        await stack.requests.command("U1", "setup North West")
+        await stack.settle()
+        await stack.requests.command("U1", "support")
+        await stack.settle()
+        prompt = stack.slack.find_post("I will support myself today by")
+        responses = [await stack.requests.reply(user, f"answer of {user}", stack.slack.ts_of(prompt))
+                     for user in people]
+        assert all(r.status == 200 for r in responses)
+        await stack.settle()
+        updates = updates_of(stack, prompt)
+        assert 1 <= len(updates) <= 10, len(updates)  # a handful, not 50
+        assert "50 of 50 have shared so far" in updates[-1].text
+        async with sqlite_db.transaction() as session:
+            assert len(list(await session.scalars(select(SupportStatement)))) == 50
+
+
+async def test_member_text_never_pings(sqlite_db, clock):
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+        await say(stack, "U1", "setup North West")
+        await say(stack, "U1", "reflect Boundaries")
+        step = slack.find_post("Step 1 of 6")
+        # typed literally in a modal, a real @channel in a thread reply, a literal one in a reply
+        await share(stack, "U2", step, "<!channel> look & see <@U3>", anonymous=False)
+        await reply(stack, "U3", "<!here> and <!channel> and &lt;!everyone&gt;", slack.ts_of(step))
+        await say(stack, "U1", "end")
+        summary = slack.find_post("Summary of our reflection")
+        echo = in_thread(stack, step)[-1]
+        assert "Ben shared: &lt;!channel&gt; look &amp; see &lt;@U3&gt;" in echo.text
+        assert "&lt;!channel&gt; look &amp; see &lt;@U3&gt;" in summary.text
+        assert "Cara: @here and @channel and &lt;!everyone&gt;" in summary.text
+        for call in slack.calls_to("chat.postMessage") + slack.calls_to("chat.update"):
+            for raw in ("<!channel>", "<!here>", "<!everyone>", "<@U"):
+                assert raw not in call.text
+            sections = [b for b in call.params.get("blocks", []) if b["type"] == "section"]
+            assert all(b["text"].get("verbatim") for b in sections)
+            assert call.params.get("link_names") in (None, False)
+        assert BOT_USER_ID not in summary.text
