@@ -7,7 +7,20 @@ from __future__ import annotations
 import logging
 import os
 
-QUIET_LOGGERS = ("slack_bolt", "slack_sdk", "botbuilder", "botframework", "aiohttp.access", "msrest", "alembic")
+# Loggers that can carry request bodies or SQL parameters (members' words) at INFO/DEBUG.
+QUIET_LOGGERS = (
+    "slack_bolt",
+    "slack_sdk",
+    "botbuilder",
+    "botframework",
+    "msrest",
+    "aiohttp.access",
+    "aiohttp.server",
+    "alembic",
+    "sqlalchemy",
+    "aiosqlite",
+    "asyncpg",
+)
 
 
 def setup_logging(level: str | None = None) -> None:

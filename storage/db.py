@@ -78,7 +78,8 @@ class Database:
     def __init__(self, url: str | None = None) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
-        options: dict[str, object] = {"pool_pre_ping": True}
+        # hide_parameters: SQL parameters (members' words) never reach a log line or an error.
+        options: dict[str, object] = {"pool_pre_ping": True, "hide_parameters": True}
         if self.is_sqlite:
             options["connect_args"] = {"timeout": 30}
         self.engine = create_async_engine(self.url, **options)

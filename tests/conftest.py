@@ -15,7 +15,7 @@ import pytest
 from storage.db import Database
 
 POSTGRES_ADMIN_URL = os.environ.get("COPBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
-POSTGRES_TEST_DB = "copbot_test"
+POSTGRES_TEST_DB = f"copbot_test_{os.getpid()}"  # one per test run: parallel runs never collide
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -95,6 +95,25 @@ async def _fresh_postgres() -> Database:
         await conn.exec_driver_sql("CREATE SCHEMA public")
     await db.migrate()
     return db
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Drop this run's PostgreSQL test database."""
+    if not _postgres_checked.get("url"):
+        return
+    import asyncpg
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql://", "postgres://"), timeout=5)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_TEST_DB}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    try:
+        asyncio.run(drop())
+    except Exception:  # noqa: BLE001 - a leftover test database is harmless
+        pass
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -1,0 +1,64 @@
+"""A whole meeting end to end through the terminal channel, as `copbot chat < meeting.txt`."""
+
+from __future__ import annotations
+
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from adapters.console import run_console
+
+SCRIPT = Path(__file__).parent.parent / "docs" / "meeting.txt"
+
+
+class Lines(io.StringIO):
+    def isatty(self) -> bool:
+        return False
+
+
+async def test_whole_meeting_through_the_terminal(tmp_path):
+    out = io.StringIO()
+    await run_console(Lines(SCRIPT.read_text()), out, db_path=str(tmp_path / "cop.db"), community="North West")
+    screen = out.getvalue()
+    # support round → reflection → vote → next lead
+    assert "Welcome to the North West Community of Practice" in screen
+    assert "2 of 3 have shared so far. 1 passed." in screen
+    assert "Shared without a name: asking for help" in screen
+    assert "Step 6 of 6 — How would you deal with similar situations in future" in screen
+    assert "Cara: Late: it happened on a ward" in screen  # a late reply to step 1, kept under step 1
+    assert "Ben: @Ben will draft a boundaries checklist by 2027-02-14 (by 2027-02-14)" in screen
+    assert "Ann: I will ask my supervisor by 31/01/2027 (by 2027-01-31)" in screen
+    assert "Our next lead topic: Speak Truth to Power" in screen
+    assert "Cara will lead our next meeting" in screen
+    assert "I don't know “bogus”" in screen
+    assert "Traceback" not in screen
+
+
+async def test_the_same_database_after_a_restart(tmp_path):
+    db = str(tmp_path / "cop.db")
+    first = io.StringIO()
+    await run_console(Lines("/as Ann\n/cop reflect Peer work\nWhat happened to me\n"), first, db_path=db)
+    second = io.StringIO()
+    await run_console(Lines("/as Ann\n/cop next\n/cop end\n"), second, db_path=db)
+    assert "Step 2 of 6" in second.getvalue()
+    assert "Ann: What happened to me" in second.getvalue()
+
+
+def test_copbot_chat_reads_a_piped_script(tmp_path):
+    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "chat"],
+        input="/as Ann\n/cop support\nasking for help\n/cop close\n/quit\n",
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=Path(__file__).parent.parent,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Ann: asking for help" in done.stdout
+    assert (tmp_path / "copbot" / "copbot.db").exists()  # the embedded default
+    assert "asking for help" not in done.stderr

@@ -1,0 +1,154 @@
+"""Setting up, joining, permissions, forget-me, and logs that never hold what members wrote."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import func, select
+
+from bot.conversation import Place
+from bot.logs import quiet_third_parties
+from storage import models
+from tests.room import Room, uid
+
+CANARY = "CANARY-7f3a-lived-experience"
+
+
+async def test_setup_binds_the_channel_and_makes_the_founder_chair(db, clock):
+    room = Room(db, clock)
+    await room.cmd("Ann", "support")
+    assert "no community yet" in room.said_to("Ann")
+    await room.cmd("Ann", "setup")
+    assert "Usage: /cop setup" in room.said_to("Ann")
+    await room.cmd("Ann", "setup North West")
+    assert "Ann is the first co-chair" in room.sender.public()[-1].text
+    await room.cmd("Ben", "setup Other")
+    assert "already belongs to the North West" in room.said_to("Ben")
+    # a second channel: only a co-chair of the community can bind it
+    other = Room(db, clock, channel="C2")
+    await other.cmd("Ben", "setup north west")
+    assert "only one of its co-chairs" in other.said_to("Ben")
+    await other.cmd("Ann", "setup North West")
+    assert "now part of the North West" in other.sender.public()[-1].text
+
+
+async def test_join_roles_leave_and_members(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann")
+    await room.cmd("Ben", "join recovery educator")
+    await room.cmd("Cara", "join Astronaut")
+    assert "I don't know the role" in room.said_to("Cara")
+    await room.cmd("Cara", "join Family")
+    await room.cmd("Ann", "members")
+    listing = room.sender.public()[-1].plain_text()
+    assert "Ben — Recovery Educator" in listing and "Cara — Family Peer Support Worker" in listing
+    await room.cmd("Ben", "leave")
+    await room.cmd("Ben", "support")
+    assert "You left this community" in room.said_to("Ben")
+    await room.cmd("Ben", "join")
+    assert "Welcome back, Ben" in room.sender.public()[-1].text
+
+
+async def test_members_act_only_in_their_own_community(db, clock):
+    north, south = Room(db, clock, channel="CN"), Room(db, clock, channel="CS")
+    await north.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await south.setup("Sue", "Tom", chairs=("Sue", "Tom"), name="South East")
+    await north.cmd("Ann", "reflect North topic")
+    # Ann is a co-chair in the north, a stranger in the south
+    await south.cmd("Ann", "next")
+    assert "Only a co-chair" in south.said_to("Ann")
+    await south.cmd("Sue", "next")
+    assert "No reflection is running" in south.said_to("Sue")
+    # a reply in the south naming a north post reference is not filed in the north
+    await south.reply("Tom", "misplaced", to=None)
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(models.ReflectionAnswer.id))) == 0
+
+
+async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", "my statement", to="support:1")
+    await room.cmd("Ann", "close")
+    await room.cmd("Ann", "reflect Topic")
+    await room.reply("Ben", "my story", to="reflection:1:step:1")
+    for _ in range(5):
+        await room.cmd("Ann", "next")
+    await room.reply("Ben", "my action", to="reflection:1:step:6")
+    await room.reply("Ann", "@Ben will call", to="reflection:1:step:6")
+    await room.cmd("Ann", "end")
+    await room.cmd("Ann", "vote")
+    await room.cmd("Ben", "vote 1")
+    await room.cmd("Ben", "propose Ben's topic")
+    await room.cmd("Ben", "lead volunteer")
+    await room.cmd("Ann", "lead confirm")
+
+    await room.cmd("Ben", "forget-me")
+    assert "deleted what I kept about you" in room.said_to("Ben")
+    async with db.transaction() as session:
+        assert await session.scalar(select(models.Member).where(models.Member.user_id == uid("Ben"))) is None
+        texts = list(await session.scalars(select(models.ReflectionAnswer.text)))
+        assert texts == ["@Ben will call"]
+        assert await session.scalar(select(func.count(models.SupportStatement.id))) == 0
+        assert await session.scalar(select(func.count(models.Ballot.id))) == 0
+        action = await session.scalar(select(models.ActionItem))
+        assert action.owner_id is None and action.text == "@Ben will call"
+        lead = await session.scalar(select(models.LeadTurn).where(models.LeadTurn.status == "confirmed"))
+        assert lead.member_id is None
+        topic = await session.scalar(select(models.Topic).where(models.Topic.title == "Ben's topic"))
+        assert topic.proposed_by is None
+        assert await session.scalar(select(func.count(models.CoChairTerm.id)).where(models.CoChairTerm.replaced_on.is_(None))) == 1
+
+
+async def test_logs_never_hold_what_members_wrote(db, clock, caplog):
+    quiet_third_parties()  # as `copbot` sets logging up
+    caplog.set_level(logging.DEBUG)
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", f"support {CANARY}", to="support:1")
+    await room.cmd("Ben", f"anon {CANARY} anon")
+    await room.cmd("Ann", "close")
+    await room.cmd("Ann", f"reflect {CANARY} topic")
+    await room.reply("Ben", f"story {CANARY}", to="reflection:1:step:1", from_form=True)
+    await room.cmd("Ben", f"propose {CANARY}")
+    await room.cmd("Ben", f"bogus {CANARY}")
+    await room.cmd("Ben", f"edit {CANARY}")
+    room.sender.failures.append(__import__("bot.errors", fromlist=["DeliveryError"]).DeliveryError("gone", permanent=True))
+    await room.cmd("Ann", "next")  # this post is undeliverable: recorded, and logged without text
+    assert CANARY in room.sender.texts()  # the canary did travel through the bot…
+    assert caplog.records, "logging was captured"
+    assert CANARY not in caplog.text  # …but never into a log line
+    assert all(CANARY not in str(r.args) for r in caplog.records)
+    undelivered = await room.runtime.deliveries.undelivered()
+    assert len(undelivered) == 1 and undelivered[0].reason == "gone"
+
+
+async def test_unknown_verbs_bad_arguments_and_oversized_messages(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    for text in ["frobnicate", "vote open lots", "next now", "lead dance", "help nonsense", "chairs maybe", "x" * 5000]:
+        posts = await room.cmd("Ben", text)
+        assert len(posts) == 1 and posts[0].private_to == uid("Ben"), text
+        assert "Traceback" not in posts[0].text
+    said = room.said_to("Ben")
+    assert "I don't know “frobnicate”" in said and "Usage: /cop vote open" in said
+    assert "too long for a command" in said
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", "y" * 5000, to="support:1")
+    assert "longer than I can keep" in room.said_to("Ben")
+    await room.cmd("Ann", "help")
+    assert "/cop reflect [topic] (co-chairs)" in room.said_to("Ann")
+
+
+async def test_replies_to_unrelated_posts_and_unbound_channels_are_dropped(db, clock):
+    room = Room(db, clock)
+    assert await room.reply("Ann", "hello") == []
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "vote")
+    assert await room.reply("Ben", "chatter in the vote thread", to="vote:1") == []
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(models.ReflectionAnswer.id))) == 0
+        assert await session.scalar(select(func.count(models.SupportStatement.id))) == 0
+    assert Place("slack", "C1", "T1") == room.place

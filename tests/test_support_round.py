@@ -1,0 +1,82 @@
+"""The support-statement round on its own (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from storage.models import SupportStatement
+from tests.room import Room, uid
+
+
+async def test_round_tally_edit_pass_and_closing_list(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", "Cara", "Dev", chairs=("Ann", "Ben"))
+    await room.cmd("Cara", "support")
+    prompt = room.sender.latest("support:1")
+    assert "I will support myself today by" in prompt.text
+    assert "asking for help" in prompt.plain_text()  # the guide's examples
+    assert "0 of 4 have shared" in prompt.text
+
+    await room.reply("Ann", "taking standing breaks every 10 mins", to="support:1")
+    await room.reply("Ann", "asking for help", to="support:1")  # sharing again edits
+    await room.reply("Ben", "being open to learning", to="support:1", anonymous=True, from_form=True)
+    await room.cmd("Cara", "pass")
+    tally = room.sender.latest("support:1").text
+    assert "2 of 4 have shared" in tally and "1 passed" in tally
+    # one live post updated in place, never a message per answer
+    assert len([p for p in room.sender.public() if p.key == "support:1"]) == 1
+    assert "Cara" not in tally and "Dev" not in tally  # never names who has not shared
+
+    await room.cmd("Dev", "close")
+    assert "Only a co-chair" in room.said_to("Dev")
+    await room.cmd("Ben", "close")
+    closing = room.sender.latest("support:1:closing").plain_text()
+    assert "Ann: asking for help" in closing
+    assert "taking standing breaks" not in closing
+    assert "Shared without a name: being open to learning" in closing
+    assert "Ben" not in closing
+    assert "closed" in room.sender.latest("support:1").text
+    assert room.sender.latest("support:1").buttons == ()
+
+    async with db.transaction() as session:
+        anonymous = await session.scalar(select(SupportStatement).where(SupportStatement.member_id.is_(None)))
+        assert anonymous is not None and anonymous.text == "being open to learning"
+        assert await session.scalar(select(func.count(SupportStatement.id))) == 3  # Ann, anon, Cara's pass
+
+
+async def test_anonymous_statement_can_be_edited_and_withdrawn_with_its_code(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.cmd("Ben", "anon not being afraid to ask questions")
+    receipt = room.said_to("Ben")
+    code = receipt.split("code: ")[1].split(".")[0]
+    await room.cmd("Ann", "edit WRONGCODE hijack")
+    assert "couldn't find" in room.said_to("Ann")
+    await room.cmd("Ben", f"edit {code} asking for help")
+    await room.cmd("Ben", "close")
+    closing = room.sender.latest("support:1:closing").plain_text()
+    assert "Shared without a name: asking for help" in closing
+    assert "not being afraid" not in closing and "hijack" not in closing
+
+
+async def test_withdraw_removes_the_statement(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.cmd("Ben", "anon something private")
+    code = room.said_to("Ben").split("code: ")[1].split(".")[0]
+    await room.cmd("Ben", f"withdraw {code}")
+    assert "Taken back" in room.said_to("Ben")
+    await room.cmd("Ann", "close support")
+    assert "something private" not in room.sender.latest("support:1:closing").plain_text()
+
+
+async def test_second_support_command_while_open_does_not_open_another(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.cmd("Ben", "support")
+    assert "already open" in room.said_to("Ben")
+    assert [p.key for p in room.sender.public()].count("support:1") == 1
+    assert uid("Ben")
