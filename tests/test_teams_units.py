@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import struct
 import zipfile
 import zlib
@@ -148,7 +149,8 @@ def test_member_text_cannot_inject_markup_or_mentions() -> None:
     card = render_card(Post(text="Shared:", sections=(Section("Answers", (hostile,)),)))
     texts = [b["text"] for b in card["body"] if b["type"] == "TextBlock"]
     joined = "\n".join(texts)
-    assert "<at>" not in joined and "**" not in joined and "](" not in joined
+    for markup in (r"(?<!\\)\*(?<!\\)\*", r"(?<!\\)\]\(", r"(?<!\\)<at", r"(?<!\\)_x", r"^- ", r"^1\. "):
+        assert not re.search(markup, joined, re.MULTILINE), f"unescaped {markup} in {joined!r}"
     assert "\\<at\\>Everyone\\</at\\>" in joined
     assert "msteams" in card and "entities" not in card["msteams"]
     assert escape_markdown("- list").startswith("\\-") and escape_markdown("1. one").startswith("\\1.")

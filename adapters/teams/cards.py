@@ -19,9 +19,11 @@ NONCE_DATA = "v"  # a fresh value per rendering: a double click on one rendering
 MAX_ANSWER_CHARS = 3000
 BUTTONS_PER_ROW = 5  # Teams shows at most 6 actions per action set
 
-# Characters that Teams' TextBlock markdown (or its HTML-ish mention markup) could act on.
-_MARKDOWN = re.compile(r"([\\`*_~\[\]()<>{}!|&#])")
-_LINE_START = re.compile(r"^(\s*)([-+=]|\d+[.)])")
+# What Teams' TextBlock markdown acts on (bold, italic, links, lists; strike and code on some
+# clients) and the ``<at>`` mention markup. Only these are escaped, so ordinary punctuation
+# ("(Description)", "Welcome!") reads cleanly on every client.
+_MARKDOWN = re.compile(r"([\\`*_~\[\]<>])")
+_LINE_START = re.compile(r"^([ \t]*)([-+#]|\d+[.)])", re.MULTILINE)
 
 STYLES = {"primary": "positive", "danger": "destructive"}
 

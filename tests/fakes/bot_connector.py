@@ -22,6 +22,7 @@ class ConnectorCall:
     activity_id: str | None  # the replied-to (reply) or updated (update) activity
     body: dict[str, Any]
     answered_with: int = 200
+    message_id: str | None = None  # the id the fake gave a new message (send, reply)
 
     @property
     def card(self) -> dict[str, Any] | None:
@@ -60,6 +61,7 @@ class FakeBotConnector:
 
     calls: list[ConnectorCall] = field(default_factory=list)
     members: dict[str, Member] = field(default_factory=dict)
+    chats: dict[str, list[str]] = field(default_factory=dict)  # created conversation id → member ids
     _failures: list[tuple[int, str | None]] = field(default_factory=list)
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1000))
     _server: TestServer | None = None
@@ -78,6 +80,11 @@ class FakeBotConnector:
     def delivered(self, kind: str | None = None) -> list[ConnectorCall]:
         """Calls that succeeded (optionally of one kind)."""
         return [c for c in self.calls if c.answered_with < 300 and (kind is None or c.kind == kind)]
+
+    def direct_messages(self, teams_id: str) -> list[ConnectorCall]:
+        """What was sent into 1:1 conversations the bot created with ``teams_id``."""
+        mine = {cid for cid, members in self.chats.items() if members == [teams_id]}
+        return [c for c in self.delivered("send") if c.conversation_id in mine]
 
     @property
     def service_url(self) -> str:
@@ -120,20 +127,30 @@ class FakeBotConnector:
         return call, None
 
     async def _send(self, request: web.Request) -> web.Response:
-        _call, failure = await self._record(request, "send")
-        return failure or web.json_response({"id": f"m{next(self._ids)}"}, status=201)
+        return await self._new_message(request, "send")
 
     async def _reply(self, request: web.Request) -> web.Response:
-        _call, failure = await self._record(request, "reply")
-        return failure or web.json_response({"id": f"m{next(self._ids)}"}, status=201)
+        return await self._new_message(request, "reply")
+
+    async def _new_message(self, request: web.Request, kind: str) -> web.Response:
+        call, failure = await self._record(request, kind)
+        if failure:
+            return failure
+        call.answered_with = 201
+        call.message_id = f"m{next(self._ids)}"
+        return web.json_response({"id": call.message_id}, status=201)
 
     async def _update(self, request: web.Request) -> web.Response:
         call, failure = await self._record(request, "update")
         return failure or web.json_response({"id": call.activity_id}, status=200)
 
     async def _create(self, request: web.Request) -> web.Response:
-        _call, failure = await self._record(request, "create")
-        return failure or web.json_response({"id": f"a:dm-{next(self._ids)}", "activityId": None}, status=201)
+        call, failure = await self._record(request, "create")
+        if failure:
+            return failure
+        conversation_id = f"a:dm-{next(self._ids)}"
+        self.chats[conversation_id] = [m.get("id") for m in call.body.get("members") or []]
+        return web.json_response({"id": conversation_id, "activityId": None}, status=201)
 
     async def _member(self, request: web.Request) -> web.Response:
         call, failure = await self._record(request, "member")

@@ -1,0 +1,368 @@
+"""Teams through the real stack: Bot Framework activities POSTed to the running aiohttp app,
+what the bot sent captured by the local fake Bot Connector."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import re
+from collections.abc import AsyncIterator
+from typing import Any
+
+import jwt
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+
+from adapters.teams import endpoint_of
+from bot.conversation import Place, Post
+from bot.runtime import Runtime
+from bot.web import build_app
+from storage.db import Database
+from storage.models import (
+    Community,
+    ConversationRef,
+    LeadTurn,
+    ProcessedEvent,
+    ReflectionAnswer,
+    SupportStatement,
+    TopicVote,
+    UndeliveredPost,
+)
+from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
+
+CHANNEL = "19:north-west@thread.tacv2"
+TENANT = "tenant-1"
+BOT = {"id": "28:copbot-app", "name": "copbot"}
+APP_ID = "11111111-2222-3333-4444-555555555555"
+FAST = {"COPBOT_TEAMS_PACE": "1000/1"}
+PEOPLE = {name: (f"29:{name.lower()}", f"aad-{name.lower()}") for name in ("Ann", "Ben", "Cara")}
+_ids = itertools.count(1_700_000_000_000)
+
+
+class TeamsChannel:
+    """One Teams channel: people post, reply in chains and press card buttons; ``fake`` holds
+    what the bot sent."""
+
+    def __init__(self, client: TestClient, fake: FakeBotConnector) -> None:
+        self.client = client
+        self.fake = fake
+        for name, (teams_id, aad) in PEOPLE.items():
+            fake.add_member(teams_id, aad, name)
+
+    def activity(self, who: str, text: str = "", *, root: str | None = None, **extra: Any) -> dict[str, Any]:
+        teams_id, aad = PEOPLE[who]
+        message_id = str(next(_ids))
+        entities = []
+        if "@copbot" in text:
+            text = text.replace("@copbot", "<at>copbot</at>")
+            entities.append({"type": "mention", "text": "<at>copbot</at>", "mentioned": BOT})
+        for name, (other_id, _) in PEOPLE.items():
+            if f"@{name}" in text:
+                text = text.replace(f"@{name}", f"<at>{name}</at>")
+                entities.append({"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": other_id, "name": name}})
+        body = {
+            "type": "message",
+            "id": message_id,
+            "timestamp": "2026-11-26T10:00:00.000Z",
+            "channelId": "msteams",
+            "serviceUrl": self.fake.service_url,
+            "from": {"id": teams_id, "aadObjectId": aad, "name": who},
+            "recipient": BOT,
+            "conversation": {
+                "id": f"{CHANNEL};messageid={root or message_id}",
+                "conversationType": "channel",
+                "isGroup": True,
+                "tenantId": TENANT,
+            },
+            "channelData": {"teamsChannelId": CHANNEL, "team": {"id": "19:team@thread.tacv2"}, "tenant": {"id": TENANT}},
+            "text": text,
+            "entities": entities,
+        }
+        body.update(extra)
+        return body
+
+    async def post(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> int:
+        response = await self.client.post("/api/messages", json=body, headers=headers or {})
+        await response.read()
+        return response.status
+
+    async def say(self, who: str, text: str, *, in_chain_of: str | None = None) -> None:
+        """A message; ``in_chain_of`` = a bot message id: a reply in that post's reply chain."""
+        assert await self.post(self.activity(who, text, root=in_chain_of)) == 201
+        await self.idle()
+
+    async def press(self, who: str, card: ConnectorCall | str, title: str, **inputs: str) -> dict[str, Any]:
+        """Press the card's button titled ``title`` (with the card's inputs filled in)."""
+        call = card if isinstance(card, ConnectorCall) else self.latest_card(card)
+        card_id = self.message_id(call)
+        action = next(a for a in call.buttons() if a["title"] == title)
+        value = {**action["data"], **inputs}
+        body = self.activity(who, "", root=card_id, replyToId=card_id, value=value)
+        assert await self.post(body) == 201
+        await self.idle()
+        return body
+
+    async def idle(self) -> None:
+        await endpoint_of(self.client.app).idle()
+
+    # -- what the bot sent -----------------------------------------------------------------
+
+    def public(self) -> list[ConnectorCall]:
+        return [c for c in self.fake.delivered() if c.conversation_id == CHANNEL and c.kind in ("send", "reply", "update")]
+
+    def message_id(self, call: ConnectorCall) -> str:
+        """The Teams message id a posted (or updated) card has."""
+        found = call.activity_id if call.kind == "update" else call.message_id
+        assert found, f"{call.kind} has no message id"
+        return found
+
+    def cards_with(self, words: str) -> list[ConnectorCall]:
+        return [c for c in self.public() if words in c.card_text]
+
+    def latest_card(self, words: str) -> ConnectorCall:
+        found = self.cards_with(words)
+        assert found, f"no card with {words!r}; sent: {[c.card_text[:60] for c in self.public()]}"
+        return found[-1]
+
+    def private_to(self, who: str) -> str:
+        """Everything sent to ``who`` in 1:1 chats (the bot opens one per private post)."""
+        return "\n".join(c.card_text for c in self.fake.direct_messages(PEOPLE[who][0]))
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotConnector]:
+    connector = await FakeBotConnector().start()
+    yield connector
+    await connector.close()
+
+
+async def _client(db: Database, clock: Any, env: dict[str, str]) -> TestClient:
+    app = build_app(Runtime(db, clock), env)
+    client = TestClient(TestServer(app, host="127.0.0.1"))
+    await client.start_server()
+    return client
+
+
+@pytest.fixture
+async def channel(sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None) -> AsyncIterator[TeamsChannel]:
+    client = await _client(sqlite_db, clock, FAST)
+    yield TeamsChannel(client, fake)
+    await client.close()
+
+
+async def _count(db: Database, model: Any) -> int:
+    async with db.transaction() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# -- the whole meeting --------------------------------------------------------------------------
+
+
+async def test_a_whole_meeting_in_a_teams_channel(channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector) -> None:
+    health = await channel.client.get("/healthz")
+    assert (await health.json())["teams"] == "local"
+
+    await channel.say("Ann", "@copbot setup North West")
+    for who in ("Ann", "Ben", "Cara"):
+        await channel.say(who, "@copbot join Peer Support Worker")
+    await channel.say("Ann", "@copbot chairs set @Ann @Ben 12")
+    assert channel.cards_with("Ann") and channel.cards_with("Ben")
+    chairs = channel.public()[-1].card_text
+    assert "Ann" in chairs and "Ben" in chairs
+
+    # 1. the support round: one card, its tally updated in place
+    await channel.say("Ann", "@copbot support")
+    support = channel.latest_card("I will support myself today")
+    support_id = channel.message_id(support)
+    await channel.say("Ben", "taking standing breaks every 10 mins", in_chain_of=support_id)
+    await channel.press("Cara", support, "Share", answer="asking for help", anonymous="false")
+    await channel.press("Ann", channel.latest_card("I will support myself today"), "Close the round")
+    support_sends = [c for c in channel.public() if c.kind in ("send", "reply") and "I will support myself today" in c.card_text and c.buttons()]
+    assert len(support_sends) == 1, "the support prompt is posted once, then updated"
+    updates = [c for c in channel.public() if c.kind == "update" and c.activity_id == support_id]
+    assert updates, "the live tally is updated in place (PUT)"
+    async with sqlite_db.transaction() as session:
+        statements = sorted(await session.scalars(select(SupportStatement.text)))
+    assert statements == ["asking for help", "taking standing breaks every 10 mins"]
+
+    # 2. reflection: six steps, answers in each step's reply chain, one on the card without a name
+    await channel.say("Ann", "@copbot reflect Boundaries at work")
+    for step in range(1, 7):
+        card = channel.latest_card(f"Step {step} of 6")
+        step_id = channel.message_id(card)
+        if step == 3:
+            await channel.press("Ben", card, "Share", answer="It went better than I feared", anonymous="true")
+        else:
+            await channel.say("Cara", f"My answer to step {step}", in_chain_of=step_id)
+        if step == 2:
+            await channel.say("Ben", "@copbot Felt unsure at first", in_chain_of=step_id)  # a reply with a mention
+        if step < 6:
+            await channel.press("Ann", channel.latest_card(f"Step {step} of 6"), "Next step")
+        else:
+            await channel.press("Ann", channel.latest_card("Step 6 of 6"), "End and summarise")
+    async with sqlite_db.transaction() as session:
+        answers = list(await session.scalars(select(ReflectionAnswer).order_by(ReflectionAnswer.id)))
+    assert [a.step for a in answers] == [1, 2, 2, 3, 4, 5, 6]
+    anonymous = [a for a in answers if a.step == 3][0]
+    assert anonymous.member_id is None, "shared without a name: no author stored"
+    echo = channel.cards_with("It went better than I feared")[0]
+    assert echo.kind == "reply" and "Ben" not in echo.card_text, "shown in the step's chain, without a name"
+    receipt = channel.private_to("Ben")
+    assert "Only you see this code" in receipt, "the anonymous code goes to Ben in a 1:1 chat"
+    summary = channel.latest_card("Summary of our reflection").card_text
+    assert "My answer to step 1" in summary and "Felt unsure at first" in summary
+
+    # 3. the vote: buttons on one card, the card updated in place
+    await channel.say("Ann", "@copbot vote open 2")
+    vote = channel.latest_card("what should our next session")
+    vote_id = channel.message_id(vote)
+    topic = vote.buttons()[2]["title"]
+    await channel.press("Ben", vote, topic)
+    await channel.press("Cara", channel.latest_card("what should our next session"), topic)
+    vote_sends = [c for c in channel.public() if c.kind in ("send", "reply") and "what should our next session" in c.card_text]
+    assert len(vote_sends) == 1
+    assert [c for c in channel.public() if c.kind == "update" and c.activity_id == vote_id]
+    await channel.press("Ann", channel.latest_card("what should our next session"), "Close the vote")
+    assert channel.cards_with("Our next lead topic")
+    async with sqlite_db.transaction() as session:
+        assert (await session.scalar(select(TopicVote))).status == "closed"
+
+    # 4. who leads next: Cara volunteers on the card, a co-chair confirms
+    await channel.say("Ann", "@copbot lead")
+    await channel.press("Cara", channel.latest_card("Who would like to lead"), "I'll lead")
+    await channel.press("Ann", channel.latest_card("Cara"), "Confirm")
+    async with sqlite_db.transaction() as session:
+        turns = list(await session.scalars(select(LeadTurn)))
+    assert [t.status for t in turns if t.status != "proposed"][-1] == "confirmed"
+    assert "Cara" in [c for c in channel.public() if c.kind != "update"][-1].card_text
+
+    # nothing was left undelivered, and every card was a real Adaptive Card
+    assert await _count(sqlite_db, UndeliveredPost) == 0
+    for call in fake.delivered():
+        if call.kind in ("send", "reply", "update"):
+            assert call.card and call.card["type"] == "AdaptiveCard"
+
+
+async def test_channel_chatter_is_neither_handled_nor_kept(channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector) -> None:
+    await channel.say("Ann", "@copbot setup North West")
+    before = (await _count(sqlite_db, ProcessedEvent), len(fake.calls))
+    await channel.say("Ben", "anyone for lunch?")  # a new post, no command
+    await channel.say("Ben", "yes please", in_chain_of="1699999999999")  # a chain that is not the bot's
+    assert (await _count(sqlite_db, ProcessedEvent), len(fake.calls)) == before
+
+
+async def test_a_card_submitted_twice_counts_once(channel: TeamsChannel, sqlite_db: Database) -> None:
+    await channel.say("Ann", "@copbot setup North West")
+    await channel.say("Ann", "@copbot support")
+    card = channel.latest_card("I will support myself today")
+    first = await channel.press("Ben", card, "Share", answer="being open to learning", anonymous="true")
+    again = dict(first, id=str(next(_ids)))  # Teams gives the second click a new activity id
+    assert await channel.post(again) == 201
+    await channel.post(first)  # and a redelivery of the same activity
+    await channel.idle()
+    async with sqlite_db.transaction() as session:
+        assert list(await session.scalars(select(SupportStatement.text))) == ["being open to learning"]
+    assert channel.private_to("Ben").count("Only you see this code") == 1
+
+
+async def test_member_text_cannot_inject_markup_or_mentions(channel: TeamsChannel, fake: FakeBotConnector) -> None:
+    await channel.say("Ann", "@copbot setup North West")
+    await channel.say("Ann", "@copbot support")
+    support_id = channel.message_id(channel.latest_card("I will support myself today"))
+    hostile = "**shouting** [click me](https://evil.example) &lt;at&gt;everyone&lt;/at&gt; <at>Ann</at>"
+    await channel.say("Ben", hostile, in_chain_of=support_id)
+    await channel.say("Ann", "@copbot close support")
+    shown = [c for c in fake.delivered() if "shouting" in json.dumps(c.card)]
+    assert shown
+    for call in shown:
+        assert "msteams" not in call.body.get("entities", []) and not call.body.get("entities")
+        text = call.card_text
+        for markup in (r"(?<!\\)\*(?<!\\)\*", r"(?<!\\)\]\(", r"(?<!\\)<at"):
+            assert not re.search(markup, text), f"unescaped {markup} in {text!r}"
+        assert "\\*\\*shouting\\*\\*" in text and "\\[click me\\]" in text
+        assert "entities" not in json.dumps(call.card.get("msteams", {}))  # type: ignore[union-attr]
+
+
+# -- proactive posts and restarts ---------------------------------------------------------------
+
+
+async def test_a_proactive_post_after_a_restart(sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None) -> None:
+    client = await _client(sqlite_db, clock, FAST)
+    first = TeamsChannel(client, fake)
+    await first.say("Ann", "@copbot setup North West")
+    await client.close()
+
+    runtime = Runtime(sqlite_db, clock)  # a new process over the same database
+    from adapters.teams import attach
+    from aiohttp import web
+
+    attach(web.Application(), runtime, FAST)
+    calls_before = len(fake.calls)
+    await runtime.post(Place("teams", CHANNEL, "19:team@thread.tacv2"), [Post("Reminder: we meet on Thursday.", key="reminder:1")])
+    await runtime.drain()
+    sent = fake.calls[calls_before:]
+    assert [(c.kind, c.conversation_id) for c in sent] == [("send", CHANNEL)]
+    assert "Reminder: we meet on Thursday." in sent[0].card_text
+    async with sqlite_db.transaction() as session:
+        stored = json.loads(await session.scalar(select(ConversationRef.reference)))
+    assert stored["serviceUrl"] == fake.service_url and "user" not in stored
+
+
+# -- rate limits ---------------------------------------------------------------------------------
+
+
+async def test_a_429_is_delivered_later(channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector) -> None:
+    await channel.say("Ann", "@copbot setup North West")
+    fake.fail_next(1, status=429, retry_after="1")
+    await channel.say("Ann", "@copbot support")
+    attempts = [c for c in fake.calls if "I will support myself today" in c.card_text]
+    assert attempts[0].answered_with == 429 and attempts[-1].answered_with < 300
+    assert len(attempts) == 2
+    assert await _count(sqlite_db, UndeliveredPost) == 0
+
+
+async def test_a_post_that_cannot_be_delivered_is_recorded(channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector) -> None:
+    await channel.say("Ann", "@copbot setup North West")
+    fake.fail_next(1, status=403, retry_after=None)  # the bot was removed from the team
+    await channel.say("Ann", "@copbot support")
+    async with sqlite_db.transaction() as session:
+        undelivered = list(await session.scalars(select(UndeliveredPost)))
+    assert [u.key for u in undelivered] == ["support:1"] and "403" in undelivered[0].reason
+
+
+# -- authentication -------------------------------------------------------------------------------
+
+
+async def test_with_an_app_id_unauthenticated_and_forged_requests_get_401(
+    sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None
+) -> None:
+    env = {**FAST, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "secret"}
+    client = await _client(sqlite_db, clock, env)
+    try:
+        assert (await (await client.get("/healthz")).json())["teams"] == "authenticated"
+        teams = TeamsChannel(client, fake)
+        body = teams.activity("Ann", "@copbot setup North West")
+        forged = jwt.encode(
+            {"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": fake.service_url, "exp": 4102444800},
+            "a forged key that is not Microsoft's signing key",
+            algorithm="HS256",
+            headers={"kid": "forged"},
+        )
+        assert await teams.post(body) == 401
+        assert await teams.post(body, {"Authorization": f"Bearer {forged}"}) == 401
+        assert await teams.post(body, {"Authorization": "Bearer not.a.token"}) == 401
+        assert await teams.post(body, {"Authorization": "Basic YW5uOnNlY3JldA=="}) == 401
+        await teams.idle()
+    finally:
+        await client.close()
+    for model in (Community, ConversationRef, ProcessedEvent):
+        assert await _count(sqlite_db, model) == 0
+    assert fake.calls == []
+
+
+async def test_local_mode_rejects_what_is_not_an_activity(channel: TeamsChannel) -> None:
+    response = await channel.client.post("/api/messages", data="hello", headers={"Content-Type": "text/plain"})
+    assert response.status == 415
+    response = await channel.client.post("/api/messages", data="{not json", headers={"Content-Type": "application/json"})
+    assert response.status == 400
