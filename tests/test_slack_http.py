@@ -30,6 +30,20 @@ async def test_healthz_reports_slack_over_http(sqlite_db, clock):
         assert body["slack"] == "http" and body["database"] == "ok"
 
 
+async def test_slack_variables_in_the_process_environment_do_not_change_bolt(sqlite_db, clock, caplog, monkeypatch):
+    for name, value in {"SLACK_BOT_TOKEN": "xoxb-other", "SLACK_CLIENT_ID": "1.2",
+                        "SLACK_CLIENT_SECRET": "s", "SLACK_VERIFICATION_TOKEN": "v"}.items():
+        monkeypatch.setenv(name, value)
+    async with running_stack(sqlite_db, clock) as stack:
+        assert (await stack.requests.command("U1", "setup North West")).status == 200
+        await stack.settle()
+        assert [c.token for c in stack.slack.posts()] == [BOT_TOKEN]
+    assert "will be unused" not in caplog.text and "OAuth" not in caplog.text
+    import os
+
+    assert os.environ["SLACK_CLIENT_ID"] == "1.2"  # put back as it was
+
+
 async def test_forged_tampered_and_stale_requests_get_401_and_change_nothing(sqlite_db, clock, caplog, capsys):
     quiet_third_parties()  # what `copbot serve` does; the root logger is at DEBUG: the worst case
     caplog.set_level(logging.DEBUG)
@@ -173,3 +187,12 @@ def test_no_configuration_is_off():
     from aiohttp import web
 
     assert attach(web.Application(), object(), {}) == "off"  # type: ignore[arg-type]
+
+
+async def test_request_url_verification_answers_the_challenge(sqlite_db, clock):
+    import json
+
+    async with running_stack(sqlite_db, clock) as stack:
+        body = json.dumps({"token": "legacy", "challenge": "challenge-abc", "type": "url_verification"})
+        response = await stack.requests.send(body, "application/json")
+        assert response.status == 200 and "challenge-abc" in await response.text()

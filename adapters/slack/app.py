@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import traceback
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -75,6 +78,20 @@ def _where(error: BaseException) -> str:
     return f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
 
 
+# Bolt's constructor reads these from the process environment on its own (and with a client ID
+# and secret there it would switch to OAuth installs). Our settings come from `attach`'s ``env``.
+_BOLT_ENVIRONMENT = ("SLACK_BOT_TOKEN", "SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "SLACK_VERIFICATION_TOKEN")
+
+
+@contextmanager
+def _bolt_sees_no_environment() -> Iterator[None]:
+    saved = {name: os.environ.pop(name) for name in _BOLT_ENVIRONMENT if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 class _InFlight:
     """Counts listeners still working after their ack (for a clean shutdown, and tests)."""
 
@@ -108,14 +125,15 @@ class SlackAdapter:
         self.in_flight = _InFlight()
         self.socket: Any = None
         self._connecting: asyncio.Task[None] | None = None
-        self.bolt = AsyncApp(
-            client=self.client,
-            signing_secret=settings.signing_secret,
-            logger=quiet_bolt_logger(),
-            process_before_response=False,  # ack first (3 s), work after
-            request_verification_enabled=True,
-            ignoring_self_events_enabled=True,
-        )
+        with _bolt_sees_no_environment():  # synchronous: no other task runs meanwhile
+            self.bolt = AsyncApp(
+                client=self.client,
+                signing_secret=settings.signing_secret,
+                logger=quiet_bolt_logger(),
+                process_before_response=False,  # ack first (3 s), work after
+                request_verification_enabled=True,
+                ignoring_self_events_enabled=True,
+            )
         self.bolt.command("/cop")(self.on_command)
         self.bolt.event("message")(self.on_message)
         self.bolt.action(CHOICE_ACTION_PATTERN)(self.on_choice)
