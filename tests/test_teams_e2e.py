@@ -4,6 +4,7 @@ what the bot sent captured by the local fake Bot Connector."""
 from __future__ import annotations
 
 import itertools
+import logging
 import json
 import re
 from collections.abc import AsyncIterator
@@ -366,3 +367,17 @@ async def test_local_mode_rejects_what_is_not_an_activity(channel: TeamsChannel)
     assert response.status == 415
     response = await channel.client.post("/api/messages", data="{not json", headers={"Content-Type": "application/json"})
     assert response.status == 400
+
+
+async def test_logs_never_carry_what_members_wrote(channel: TeamsChannel, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    await channel.say("Ann", "@copbot setup North West")
+    await channel.say("Ann", "@copbot support")
+    card = channel.latest_card("I will support myself today")
+    await channel.say("Ben", "my private worry about the ward", in_chain_of=channel.message_id(card))
+    await channel.press("Cara", card, "Share", answer="my secret plan", anonymous="true")
+    await channel.say("Ben", "gossip nobody asked the bot about")
+    await channel.say("Ann", "@copbot frobnicate the sensitive thing")
+    logged = "\n".join(f"{r.name} {r.getMessage()}" for r in caplog.records)
+    for words in ("private worry", "secret plan", "gossip", "sensitive thing"):
+        assert words not in logged

@@ -133,8 +133,14 @@ class TeamsSender:
     ) -> None:
         # Teams has no ephemeral messages in channels: a private post is a 1:1 chat message.
         # The member is known by their Entra object id; the connector wants their Teams id.
-        member = await connector.conversations.get_conversation_member(conversation_id, user_id)
-        member_id = getattr(member, "id", None) or user_id
+        try:
+            member = await connector.conversations.get_conversation_member(conversation_id, user_id)
+            member_id = getattr(member, "id", None) or user_id
+        except HttpOperationError as error:
+            status = getattr(getattr(error, "response", None), "status_code", None)
+            if status in TRANSIENT:
+                raise
+            member_id = user_id  # not in this conversation's roster (or the Emulator): try the id as is
         parameters = ConversationParameters(
             is_group=False,
             bot=bot,
