@@ -7,16 +7,22 @@ from collections.abc import AsyncIterator, Mapping
 from aiohttp import web
 
 from bot.runtime import Runtime
+from bot.scheduling import Scheduler
 
 RUNTIME = web.AppKey("runtime", Runtime)
 STATUS = web.AppKey("status", dict)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 MAX_BODY_BYTES = 1024 * 1024
 
 
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     database = await runtime.db.ping()
-    body = {"database": "ok" if database else "down", **request.app[STATUS]}
+    body = {
+        "database": "ok" if database else "down",
+        "scheduler": request.app[SCHEDULER].status(),
+        **request.app[STATUS],
+    }
     return web.json_response(body, status=200 if database else 503)
 
 
@@ -26,7 +32,9 @@ def build_app(runtime: Runtime, env: Mapping[str, str]) -> web.Application:
 
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[RUNTIME] = runtime
-    app[STATUS] = {"scheduler": "off"}
+    app[STATUS] = {}
+    app[SCHEDULER] = Scheduler()
+    app.cleanup_ctx.append(app[SCHEDULER].lifecycle)
     app.router.add_get("/healthz", healthz)
     app[STATUS]["slack"] = slack.attach(app, runtime, env)
     app[STATUS]["teams"] = teams.attach(app, runtime, env)
