@@ -19,7 +19,9 @@ from bot.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent
 from bot.errors import CopbotError, UsageError
 from flows import agenda, answers, membership, reflection, rotation, support_round, topic_vote
 from flows.turn import Turn
+from storage import answers as answer_store
 from storage import community as communities
+from storage import votes as vote_store
 from storage.db import Database
 from storage.delivery import claim_event
 
@@ -63,9 +65,6 @@ async def _close(turn: Turn, cmd: commands.Command) -> list[Post]:
         return await topic_vote.close(turn, None)
     if what:
         return await topic_vote.close(turn, cmd.rest)
-    from storage import answers as answer_store
-    from storage import votes as vote_store
-
     if await vote_store.open_vote(turn.session, community.id) is not None:
         return await topic_vote.close(turn, None)
     if await answer_store.open_support_round(turn.session, community.id) is not None:

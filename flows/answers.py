@@ -15,7 +15,7 @@ from flows import support_round
 from flows.turn import Turn
 from storage import answers as store
 from storage.delivery import key_for_ref
-from storage.models import ReflectionAnswer
+from storage.models import Reflection, ReflectionAnswer, SupportRound
 
 MAX_ANSWER_CHARS = 4000
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -85,7 +85,7 @@ async def answer_open(turn: Turn, text: str, *, anonymous: bool, from_form: bool
     return [turn.private(NOTHING_OPEN)]
 
 
-async def _to_support(turn: Turn, support, text: str, anonymous: bool) -> list[Post]:  # type: ignore[no-untyped-def]
+async def _to_support(turn: Turn, support: SupportRound, text: str, anonymous: bool) -> list[Post]:
     code = _new_code() if anonymous else None
     posts = await support_round.answer(
         turn, support, text, anonymous=anonymous, code_hash=_code_hash(code) if code else None
@@ -95,7 +95,9 @@ async def _to_support(turn: Turn, support, text: str, anonymous: bool) -> list[P
     return posts
 
 
-async def _to_reflection(turn: Turn, reflection, step: int, text: str, anonymous: bool, from_form: bool) -> list[Post]:  # type: ignore[no-untyped-def]
+async def _to_reflection(
+    turn: Turn, reflection: Reflection, step: int, text: str, anonymous: bool, from_form: bool
+) -> list[Post]:
     code = _new_code() if anonymous else None
     posts = await reflections.answer(
         turn,
@@ -106,7 +108,9 @@ async def _to_reflection(turn: Turn, reflection, step: int, text: str, anonymous
         from_form=from_form,
         code_hash=_code_hash(code) if code else None,
     )
-    if code and posts is not None:
+    if posts is None:
+        return []  # the same answer again: already kept, already acknowledged
+    if code:
         posts.append(turn.private(ANON_RECEIPT.format(code=code)))
     return posts
 

@@ -199,14 +199,15 @@ async def answer(
     anonymous: bool,
     from_form: bool,
     code_hash: str | None,
-) -> list[Post]:
-    """Keep one answer under step ``number`` (the step the member answered, not the current one)."""
+) -> list[Post] | None:
+    """Keep one answer under step ``number`` (the step the member answered, not the current one).
+    None when the same answer was already kept (a retry, a card submitted twice)."""
     member = await turn.member()
     kept = await store.add_reflection_answer(
         turn.session, reflection.id, number, None if anonymous else member.id, text, turn.now, code_hash
     )
     if kept is None:
-        return []  # the same answer again (a retry or a card submitted twice)
+        return None
     posts: list[Post] = []
     if number == gibbs.LAST:
         owner_id = None if anonymous else member.id

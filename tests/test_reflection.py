@@ -111,3 +111,17 @@ async def test_same_answer_twice_counts_once(db, clock):
     assert sorted(texts) == ["Card answer", "Retried"]
     echoes = [p for p in room.sender.public() if p.in_thread_of == "reflection:1:step:1"]
     assert len(echoes) == 1 and echoes[0].text == "Ben shared: Card answer"
+
+
+async def test_anonymous_answer_gets_a_private_code_and_no_author(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "reflect Topic")
+    await room.cmd("Ben", "anon It was hard")
+    assert "Only you see this code" in room.said_to("Ben")
+    code = room.said_to("Ben").split("code: ")[1].split(".")[0]
+    await room.cmd("Ben", f"edit {code} It was hard, and I learned")
+    async with db.transaction() as session:
+        answer = await session.scalar(select(ReflectionAnswer))
+    assert answer.member_id is None and answer.text == "It was hard, and I learned"
+    assert code not in (answer.edit_code_hash or "")  # only a hash of the code is kept
