@@ -39,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument("--app-id", required=True, help="the Azure bot registration's Microsoft App ID")
     package.add_argument("--out", default="copbot-teams.zip")
     package.add_argument("--name", default="copbot")
+    package.add_argument("--url", help="public https URL of copbot serve (developer links, validDomains)")
     return parser
 
 

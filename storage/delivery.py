@@ -57,6 +57,11 @@ class DeliveryLog:
                 )
             )
 
+    async def key_for(self, place: Place, ref: str) -> str | None:
+        """The post key behind a platform message id (None: not one of the bot's posts)."""
+        async with self.db.transaction() as session:
+            return await key_for_ref(session, place, ref)
+
     async def remember(self, place: Place, key: str, ref: str) -> None:
         async with self.db.transaction() as session:
             existing = await session.scalar(

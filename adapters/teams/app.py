@@ -16,8 +16,7 @@ from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkA
 
 from adapters.teams.sender import TeamsSender
 from adapters.teams.translate import Incoming, channel_reference, serialize_reference, to_incoming
-from bot.conversation import CommandEvent, Mention, ReplyEvent
-from storage.delivery import key_for_ref
+from bot.conversation import CommandEvent, Mention, Place, ReplyEvent
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -79,11 +78,8 @@ class TeamsEndpoint:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _is_bot_post(self, place: object, ref: str | None) -> bool:
-        if not ref:
-            return False
-        async with self.runtime.db.transaction() as session:
-            return await key_for_ref(session, place, ref) is not None  # type: ignore[arg-type]
+    async def _is_bot_post(self, place: Place, ref: str | None) -> bool:
+        return bool(ref) and await self.runtime.deliveries.key_for(place, ref) is not None  # type: ignore[arg-type]
 
     async def _handle(self, incoming: Incoming) -> None:
         event = incoming.event
