@@ -52,6 +52,11 @@ VERBS: dict[str, Verb] = {
         Verb("end", "end", "End the reflection and post its summary and action plan.", chair_only=True),
         Verb("pass", "pass", "Pass on the open round or step. Passing is always fine."),
         Verb(
+            "share",
+            "share <your words>",
+            "Answer the open round or step with your name (the same as replying to its post).",
+        ),
+        Verb(
             "anon",
             "anon <your words>",
             "Answer the open round or step without your name (no author is stored).",

@@ -92,6 +92,7 @@ HANDLERS: dict[str, Handler] = {
     "back": lambda t, c: reflection.move(t, -1, _int_arg(c)),
     "end": lambda t, c: reflection.end(t, _int_arg(c)),
     "pass": lambda t, c: answers.pass_turn(t),
+    "share": lambda t, c: answers.answer_open(t, c.rest, anonymous=False),
     "anon": lambda t, c: answers.answer_open(t, c.rest, anonymous=True),
     "edit": lambda t, c: answers.edit(t, c.args, c.rest),
     "withdraw": lambda t, c: answers.withdraw(t, c.args),

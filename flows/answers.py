@@ -73,7 +73,7 @@ async def answer_open(turn: Turn, text: str, *, anonymous: bool, from_form: bool
     community = turn.require_community()
     text = text.strip()
     if not text:
-        raise UsageError("Usage: /cop anon <your words>")
+        raise UsageError("Usage: /cop share <your words>  (or /cop anon <your words> without your name)")
     if len(text) > MAX_ANSWER_CHARS:
         return [turn.private(TOO_LONG)]
     reflection = await store.open_reflection(turn.session, community.id)

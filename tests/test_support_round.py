@@ -80,3 +80,16 @@ async def test_second_support_command_while_open_does_not_open_another(db, clock
     assert "already open" in room.said_to("Ben")
     assert [p.key for p in room.sender.public()].count("support:1") == 1
     assert uid("Ben")
+
+
+async def test_typed_share_answers_whatever_is_open(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ben", "share asking for help")
+    assert "Nothing is open" in room.said_to("Ben")
+    await room.cmd("Ann", "support")
+    await room.cmd("Ben", "share asking for help")
+    await room.cmd("Ben", "share")
+    assert "Usage: /cop share" in room.said_to("Ben")
+    await room.cmd("Ann", "close")
+    assert "Ben: asking for help" in room.sender.latest("support:1:closing").plain_text()
