@@ -16,7 +16,7 @@ from storage.models import (
     SupportRound,
     SupportStatement,
 )
-from storage.upsert import insert_ignore
+from storage.upsert import added, insert_ignore
 
 
 def digest(text: str) -> str:
@@ -44,10 +44,9 @@ async def open_support_round(session: AsyncSession, community_id: int) -> Suppor
 async def start_support_round(
     session: AsyncSession, community_id: int, meeting_id: int, now: datetime
 ) -> SupportRound:
-    support_round = SupportRound(community_id=community_id, meeting_id=meeting_id, status="open", opened_at=now)
-    session.add(support_round)
-    await session.flush()
-    return support_round
+    return await added(
+        session, SupportRound(community_id=community_id, meeting_id=meeting_id, status="open", opened_at=now)
+    )
 
 
 async def save_statement(
@@ -129,12 +128,10 @@ async def reflection_by_id(session: AsyncSession, community_id: int, reflection_
 async def start_reflection(
     session: AsyncSession, community_id: int, meeting_id: int, topic: str, now: datetime
 ) -> Reflection:
-    reflection = Reflection(
-        community_id=community_id, meeting_id=meeting_id, topic=topic, step=1, status="open", started_at=now
+    return await added(
+        session,
+        Reflection(community_id=community_id, meeting_id=meeting_id, topic=topic, step=1, status="open", started_at=now),
     )
-    session.add(reflection)
-    await session.flush()
-    return reflection
 
 
 async def add_reflection_answer(

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Actor, Place
 from storage.models import ChannelBinding, CoChairTerm, Community, Meeting, Member
-from storage.upsert import insert_ignore
+from storage.upsert import added, insert_ignore
 
 
 async def community_for(session: AsyncSession, place: Place) -> Community | None:
@@ -26,10 +26,7 @@ async def community_named(session: AsyncSession, name: str) -> Community | None:
 
 
 async def create_community(session: AsyncSession, name: str, now: datetime) -> Community:
-    community = Community(name=name, created_at=now, vote_budget=3)
-    session.add(community)
-    await session.flush()
-    return community
+    return await added(session, Community(name=name, created_at=now, vote_budget=3))
 
 
 async def bind_channel(session: AsyncSession, community: Community, place: Place, now: datetime) -> bool:

@@ -17,6 +17,7 @@ from storage.models import (
     SupportStatement,
     Topic,
 )
+from storage.upsert import added
 
 
 async def proposed_turn(session: AsyncSession, community_id: int) -> LeadTurn | None:
@@ -35,12 +36,10 @@ async def propose(
         .values(status="superseded")
     )
     await session.flush()
-    turn = LeadTurn(
-        community_id=community_id, member_id=member_id, status="proposed", volunteered=volunteered, proposed_at=now
+    return await added(
+        session,
+        LeadTurn(community_id=community_id, member_id=member_id, status="proposed", volunteered=volunteered, proposed_at=now),
     )
-    session.add(turn)
-    await session.flush()
-    return turn
 
 
 async def confirm(session: AsyncSession, turn: LeadTurn, now: datetime) -> None:

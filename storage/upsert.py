@@ -1,12 +1,23 @@
-"""`INSERT … ON CONFLICT DO NOTHING` for SQLite and PostgreSQL alike."""
+"""Adding rows: `added` (insert and get the id back) and `insert_ignore`
+(`INSERT … ON CONFLICT DO NOTHING` for SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+
+
+Row = TypeVar("Row")
+
+
+async def added(session: AsyncSession, row: Row) -> Row:
+    """Insert ``row`` now (so it has its id); a unique clash raises IntegrityError here."""
+    session.add(row)
+    await session.flush()
+    return row
 
 
 async def insert_ignore(

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Ballot, Member, Topic, TopicVote
-from storage.upsert import insert_ignore
+from storage.upsert import added, insert_ignore
 
 
 def title_key(title: str) -> str:
@@ -55,10 +55,9 @@ async def open_vote(session: AsyncSession, community_id: int) -> TopicVote | Non
 async def start_vote(
     session: AsyncSession, community_id: int, meeting_id: int, budget: int, now: datetime
 ) -> TopicVote:
-    vote = TopicVote(community_id=community_id, meeting_id=meeting_id, budget=budget, status="open", opened_at=now)
-    session.add(vote)
-    await session.flush()
-    return vote
+    return await added(
+        session, TopicVote(community_id=community_id, meeting_id=meeting_id, budget=budget, status="open", opened_at=now)
+    )
 
 
 async def toggle_ballot(
