@@ -6,7 +6,6 @@ import logging
 
 from sqlalchemy import func, select
 
-from bot.conversation import Place
 from bot.logs import quiet_third_parties
 from storage import models
 from tests.room import Room, uid
@@ -59,10 +58,13 @@ async def test_members_act_only_in_their_own_community(db, clock):
     assert "Only a co-chair" in south.said_to("Ann")
     await south.cmd("Sue", "next")
     assert "No reflection is running" in south.said_to("Sue")
-    # a reply in the south naming a north post reference is not filed in the north
-    await south.reply("Tom", "misplaced", to=None)
+    # a reply in the south naming the north's step post is not filed in the north
+    north_step = north.sender.ref("reflection:1:step:1")
+    south.sender.log.extend(s for s in north.sender.log if s.ref == north_step)
+    assert await south.reply("Tom", "misplaced", to="reflection:1:step:1") == []
+    await north.reply("Ben", "in the right place", to="reflection:1:step:1")
     async with db.transaction() as session:
-        assert await session.scalar(select(func.count(models.ReflectionAnswer.id))) == 0
+        assert list(await session.scalars(select(models.ReflectionAnswer.text))) == ["in the right place"]
 
 
 async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
@@ -151,4 +153,3 @@ async def test_replies_to_unrelated_posts_and_unbound_channels_are_dropped(db, c
     async with db.transaction() as session:
         assert await session.scalar(select(func.count(models.ReflectionAnswer.id))) == 0
         assert await session.scalar(select(func.count(models.SupportStatement.id))) == 0
-    assert Place("slack", "C1", "T1") == room.place

@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, inspect, select
 
-from bot.conversation import Place
 from bot.errors import ConfigError
 from storage.db import Database, async_url
 from storage.delivery import claim_event
@@ -67,4 +66,3 @@ async def test_insert_ignore_reports_who_inserted(db):
         first = await insert_ignore(session, ProcessedEvent, {"platform": "x", "event_id": "1", "seen_at": NOW}, ("platform", "event_id"))
         again = await insert_ignore(session, ProcessedEvent, {"platform": "x", "event_id": "1", "seen_at": NOW}, ("platform", "event_id"))
     assert (first, again) == (True, False)
-    assert Place("x", "y")
