@@ -65,8 +65,11 @@ VERBS: dict[str, Verb] = {
             "edit",
             "edit <code> <new words>",
             "Change an answer you shared without your name, with the code copbot gave you privately.",
+            needs_community=False,
         ),
-        Verb("withdraw", "withdraw <code>", "Take back an answer you shared without your name."),
+        Verb(
+            "withdraw", "withdraw <code>", "Take back an answer you shared without your name.", needs_community=False
+        ),
         Verb(
             "vote",
             "vote | vote open [dots] | vote <topic or number>",
@@ -90,7 +93,9 @@ VERBS: dict[str, Verb] = {
         Verb(
             "forget-me",
             "forget-me",
-            "Delete everything copbot keeps about you in this community.",
+            "Delete everything copbot keeps about you in this community (in a private chat with "
+            "copbot: in every community).",
+            needs_community=False,
         ),
     ]
 }

@@ -28,12 +28,17 @@ ANON_RECEIPT = (
 PASS_REFLECTION = "Thanks — passing is always fine."
 EDITED = "Changed — thank you."
 WITHDRAWN = "Taken back — it is no longer on the flipchart."
-BAD_CODE = "I couldn't find an answer with that code in this community."
+BAD_CODE = "I couldn't find an answer with that code."
 EDIT_USAGE = "Usage: /cop edit <code> <new words>"
 
 
 def _code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def _community_id(turn: Turn) -> int | None:
+    """Codes work in the community's channel, and in a private chat with the bot (no community)."""
+    return turn.community.id if turn.community is not None else None
 
 
 def _new_code() -> str:
@@ -127,7 +132,6 @@ async def pass_turn(turn: Turn) -> list[Post]:
 
 
 async def edit(turn: Turn, args: tuple[str, ...], rest: str) -> list[Post]:
-    community = turn.require_community()
     if not args:
         raise UsageError(EDIT_USAGE)
     code, _, words = rest.partition(" ")
@@ -136,7 +140,7 @@ async def edit(turn: Turn, args: tuple[str, ...], rest: str) -> list[Post]:
         raise UsageError(EDIT_USAGE)
     if len(words) > MAX_ANSWER_CHARS:
         return [turn.private(TOO_LONG)]
-    answer = await store.find_by_code(turn.session, community.id, _code_hash(code))
+    answer = await store.find_by_code(turn.session, _community_id(turn), _code_hash(code))
     if answer is None:
         return [turn.private(BAD_CODE)]
     answer.text = words
@@ -147,10 +151,9 @@ async def edit(turn: Turn, args: tuple[str, ...], rest: str) -> list[Post]:
 
 
 async def withdraw(turn: Turn, args: tuple[str, ...]) -> list[Post]:
-    community = turn.require_community()
     if len(args) != 1:
         raise UsageError("Usage: /cop withdraw <code>")
-    answer = await store.find_by_code(turn.session, community.id, _code_hash(args[0]))
+    answer = await store.find_by_code(turn.session, _community_id(turn), _code_hash(args[0]))
     if answer is None:
         return [turn.private(BAD_CODE)]
     await store.delete_answer(turn.session, answer)

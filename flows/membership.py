@@ -38,7 +38,7 @@ FORGOTTEN = (
     "Done: I deleted what I kept about you in {name} — {counts}. Answers you shared without your "
     "name were never linked to you, so I cannot find them; use their private code to withdraw them."
 )
-NOT_A_MEMBER = "I don't keep anything about you in this community."
+NOT_A_MEMBER = "I don't keep anything about you here."
 MAX_NAME = 120
 
 
@@ -112,10 +112,20 @@ async def members(turn: Turn) -> list[Post]:
 
 
 async def forget_me(turn: Turn) -> list[Post]:
-    community = turn.require_community()
-    member = await communities.member_for(turn.session, community.id, turn.place.platform, turn.actor.user_id)
-    if member is None:
+    """In a community's channel: that community. In a private chat with the bot (no community):
+    every community the member belongs to on this platform."""
+    if turn.community is not None:
+        member = await communities.member_for(
+            turn.session, turn.community.id, turn.place.platform, turn.actor.user_id
+        )
+        found = [(turn.community, member)] if member is not None else []
+    else:
+        found = await communities.memberships_of(turn.session, turn.place.platform, turn.actor.user_id)
+    if not found:
         return [turn.private(NOT_A_MEMBER)]
-    counts = await leads.forget_member(turn.session, member)
-    summary = ", ".join(f"{what}: {n}" for what, n in counts.items())
-    return [turn.private(FORGOTTEN.format(name=community.name, counts=summary))]
+    posts = []
+    for community, member in found:
+        counts = await leads.forget_member(turn.session, member)
+        summary = ", ".join(f"{what}: {n}" for what, n in counts.items())
+        posts.append(turn.private(FORGOTTEN.format(name=community.name, counts=summary)))
+    return posts

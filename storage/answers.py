@@ -249,20 +249,19 @@ async def open_actions(session: AsyncSession, community_id: int) -> int:
 
 
 async def find_by_code(
-    session: AsyncSession, community_id: int, code_hash: str
+    session: AsyncSession, community_id: int | None, code_hash: str
 ) -> SupportStatement | ReflectionAnswer | None:
-    statement = await session.scalar(
-        select(SupportStatement)
-        .join(SupportRound, SupportRound.id == SupportStatement.round_id)
-        .where(SupportRound.community_id == community_id, SupportStatement.edit_code_hash == code_hash)
-    )
+    """The answer behind a private code: in one community, or (``None``: asked in a private
+    chat with the bot) in any — the code itself is the secret."""
+    statements = select(SupportStatement).join(SupportRound, SupportRound.id == SupportStatement.round_id)
+    answers = select(ReflectionAnswer).join(Reflection, Reflection.id == ReflectionAnswer.reflection_id)
+    if community_id is not None:
+        statements = statements.where(SupportRound.community_id == community_id)
+        answers = answers.where(Reflection.community_id == community_id)
+    statement = await session.scalar(statements.where(SupportStatement.edit_code_hash == code_hash))
     if statement is not None:
         return statement
-    return await session.scalar(
-        select(ReflectionAnswer)
-        .join(Reflection, Reflection.id == ReflectionAnswer.reflection_id)
-        .where(Reflection.community_id == community_id, ReflectionAnswer.edit_code_hash == code_hash)
-    )
+    return await session.scalar(answers.where(ReflectionAnswer.edit_code_hash == code_hash))
 
 
 async def delete_answer(session: AsyncSession, answer: SupportStatement | ReflectionAnswer) -> None:

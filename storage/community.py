@@ -57,6 +57,17 @@ async def member_for(session: AsyncSession, community_id: int, platform: str, us
     )
 
 
+async def memberships_of(session: AsyncSession, platform: str, user_id: str) -> list[tuple[Community, Member]]:
+    """Every community a platform user is a member of."""
+    rows = await session.execute(
+        select(Community, Member)
+        .join(Member, Member.community_id == Community.id)
+        .where(Member.platform == platform, Member.user_id == user_id)
+        .order_by(Community.name)
+    )
+    return [(community, member) for community, member in rows.all()]
+
+
 async def ensure_member(
     session: AsyncSession, community_id: int, platform: str, actor: Actor, now: datetime
 ) -> Member:

@@ -153,3 +153,28 @@ async def test_replies_to_unrelated_posts_and_unbound_channels_are_dropped(db, c
     async with db.transaction() as session:
         assert await session.scalar(select(func.count(models.ReflectionAnswer.id))) == 0
         assert await session.scalar(select(func.count(models.SupportStatement.id))) == 0
+
+
+async def test_codes_and_forget_me_work_in_a_private_chat_with_the_bot(db, clock):
+    north, south = Room(db, clock, channel="CN"), Room(db, clock, channel="CS")
+    await north.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await south.setup("Sue", "Ben", chairs=("Sue", "Ben"), name="South")
+    await north.cmd("Ann", "support")
+    await north.cmd("Ben", "anon first words")
+    code = north.said_to("Ben").split("code: ")[1].split(".")[0]
+    private = Room(db, clock, channel="D-ben")  # the bot's private chat with Ben: no community
+    private.sender = north.sender
+    private.runtime.outboxes["slack"].sender = north.sender
+    await private.cmd("Ben", f"edit {code} better words")
+    await private.cmd("Ben", "members")
+    assert "no community yet" in north.said_to("Ben")
+    async with db.transaction() as session:
+        assert await session.scalar(select(models.SupportStatement.text)) == "better words"
+    await private.cmd("Ben", f"withdraw {code}")
+    await private.cmd("Ben", "forget-me")
+    said = north.said_to("Ben")
+    assert "in North West" in said and "in South" in said
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(models.SupportStatement.id))) == 0
+        names = set(await session.scalars(select(models.Member.name)))
+    assert names == {"Ann", "Sue"}

@@ -219,7 +219,7 @@ def test_the_package(tmp_path: Path) -> None:
     assert scopes == {"team", "groupChat", "personal"}
     assert all(1 <= len(cl["commands"]) <= 10 for cl in bot["commandLists"])
     titles = {c["title"] for cl in bot["commandLists"] for c in cl["commands"]}
-    assert {"help", "reflect", "vote", "support", "lead", "anon"} <= titles
+    assert {"help", "reflect", "vote", "support", "lead", "share", "anon", "edit", "forget-me"} <= titles
     rsc = manifest["authorization"]["permissions"]["resourceSpecific"]
     assert {"name": "ChannelMessage.Read.Group", "type": "Application"} in rsc
     assert {"name": "ChatMessage.Read.Chat", "type": "Application"} in rsc

@@ -26,24 +26,19 @@ CHANNEL_COMMANDS = [
     ("setup", "setup <community name>: start a community in this channel"),
     ("join", "join [role]: join this community"),
     ("support", "Open the round \"I will support myself today by ...\""),
-    ("reflect", "reflect [topic]: start the six reflection steps (co-chairs)"),
-    ("next", "Move the reflection on to the next step (co-chairs)"),
+    ("share", "share <your words>: answer the open round or step"),
+    ("anon", "anon <your words>: answer without your name"),
     ("pass", "Pass on the open round or step: passing is always fine"),
+    ("reflect", "reflect [topic]: start the six reflection steps (co-chairs)"),
     ("vote", "vote | vote open | vote <topic>: the next lead topic"),
     ("lead", "lead | lead volunteer | lead skip | lead confirm"),
-    ("meeting", "The standing agenda, and where we are"),
 ]
+# A private chat belongs to no community: only the verbs that work there.
 PERSONAL_COMMANDS = [
     ("help", "What copbot can do, or how one verb works"),
-    ("anon", "anon <your words>: answer without your name"),
     ("edit", "edit <code> <new words>: change an answer shared without your name"),
     ("withdraw", "withdraw <code>: take back an answer shared without your name"),
-    ("lead", "lead skip: not this time (only the co-chairs see it)"),
-    ("members", "Who is in the community, with their roles"),
-    ("chairs", "The co-chairs and their term"),
-    ("meeting", "The standing agenda, and where we are"),
-    ("leave", "Leave the community"),
-    ("forget-me", "Delete everything copbot keeps about you"),
+    ("forget-me", "Delete everything copbot keeps about you, in every community"),
 ]
 
 
