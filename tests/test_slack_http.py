@@ -150,6 +150,10 @@ async def test_undeliverable_post_is_recorded_not_dropped(sqlite_db, clock):
         undelivered = await stack.runtime.deliveries.undelivered("slack")
         assert len(undelivered) == 1 and "not_in_channel" in undelivered[0].reason
         assert len([c for c in stack.slack.calls if c.method == "chat.postMessage"]) == 1  # not retried
+        # the member who typed the command is told, privately, through its response_url
+        told = stack.slack.calls_to("response_url")
+        assert len(told) == 1 and "/invite @copbot" in told[0].params["text"]
+        assert told[0].params["response_type"] == "ephemeral"
 
 
 async def test_ack_comes_before_the_slow_work(sqlite_db, clock):

@@ -18,7 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import translate
 from adapters.slack.names import NameBook
 from adapters.slack.render import ANSWER_CALLBACK, CHOICE_ACTION_PATTERN, SHARE_ACTION, share_modal
-from adapters.slack.sender import SlackSender
+from adapters.slack.sender import COMMAND_RESPONSE_URL, SlackSender
 from adapters.slack.settings import SlackSettings
 from bot.conversation import Event, Post
 
@@ -153,6 +153,7 @@ class SlackAdapter:
         with self.in_flight:
             await ack()
             names = await self.names.names([body.get("user_id", ""), *translate.user_ids_in(body.get("text") or "")])
+            COMMAND_RESPONSE_URL.set(body.get("response_url") or None)
             await self._dispatch(translate.command_event(body, names))
 
     async def on_message(self, body: dict[str, Any], context: Any) -> None:

@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
+from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import SlackMessage, render, render_update
 from bot.conversation import Place, Post
@@ -52,6 +54,14 @@ PERMANENT_ERRORS = frozenset(
     }
 )
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
+# The slash command being handled: its response_url reaches the member even where copbot is not
+# in the channel yet (chat.postMessage / postEphemeral answer not_in_channel there).
+COMMAND_RESPONSE_URL: ContextVar[str | None] = ContextVar("command_response_url", default=None)
+NOT_IN_CHANNEL = (
+    "I'm not in this channel yet, so I couldn't post here. "
+    "Add me with `/invite @copbot`, then try again."
+)
+ABSENT_ERRORS = ("not_in_channel", "channel_not_found")
 DEFAULT_RETRY_AFTER = 1.0
 CONTINUATION_ATTEMPTS = 3
 
@@ -104,7 +114,12 @@ class SlackSender:
 
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
         messages = render(post)
-        first = await self._call(lambda: self._one(place, post, messages[0], thread_ref))
+        try:
+            first = await self._call(lambda: self._one(place, post, messages[0], thread_ref))
+        except DeliveryError as error:
+            if error.permanent and any(code in error.reason for code in ABSENT_ERRORS):
+                await self._tell_not_in_channel()
+            raise
         for message in messages[1:]:
             await self._continuation(place, post, message, thread_ref)
         return None if post.private_to else first
@@ -118,6 +133,19 @@ class SlackSender:
         )
 
     # -- internals -------------------------------------------------------------------------
+
+    async def _tell_not_in_channel(self) -> None:
+        """Tell the member who typed the command, once, through its response_url."""
+        url = COMMAND_RESPONSE_URL.get()
+        if not url:
+            return
+        COMMAND_RESPONSE_URL.set(None)
+        try:
+            await AsyncWebhookClient(url, logger=self.client.logger).send(
+                text=NOT_IN_CHANNEL, response_type="ephemeral"
+            )
+        except Exception as error:  # noqa: BLE001 - the post is recorded as undelivered anyway
+            log.warning("slack: response_url failed (%s)", type(error).__name__)
 
     async def _one(self, place: Place, post: Post, message: SlackMessage, thread_ref: str | None) -> str | None:
         arguments: dict[str, Any] = {

@@ -118,6 +118,7 @@ class FakeSlackApi:
         app = web.Application()
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/socket", self._socket)
+        app.router.add_post("/response/{path:.*}", self._response)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -141,6 +142,11 @@ class FakeSlackApi:
     @property
     def api_url(self) -> str:
         return f"http://127.0.0.1:{self.port}/api/"
+
+    @property
+    def response_url(self) -> str:
+        """Where slash commands' ``response_url`` points (recorded as method "response_url")."""
+        return f"http://127.0.0.1:{self.port}/response/commands/1"
 
     # -- what tests arrange ----------------------------------------------------------------
 
@@ -240,6 +246,10 @@ class FakeSlackApi:
         await self._record(call)
         return web.json_response(body)
 
+    async def _response(self, request: web.Request) -> web.Response:
+        await self._record(Call("response_url", await request.json(), time.monotonic(), 200, ""))
+        return web.Response(text="ok")
+
     def _take_failure(self, method: str) -> Failure | None:
         if method == "auth.test":
             return None
@@ -304,8 +314,9 @@ class SlackRequests:
     test client, or anything with ``post(path, data=, headers=)``)."""
 
     def __init__(self, client: Any, secret: str, *, channel: str = "C1", team: str = TEAM_ID,
-                 path: str = "/slack/events") -> None:
+                 path: str = "/slack/events", response_url: str = "https://hooks.slack.test/commands/1") -> None:
         self.client = client
+        self.response_url = response_url
         self.secret = secret
         self.channel = channel
         self.team = team
@@ -337,7 +348,7 @@ class SlackRequests:
         return urlencode({
             "token": "legacy", "team_id": self.team, "team_domain": "test", "channel_id": self.channel,
             "channel_name": "cop", "user_id": user, "user_name": user_name or user.lower(), "command": "/cop",
-            "text": text, "api_app_id": "A1", "response_url": "https://hooks.slack.test/commands/1",
+            "text": text, "api_app_id": "A1", "response_url": self.response_url,
             "trigger_id": f"trigger.{next(self._ids)}",
         })
 
@@ -463,7 +474,8 @@ def running_stack(db: Any, clock: Any, user_names: dict[str, str] | None = None,
             client = TestClient(TestServer(app, host="127.0.0.1"))
             await client.start_server()
             try:
-                yield SlackStack(slack, client, SlackRequests(client, SECRET), app, runtime)
+                requests = SlackRequests(client, SECRET, response_url=slack.response_url)
+                yield SlackStack(slack, client, requests, app, runtime)
             finally:
                 await client.close()
 
