@@ -11,6 +11,8 @@ Lead states (a `LeadTurn` row)::
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from bot.conversation import Button, Post, Section
 from bot.errors import NothingOpen, UsageError
 from flows.turn import Turn
@@ -106,11 +108,13 @@ def _topic_suffix(turn: Turn) -> str:
     return f" on “{topic}”" if topic else ""
 
 
-async def _proposal_post(turn: Turn, member: Member, last: object, turn_id: int, volunteered: bool) -> Post:
+async def _proposal_post(
+    turn: Turn, member: Member, last: datetime | None, turn_id: int, volunteered: bool
+) -> Post:
     if volunteered:
         text = f"{SUGGEST.format(topic=_topic_suffix(turn))}\n{VOLUNTEERED.format(name=member.name)}"
     else:
-        why = LAST_LED.format(when=last.date().isoformat()) if last else NEVER_LED  # type: ignore[attr-defined]
+        why = LAST_LED.format(when=last.date().isoformat()) if last else NEVER_LED
         text = f"{SUGGEST.format(topic=_topic_suffix(turn))}\n{SUGGEST_NAME.format(name=member.name, why=why)}"
     return Post(
         f"{text}\n{CONFIRM_HINT}",

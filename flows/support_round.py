@@ -54,9 +54,9 @@ async def _tally_text(turn: Turn, support_round: SupportRound) -> str:
 
 async def _prompt(turn: Turn, support_round: SupportRound, *, replace: bool) -> Post:
     is_open = support_round.status == "open"
+    how = f"\n{HOW}" if is_open else ""
     return Post(
-        f"{PROMPT}\n{SENTENCE}\n{HOW}\n\n{await _tally_text(turn, support_round)}" if is_open
-        else f"{PROMPT}\n{SENTENCE}\n\n{await _tally_text(turn, support_round)}",
+        f"{PROMPT}\n{SENTENCE}{how}\n\n{await _tally_text(turn, support_round)}",
         sections=(Section("For example:", EXAMPLES),) if is_open else (),
         buttons=(Button("Pass", "pass"), Button("Close the round", "close support", "primary")) if is_open else (),
         form=AnswerForm("I will support myself today by …", "…asking for help") if is_open else None,

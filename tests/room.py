@@ -55,6 +55,10 @@ class Room:
         """Everything said privately to ``who`` so far."""
         return "\n".join(p.plain_text() for p in self.sender.private(uid(who)))
 
+    def last_code(self, who: str) -> str:
+        """The private code copbot last gave ``who`` for an answer shared without a name."""
+        return self.said_to(who).rsplit("code: ", 1)[1].split(".")[0]
+
     async def setup(self, *members: str, chairs: tuple[str, str] | None = None, name: str = "North West") -> None:
         """A community where members[0] set it up, everyone joined, and two co-chairs are set."""
         await self.cmd(members[0], f"setup {name}")

@@ -161,7 +161,7 @@ async def test_codes_and_forget_me_work_in_a_private_chat_with_the_bot(db, clock
     await south.setup("Sue", "Ben", chairs=("Sue", "Ben"), name="South")
     await north.cmd("Ann", "support")
     await north.cmd("Ben", "anon first words")
-    code = north.said_to("Ben").split("code: ")[1].split(".")[0]
+    code = north.last_code("Ben")
     private = Room(db, clock, channel="D-ben")  # the bot's private chat with Ben: no community
     private.sender = north.sender
     private.runtime.outboxes["slack"].sender = north.sender

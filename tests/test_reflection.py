@@ -119,7 +119,7 @@ async def test_anonymous_answer_gets_a_private_code_and_no_author(db, clock):
     await room.cmd("Ann", "reflect Topic")
     await room.cmd("Ben", "anon It was hard")
     assert "Only you see this code" in room.said_to("Ben")
-    code = room.said_to("Ben").split("code: ")[1].split(".")[0]
+    code = room.last_code("Ben")
     await room.cmd("Ben", f"edit {code} It was hard, and I learned")
     async with db.transaction() as session:
         answer = await session.scalar(select(ReflectionAnswer))

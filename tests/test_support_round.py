@@ -49,8 +49,7 @@ async def test_anonymous_statement_can_be_edited_and_withdrawn_with_its_code(db,
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "support")
     await room.cmd("Ben", "anon not being afraid to ask questions")
-    receipt = room.said_to("Ben")
-    code = receipt.split("code: ")[1].split(".")[0]
+    code = room.last_code("Ben")
     await room.cmd("Ann", "edit WRONGCODE hijack")
     assert "couldn't find" in room.said_to("Ann")
     await room.cmd("Ben", f"edit {code} asking for help")
@@ -65,7 +64,7 @@ async def test_withdraw_removes_the_statement(db, clock):
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "support")
     await room.cmd("Ben", "anon something private")
-    code = room.said_to("Ben").split("code: ")[1].split(".")[0]
+    code = room.last_code("Ben")
     await room.cmd("Ben", f"withdraw {code}")
     assert "Taken back" in room.said_to("Ben")
     await room.cmd("Ann", "close support")
