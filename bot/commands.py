@@ -19,6 +19,7 @@ class Verb:
     help: str
     chair_only: bool = False
     needs_community: bool = True
+    free_text: bool = False  # the words after the verb are kept and shown later (a topic, an answer)
 
 
 VERBS: dict[str, Verb] = {
@@ -31,6 +32,7 @@ VERBS: dict[str, Verb] = {
             "Start a community in this channel (you become its first co-chair), or bind this "
             "channel to an existing community (a co-chair of it only).",
             needs_community=False,
+            free_text=True,
         ),
         Verb("join", "join [role]", "Join this community, optionally with your role (e.g. Peer Support Worker)."),
         Verb("leave", "leave", "Leave this community. What you shared stays unless you use forget-me."),
@@ -46,6 +48,7 @@ VERBS: dict[str, Verb] = {
             "reflect [topic]",
             "Start reflective practice (Gibbs' six steps) on a topic, or on the lead topic.",
             chair_only=True,
+            free_text=True,
         ),
         Verb("next", "next", "Move the reflection on to the next step.", chair_only=True),
         Verb("back", "back", "Go back one step in the reflection.", chair_only=True),
@@ -55,17 +58,20 @@ VERBS: dict[str, Verb] = {
             "share",
             "share <your words>",
             "Answer the open round or step with your name (the same as replying to its post).",
+            free_text=True,
         ),
         Verb(
             "anon",
             "anon <your words>",
             "Answer the open round or step without your name (no author is stored).",
+            free_text=True,
         ),
         Verb(
             "edit",
             "edit <code> <new words>",
             "Change an answer you shared without your name, with the code copbot gave you privately.",
             needs_community=False,
+            free_text=True,
         ),
         Verb(
             "withdraw", "withdraw <code>", "Take back an answer you shared without your name.", needs_community=False
@@ -76,7 +82,7 @@ VERBS: dict[str, Verb] = {
             "A co-chair opens the vote on the next lead topic; members vote (voting again for the "
             "same topic takes the vote back).",
         ),
-        Verb("propose", "propose <topic>", "Add a topic to the vote on the next lead topic."),
+        Verb("propose", "propose <topic>", "Add a topic to the vote on the next lead topic.", free_text=True),
         Verb(
             "close",
             "close [support|vote] | close <number>",

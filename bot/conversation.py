@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-Platform = Literal["slack", "teams", "console"]
+from bot.text import shown
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,9 @@ class Button:
     command: str
     style: Literal["default", "primary", "danger"] = "default"
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", shown(self.label))
+
 
 @dataclass(frozen=True)
 class AnswerForm:
@@ -104,6 +107,10 @@ class Section:
     heading: str
     lines: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "heading", shown(self.heading))
+        object.__setattr__(self, "lines", tuple(shown(line) for line in self.lines))
+
 
 @dataclass(frozen=True)
 class Post:
@@ -112,6 +119,8 @@ class Post:
     ``key`` names the post (``reflection:7:step:2``) so that later posts can update it
     (``replace``) or answer in its thread (``in_thread_of``), and so that a reply to it can be
     traced back to what it answers. ``private_to`` is a user id: only that member sees it.
+    Text is made safe to show on construction (`bot.text.shown`): whatever a member stored, no
+    platform ever prints a raw control or direction-override character.
     """
 
     text: str
@@ -122,6 +131,11 @@ class Post:
     in_thread_of: str | None = None
     private_to: str | None = None
     replace: bool = False
+
+    def __post_init__(self) -> None:
+        if self.private_to is not None and not self.private_to:
+            raise ValueError("a private post needs its reader's id")  # never fall back to the channel
+        object.__setattr__(self, "text", shown(self.text))
 
     def plain_text(self) -> str:
         """The whole post as plain text (the terminal's rendering, and every adapter's fallback)."""

@@ -7,6 +7,7 @@ constraint, a busy database) rolls back and the event is handled again from the 
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -17,6 +18,7 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 from bot import commands
 from bot.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent
 from bot.errors import CopbotError, UsageError
+from bot.text import number
 from flows import agenda, answers, membership, reflection, rotation, support_round, topic_vote
 from flows.turn import Turn
 from storage import answers as answer_store
@@ -34,8 +36,9 @@ Handler = Callable[[Turn, commands.Command], Awaitable[list[Post]]]
 
 def _int_arg(cmd: commands.Command) -> int | None:
     """The step number a button carries (``next 2``); typed ``next`` has none."""
-    if cmd.args and cmd.args[0].isdigit():
-        return int(cmd.args[0])
+    step = number(cmd.args[0]) if cmd.args else None
+    if step is not None:
+        return step
     if cmd.args:
         raise UsageError(commands.usage(cmd.verb))
     return None
@@ -49,9 +52,9 @@ async def _vote(turn: Turn, cmd: commands.Command) -> list[Post]:
     if cmd.args[0].lower() == "open":
         budget = None
         if len(cmd.args) > 1:
-            if not cmd.args[1].isdigit() or not 1 <= int(cmd.args[1]) <= 10:
+            budget = number(cmd.args[1])
+            if budget is None or not 1 <= budget <= 10:
                 raise UsageError("Usage: /cop vote open [dots, 1 to 10]")
-            budget = int(cmd.args[1])
         return await topic_vote.open_vote(turn, budget)
     return await topic_vote.cast(turn, cmd.rest)
 
@@ -112,6 +115,11 @@ class Copbot:
         self.clock = clock
 
     async def handle(self, event: Event) -> list[Post]:
+        if not event.actor.user_id or not event.place.channel_id:
+            # Adapters answer such requests with a 400; this is the last line: no blank member,
+            # and no "private" answer that would have nobody to go to but the channel.
+            log.warning("an event from %s without a member or a channel was dropped", event.place.platform)
+            return []
         retrying = AsyncRetrying(
             stop=stop_after_attempt(4),
             wait=wait_random(0.01, 0.2),
@@ -152,6 +160,8 @@ class Copbot:
         verb = commands.VERBS[cmd.verb]
         if verb.needs_community:
             turn.require_community()
+        if verb.free_text and turn.mention_names:
+            cmd = dataclasses.replace(cmd, rest=turn.readable(cmd.rest))
         return await HANDLERS[cmd.verb](turn, cmd)
 
 

@@ -10,6 +10,7 @@ import secrets
 
 from bot.conversation import Post, ReplyEvent
 from bot.errors import NothingOpen, UsageError
+from bot.text import trimmed
 from flows import reflection as reflections
 from flows import support_round
 from flows.turn import Turn
@@ -29,6 +30,8 @@ PASS_REFLECTION = "Thanks — passing is always fine."
 EDITED = "Changed — thank you."
 WITHDRAWN = "Taken back — it is no longer on the flipchart."
 BAD_CODE = "I couldn't find an answer with that code."
+NO_WORDS = "I didn't find any words in that, so nothing was changed. Share if you'd like — passing is always fine."
+PASS_WORDS = frozenset({"pass", "/pass", "cop pass", "/cop pass", "i pass", "i'll pass", "i’ll pass"})
 EDIT_USAGE = "Usage: /cop edit <code> <new words>"
 
 
@@ -41,6 +44,11 @@ def _community_id(turn: Turn) -> int | None:
     return turn.community.id if turn.community is not None else None
 
 
+def is_pass(text: str) -> bool:
+    """A reply that only says "pass" (a pass, not an answer reading "pass")."""
+    return " ".join(text.casefold().split()).rstrip(".!") in PASS_WORDS
+
+
 def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
@@ -49,20 +57,27 @@ async def reply(turn: Turn, event: ReplyEvent) -> list[Post]:
     """A member's reply. Replies to anything but an open answerable post are dropped unseen."""
     if turn.community is None:
         return []
-    text = event.text.strip()
-    if not text:
-        return []
+    text = trimmed(event.text)
     if event.thread_ref is None:
+        if not text:
+            return [turn.private(NO_WORDS)]
+        if is_pass(text):
+            return await pass_turn(turn)
         return await answer_open(turn, text, anonymous=event.anonymous, from_form=event.from_form)
     key = await key_for_ref(turn.session, turn.place, event.thread_ref)
     if key is None:
         return []
-    if len(text) > MAX_ANSWER_CHARS:
-        return [turn.private(TOO_LONG)]
     if re.fullmatch(r"support:\d+", key):
         support = await store.open_support_round(turn.session, turn.community.id)
         if support is None or key != f"support:{support.id}":
             return [turn.private(support_round.NOT_OPEN)]
+        if not text:
+            return [turn.private(NO_WORDS)]
+        if is_pass(text):
+            await turn.member()
+            return await support_round.pass_round(turn, support)
+        if len(text) > MAX_ANSWER_CHARS:
+            return [turn.private(TOO_LONG)]
         return await _to_support(turn, support, text, event.anonymous)
     parsed = reflections.parse_step_key(key)
     if parsed is None:
@@ -70,13 +85,20 @@ async def reply(turn: Turn, event: ReplyEvent) -> list[Post]:
     reflection = await store.reflection_by_id(turn.session, turn.community.id, parsed[0])
     if reflection is None:
         return []
+    if not text:
+        return [turn.private(NO_WORDS)]
+    if is_pass(text):
+        await turn.member()
+        return [turn.private(PASS_REFLECTION)]
+    if len(text) > MAX_ANSWER_CHARS:
+        return [turn.private(TOO_LONG)]
     return await _to_reflection(turn, reflection, parsed[1], text, event.anonymous, event.from_form)
 
 
 async def answer_open(turn: Turn, text: str, *, anonymous: bool, from_form: bool = False) -> list[Post]:
     """Answer whatever is open: the current reflection step first, else the support round."""
     community = turn.require_community()
-    text = text.strip()
+    text = trimmed(text)
     if not text:
         raise UsageError("Usage: /cop share <your words>  (or /cop anon <your words> without your name)")
     if len(text) > MAX_ANSWER_CHARS:
@@ -135,7 +157,7 @@ async def edit(turn: Turn, args: tuple[str, ...], rest: str) -> list[Post]:
     if not args:
         raise UsageError(EDIT_USAGE)
     code, _, words = rest.partition(" ")
-    words = words.strip()
+    words = trimmed(words)
     if not words:
         raise UsageError(EDIT_USAGE)
     if len(words) > MAX_ANSWER_CHARS:

@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot.conversation import Button, Post, Section
 from bot.errors import NothingOpen, UsageError
+from bot.text import number
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads as store
@@ -65,8 +66,8 @@ async def _set_chairs(turn: Turn, args: tuple[str, ...]) -> list[Post]:
     await turn.require_chair("set the co-chairs")
     months = 12
     names = list(args)
-    if names and names[-1].isdigit():
-        months = int(names.pop())
+    if names and number(names[-1]) is not None:
+        months = number(names.pop()) or 0
     if months not in (6, 12) or len(names) != 2:
         raise UsageError(CHAIRS_USAGE)
     members: list[Member] = []

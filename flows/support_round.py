@@ -36,6 +36,10 @@ NONE_SHARED = "Nobody shared a statement this time, and that is fine."
 ALREADY_OPEN = "The support round is already open — reply to its post to share."
 THANKS_NAMED = "Thank you — your statement is on the flipchart. Share again to change it."
 THANKS_PASS = "Thanks for letting us know — passing is always fine."
+KEPT_ON_PASS = (
+    "You've already shared your statement, so I kept it on the flipchart. "
+    "To change it, just share again."
+)
 NOT_OPEN = "There is no support round open right now. Anyone can start one with `/cop support`."
 
 
@@ -99,6 +103,8 @@ async def answer(
 
 async def pass_round(turn: Turn, support_round: SupportRound) -> list[Post]:
     member = await turn.member()
+    if await store.has_named_statement(turn.session, support_round.id, member.id):
+        return [turn.private(KEPT_ON_PASS)]  # a pass never deletes what was shared
     await store.save_statement(turn.session, support_round.id, member.id, None, turn.now, passed=True)
     return [await _prompt(turn, support_round, replace=True), turn.private(THANKS_PASS)]
 

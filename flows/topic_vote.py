@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from bot.conversation import Button, Post, Section
 from bot.errors import NothingOpen, UsageError
+from bot.text import number
 from flows.turn import Turn
 from storage import community as communities
 from storage import votes as store
@@ -114,8 +115,9 @@ async def open_vote(turn: Turn, budget: int | None) -> list[Post]:
 def _match(topics: list[Topic], wanted: str) -> int:
     """Index of the topic meant by a number or (part of) a title."""
     wanted = wanted.strip().lstrip("#").rstrip(".")
-    if wanted.isdigit():
-        index = int(wanted) - 1
+    typed = number(wanted)
+    if typed is not None:
+        index = typed - 1
         if 0 <= index < len(topics):
             return index
         raise UsageError(NO_SUCH_TOPIC.format(text=wanted))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Actor, Place, Post
 from bot.errors import NotAllowed
+from bot.text import display_token
 from storage import community as communities
 from storage.models import Community, Member
 
@@ -71,6 +72,10 @@ class Turn:
         community = self.require_community()
         token = token.lstrip("@")
         found = await communities.find_member(self.session, community.id, token)
+        if found is None:  # a readable mention (``@Ana_Lopez``) of someone who has not joined yet
+            token = next(
+                (uid for uid, name in self.mention_names.items() if display_token(name, uid) == token), token
+            )
         if found is None and token in self.mention_names:
             found = await communities.ensure_member(
                 self.session,
@@ -80,6 +85,14 @@ class Turn:
                 self.now,
             )
         return found
+
+    def readable(self, text: str) -> str:
+        """Free text with each mention token (``@U123``) as the member's name (``@Ana_Lopez``):
+        what is kept and shown later names people, never a platform's raw ids."""
+        for user_id, name in self.mention_names.items():
+            token = re.compile(rf"@{re.escape(user_id)}(?![\w.\-:])")
+            text = token.sub(lambda _: "@" + display_token(name, user_id), text)
+        return text
 
     def private(self, text: str, **extra: object) -> Post:
         """A post only the actor sees."""

@@ -87,6 +87,18 @@ async def save_statement(
     )
 
 
+async def has_named_statement(session: AsyncSession, round_id: int, member_id: int) -> bool:
+    """Whether the member has shared a statement with their name in this round (not a pass)."""
+    found = await session.scalar(
+        select(SupportStatement.id).where(
+            SupportStatement.round_id == round_id,
+            SupportStatement.answer_key == answer_key(member_id, "", per_member=True),
+            SupportStatement.passed.is_(False),
+        )
+    )
+    return found is not None
+
+
 async def support_tally(session: AsyncSession, round_id: int) -> tuple[int, int]:
     """(how many have shared, how many passed)."""
     rows = await session.execute(

@@ -16,6 +16,7 @@ from adapters.slack.render import (
     ANSWER_INPUT,
 )
 from bot.conversation import Actor, ChoiceEvent, CommandEvent, Mention, Place, ReplyEvent
+from bot.text import display_token
 
 PLATFORM = "slack"
 _ENTITY = re.compile(r"<([^<>]*)>")
@@ -70,7 +71,7 @@ def _entity(inner: str, names: Mapping[str, str], as_tokens: bool, mentions: lis
         if as_tokens:
             return f"@{user_id}"
         # In an answer: readable, and still one token the core can resolve ("@Ana_Lopez").
-        return "@" + ("_".join(name.split()) or user_id)
+        return "@" + display_token(name, user_id)
     target, _, label = inner.partition("|")
     label = unescape(label)
     if target.startswith("#"):
