@@ -6,13 +6,13 @@ from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 
+from bot.request_body import MAX_BODY_BYTES, error_policy
 from bot.runtime import Runtime
 from bot.scheduling import Scheduler
 
 RUNTIME = web.AppKey("runtime", Runtime)
 STATUS = web.AppKey("status", dict)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
-MAX_BODY_BYTES = 1024 * 1024
 
 
 async def healthz(request: web.Request) -> web.Response:
@@ -30,7 +30,7 @@ def build_app(runtime: Runtime, env: Mapping[str, str]) -> web.Application:
     """The web application; each adapter adds its routes when its settings are present."""
     from adapters import slack, teams
 
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_policy])
     app[RUNTIME] = runtime
     app[STATUS] = {}
     app[SCHEDULER] = Scheduler()

@@ -5,22 +5,25 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import traceback
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_bolt.request.internals import parse_body
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
 from adapters.slack.names import NameBook
-from adapters.slack.render import ANSWER_CALLBACK, CHOICE_ACTION_PATTERN, SHARE_ACTION, share_modal
+from adapters.slack.render import ANSWER_BLOCK, ANSWER_CALLBACK, CHOICE_ACTION_PATTERN, SHARE_ACTION, share_modal
 from adapters.slack.sender import COMMAND_RESPONSE_URL, SlackSender
 from adapters.slack.settings import SlackSettings
 from bot.conversation import Event, Post
+from bot.request_body import bad_request, check_depth, read_body, utf8, where
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -36,7 +39,8 @@ class _NoBodies(logging.Filter):
     logged with the whole body at INFO: a replayed request would put a member's words there)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        return "body" not in record.getMessage()
+        message = record.getMessage()
+        return "body" not in message and not message.startswith("Unhandled request")
 
 
 def quiet_bolt_logger() -> logging.Logger:
@@ -66,16 +70,6 @@ def make_client(settings: SlackSettings) -> AsyncWebClient:
         retry_handlers=[],
         logger=quiet_sdk_logger(),
     )
-
-
-def _where(error: BaseException) -> str:
-    """Where an error was raised (file:line), for the log: never its message, which may quote
-    what a member wrote."""
-    frames = traceback.extract_tb(error.__traceback__)
-    if not frames:
-        return "?"
-    frame = frames[-1]
-    return f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
 
 
 # Bolt's constructor reads these from the process environment on its own (and with a client ID
@@ -123,6 +117,7 @@ class SlackAdapter:
         self.sender = SlackSender(self.client, pause=1.0 / settings.per_second)
         self.names = NameBook(self.client)
         self.in_flight = _InFlight()
+        self.verifier = SignatureVerifier(settings.signing_secret)
         self.socket: Any = None
         self._connecting: asyncio.Task[None] | None = None
         with _bolt_sees_no_environment():  # synchronous: no other task runs meanwhile
@@ -143,36 +138,67 @@ class SlackAdapter:
     # -- HTTP ------------------------------------------------------------------------------
 
     async def handle_http(self, request: web.Request) -> web.Response:
-        """POST /slack/events: slash commands, Events API and interactivity, as Bolt expects."""
-        bolt_request = await to_bolt_request(request)
+        """POST /slack/events: slash commands, Events API and interactivity. The size and the
+        signature are checked on the raw bytes before anything is parsed; what is malformed is
+        a 400, what copbot has no use for is acknowledged and dropped, the rest goes to Bolt."""
+        raw = await read_body(request)
+        if not self._signed(raw, request.headers):
+            return web.Response(status=401, text="invalid signature", content_type="text/plain")
+        text = utf8(raw)
+        try:
+            body = parse_body(text, request.content_type)
+        except (ValueError, RecursionError):
+            raise bad_request("the body is not a Slack payload") from None
+        check_depth(body)
+        kind = translate.request_kind(body)
+        if kind == "malformed":
+            raise bad_request("a field Slack always sends is missing or of the wrong type")
+        if kind == "ignored":
+            return web.Response(status=200)
+        bolt_request = AsyncBoltRequest(body=text, query=request.query_string, headers=request.headers)  # type: ignore[arg-type]
         return await to_aiohttp_response(await self.bolt.async_dispatch(bolt_request))
+
+    def _signed(self, raw: bytes, headers: Any) -> bool:
+        """Slack's v0 signature over these exact bytes, made within the last five minutes."""
+        timestamp = headers.get("X-Slack-Request-Timestamp", "")
+        signature = headers.get("X-Slack-Signature", "")
+        if not timestamp.isascii() or not timestamp.isdigit() or not signature:
+            return False
+        try:
+            return self.verifier.is_valid(raw, timestamp, signature)
+        except (ValueError, TypeError, OverflowError):
+            return False
 
     # -- listeners (each acks first; the slow work runs after the ack) ---------------------
 
     async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
-        with self.in_flight:
-            await ack()
-            names = await self.names.names([body.get("user_id", ""), *translate.user_ids_in(body.get("text") or "")])
-            COMMAND_RESPONSE_URL.set(body.get("response_url") or None)
+        await ack()
+        with self.in_flight, self._unexpected("command"):
+            event = translate.command_event(body)
+            names = await self.names.names([event.actor.user_id, *translate.user_ids_in(translate.field(body, "text"))])
+            COMMAND_RESPONSE_URL.set(translate.field(body, "response_url") or None)
             await self._dispatch(translate.command_event(body, names))
 
     async def on_message(self, body: dict[str, Any], context: Any) -> None:
         event = body.get("event") or {}
         if not translate.is_answer(event, context.bot_user_id):
             return  # any other channel message: dropped here, neither handled nor logged
-        with self.in_flight:
-            names = await self.names.names([event.get("user", ""), *translate.user_ids_in(event.get("text") or "")])
+        with self.in_flight, self._unexpected("message"):
+            reply = translate.reply_event(body)
+            if await self.runtime.deliveries.key_for(reply.place, reply.thread_ref or "") is None:
+                return  # a thread that is not one of copbot's posts: dropped the same way
+            names = await self.names.names([reply.actor.user_id, *translate.user_ids_in(translate.field(event, "text"))])
             await self._dispatch(translate.reply_event(body, names))
 
     async def on_choice(self, ack: Any, body: dict[str, Any]) -> None:
-        with self.in_flight:
-            await ack()
-            user_id = (body.get("user") or {}).get("id", "")
+        await ack()
+        with self.in_flight, self._unexpected("button"):
+            user_id = translate.field(body, "user", "id")
             await self._dispatch(translate.choice_event(body, await self.names.names([user_id])))
 
     async def on_share(self, ack: Any, body: dict[str, Any]) -> None:
-        with self.in_flight:
-            await ack()
+        await ack()
+        with self.in_flight, self._unexpected("share button"):
             share = translate.share_request(body)
             if share is None:
                 log.warning("slack: a Share press without its post or trigger was ignored")
@@ -181,17 +207,30 @@ class SlackAdapter:
             try:
                 await self.client.views_open(trigger_id=share.trigger_id, view=view)
             except Exception as error:  # noqa: BLE001 - the member can still answer in the thread
-                log.warning("slack: views.open failed (%s at %s)", type(error).__name__, _where(error))
+                log.warning("slack: views.open failed (%s at %s)", type(error).__name__, where(error))
 
     async def on_answer(self, ack: Any, body: dict[str, Any]) -> None:
-        with self.in_flight:
-            await ack()  # closes the window; the answer shows up in the thread
-            user_id = (body.get("user") or {}).get("id", "")
-            event = translate.form_reply(body, await self.names.names([user_id]))
-            if event is None:
-                log.warning("slack: an answer window without its post was ignored")
-                return
-            await self._dispatch(event)
+        try:
+            submitted = translate.form_reply(body)
+        except translate.BadPayload as error:
+            # The window stays open with a word under the answer field; nothing is kept.
+            sentence = str(error) if isinstance(error, translate.FormError) else translate.UNREADABLE
+            await ack(response_action="errors", errors={ANSWER_BLOCK: sentence})
+            return
+        await ack()  # closes the window; the answer shows up in the thread
+        with self.in_flight, self._unexpected("answer window"):
+            names = await self.names.names([submitted.actor.user_id])
+            await self._dispatch(translate.form_reply(body, names))
+
+    @contextmanager
+    def _unexpected(self, what: str) -> Iterator[None]:
+        """After the ack: a payload that cannot be read, or a failure, is logged by kind only."""
+        try:
+            yield
+        except translate.BadPayload as error:
+            log.warning("slack: a %s without %s was ignored", what, str(error).removeprefix("no "))
+        except Exception as error:  # noqa: BLE001 - never a traceback (it could quote a member)
+            log.error("slack: a %s failed: %s at %s", what, type(error).__name__, where(error))
 
     async def _dispatch(self, event: Event) -> None:
         try:
@@ -202,7 +241,7 @@ class SlackAdapter:
                 type(event).__name__,
                 event.place.channel_id,
                 type(error).__name__,
-                _where(error),
+                where(error),
             )
             try:
                 await self.runtime.post(event.place, [Post(SORRY, private_to=event.actor.user_id)])

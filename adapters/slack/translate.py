@@ -8,15 +8,19 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from adapters.slack.manifest import COMMAND
 from adapters.slack.render import (
     ANONYMOUS_BLOCK,
     ANONYMOUS_INPUT,
     ANONYMOUS_VALUE,
     ANSWER_BLOCK,
+    ANSWER_CALLBACK,
     ANSWER_INPUT,
+    CHOICE_ACTION_PATTERN,
+    SHARE_ACTION,
 )
 from bot.conversation import Actor, ChoiceEvent, CommandEvent, Mention, Place, ReplyEvent
-from bot.text import display_token
+from bot.text import display_token, trimmed
 
 PLATFORM = "slack"
 _ENTITY = re.compile(r"<([^<>]*)>")
@@ -95,35 +99,107 @@ def place_of(channel_id: str, team_id: str | None) -> Place:
     return Place(platform=PLATFORM, channel_id=channel_id, team_id=team_id or "")
 
 
+class BadPayload(ValueError):
+    """A request whose fields are missing or of the wrong type (answered with a 400 over HTTP)."""
+
+
+def at(value: Any, *path: str) -> Any:
+    """The value at ``path`` inside nested objects, or None when anything on the way is missing
+    or is not an object."""
+    for key in path:
+        if not isinstance(value, Mapping):
+            return None
+        value = value.get(key)
+    return value
+
+
+def field(value: Any, *path: str) -> str:
+    """The string at ``path``; "" when it is missing or is not text (a list where an object
+    belongs, a number where text belongs)."""
+    found = at(value, *path)
+    return found if isinstance(found, str) else ""
+
+
+def _needed(value: str, what: str) -> str:
+    if not value:
+        raise BadPayload(f"no {what}")
+    return value
+
+
+def _first_action(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    actions = body.get("actions")
+    if not isinstance(actions, list) or not actions or not isinstance(actions[0], Mapping):
+        raise BadPayload("no action")
+    return actions[0]
+
+
+def request_kind(body: Any) -> str:
+    """What a verified, parsed request is: "bolt" (one copbot handles: Bolt routes it),
+    "ignored" (a well-formed request copbot has no use for: acknowledged, nothing done) or
+    "malformed" (a field copbot needs is missing or of the wrong type: 400)."""
+    if not isinstance(body, Mapping):
+        return "malformed"
+    kind = body.get("type")
+    if kind == "url_verification":
+        return "bolt" if field(body, "challenge") else "malformed"
+    if "command" in body:
+        if field(body, "command") != COMMAND:
+            return "ignored"
+        ok = field(body, "user_id") and field(body, "channel_id") and isinstance(body.get("text", ""), str)
+        return "bolt" if ok else "malformed"
+    if kind == "event_callback":
+        event = body.get("event")
+        if not isinstance(event, Mapping) or not field(event, "type"):
+            return "malformed"
+        return "bolt" if event.get("type") == "message" else "ignored"
+    if kind == "block_actions":
+        try:
+            action = _first_action(body)
+        except BadPayload:
+            return "malformed"
+        if not field(body, "user", "id") or not _channel(body):
+            return "malformed"
+        action_id = field(action, "action_id")
+        return "bolt" if CHOICE_ACTION_PATTERN.match(action_id) or action_id == SHARE_ACTION else "ignored"
+    if kind == "view_submission":
+        if not field(body, "user", "id") or not isinstance(body.get("view"), Mapping):
+            return "malformed"
+        return "bolt" if field(body, "view", "callback_id") == ANSWER_CALLBACK else "ignored"
+    return "ignored" if isinstance(kind, str) and kind else "malformed"
+
+
 def command_event(body: Mapping[str, Any], names: Mapping[str, str] | None = None) -> CommandEvent:
     """``/cop <text>`` → `CommandEvent` (slash commands carry no event id; none is needed)."""
     names = names or {}
-    user_id = body["user_id"]
-    text, mentions = decode(body.get("text") or "", names, as_tokens=True)
+    user_id = _needed(field(body, "user_id"), "user")
+    text, mentions = decode(field(body, "text"), names, as_tokens=True)
     return CommandEvent(
-        actor=Actor(user_id, names.get(user_id) or body.get("user_name") or ""),
-        place=place_of(body["channel_id"], body.get("team_id")),
+        actor=Actor(user_id, names.get(user_id) or field(body, "user_name")),
+        place=place_of(_needed(field(body, "channel_id"), "channel"), field(body, "team_id")),
         text=text.strip(),
         mentions=mentions,
     )
 
 
 def is_answer(event: Mapping[str, Any], bot_user_id: str | None) -> bool:
-    """True only for a member's reply in the thread of one of the bot's own posts: every other
-    channel message is dropped before it reaches the core or a log."""
-    if event.get("type") != "message" or event.get("subtype") not in ANSWER_SUBTYPES:
+    """True for a member's message in a thread (a plain reply, or one also sent to the channel)
+    that may answer one of the bot's posts: whether the thread's root really is the bot's is
+    for the caller to check (the bot knows its own posts' ts). Everything else is dropped
+    before it reaches the core or a log."""
+    if not isinstance(event, Mapping) or event.get("type") != "message":
         return False
-    if event.get("bot_id") or event.get("bot_profile") or not bot_user_id:
+    if event.get("subtype") not in ANSWER_SUBTYPES or event.get("bot_id") or event.get("bot_profile"):
         return False
-    user = event.get("user")
-    thread_ts, ts = event.get("thread_ts"), event.get("ts")
+    user, thread_ts, ts = field(event, "user"), field(event, "thread_ts"), field(event, "ts")
     return (
-        bool(user)
+        bool(bot_user_id)
+        and bool(user)
         and user != bot_user_id
+        and bool(field(event, "channel"))
         and bool(thread_ts)
         and thread_ts != ts
-        and event.get("parent_user_id") == bot_user_id
-        and bool((event.get("text") or "").strip())
+        and field(event, "parent_user_id") in ("", bot_user_id)  # absent on "also send to #channel"
+        and isinstance(event.get("text"), str)
     )
 
 
@@ -131,45 +207,46 @@ def reply_event(body: Mapping[str, Any], names: Mapping[str, str] | None = None)
     """A thread answer (Events API ``message``; check `is_answer` first) → `ReplyEvent`,
     carrying Slack's ``event_id`` so a retried or redelivered event is stored once."""
     names = names or {}
-    event = body["event"]
-    text, _ = decode(event.get("text") or "", names)
+    event = body.get("event")
+    user = _needed(field(event, "user"), "user")
+    text, _ = decode(field(event, "text"), names)
     return ReplyEvent(
-        actor=Actor(event["user"], names.get(event["user"], "")),
-        place=place_of(event["channel"], body.get("team_id") or event.get("team")),
-        text=text.strip(),
-        thread_ref=event["thread_ts"],
-        event_id=body.get("event_id"),
+        actor=Actor(user, names.get(user, "")),
+        place=place_of(_needed(field(event, "channel"), "channel"), field(body, "team_id") or field(event, "team")),
+        text=text,
+        thread_ref=_needed(field(event, "thread_ts"), "thread"),
+        event_id=field(body, "event_id") or None,
     )
 
 
 def _actor(body: Mapping[str, Any], names: Mapping[str, str]) -> Actor:
-    user = body.get("user") or {}
-    user_id = user.get("id", "")
-    return Actor(user_id, names.get(user_id) or user.get("name") or user.get("username") or "")
+    user_id = _needed(field(body, "user", "id"), "user")
+    return Actor(user_id, names.get(user_id) or field(body, "user", "name") or field(body, "user", "username"))
 
 
 def _team(body: Mapping[str, Any]) -> str:
-    return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or ""
+    return field(body, "team", "id") or field(body, "user", "team_id")
 
 
 def _message_ts(body: Mapping[str, Any]) -> str | None:
-    return (body.get("message") or {}).get("ts") or (body.get("container") or {}).get("message_ts")
+    return field(body, "message", "ts") or field(body, "container", "message_ts") or None
 
 
 def _channel(body: Mapping[str, Any]) -> str:
-    return (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+    return field(body, "channel", "id") or field(body, "container", "channel_id")
 
 
 def choice_event(body: Mapping[str, Any], names: Mapping[str, str] | None = None) -> ChoiceEvent:
     """A button press (``block_actions``) → `ChoiceEvent` running the button's command."""
-    action = body["actions"][0]
+    action = _first_action(body)
     actor = _actor(body, names or {})
+    pressed = field(action, "action_ts") or field(body, "trigger_id")
     return ChoiceEvent(
         actor=actor,
-        place=place_of(_channel(body), _team(body)),
-        command=action.get("value") or "",
+        place=place_of(_needed(_channel(body), "channel"), _team(body)),
+        command=field(action, "value"),
         post_ref=_message_ts(body),
-        event_id=f"action:{actor.user_id}:{action.get('action_ts') or body.get('trigger_id', '')}",
+        event_id=f"action:{actor.user_id}:{pressed}" if pressed else None,
     )
 
 
@@ -185,35 +262,63 @@ class ShareRequest:
 
 
 def share_request(body: Mapping[str, Any]) -> ShareRequest | None:
-    action = body["actions"][0]
     try:
-        form = json.loads(action.get("value") or "{}")
-    except ValueError:
-        form = {}
-    message_ts = _message_ts(body)
-    if not isinstance(form, dict) or not message_ts or not body.get("trigger_id"):
+        action = _first_action(body)
+        form = json.loads(field(action, "value") or "{}")
+    except (BadPayload, ValueError, RecursionError):
         return None
-    return ShareRequest(body["trigger_id"], form, _channel(body), message_ts, _team(body))
+    message_ts, channel, trigger = _message_ts(body), _channel(body), field(body, "trigger_id")
+    if not isinstance(form, dict) or not message_ts or not trigger or not channel:
+        return None
+    return ShareRequest(trigger, form, channel, message_ts, _team(body))
 
 
-def form_reply(body: Mapping[str, Any], names: Mapping[str, str] | None = None) -> ReplyEvent | None:
-    """A submitted answer window (``view_submission``) → `ReplyEvent` in the post's thread."""
-    view = body.get("view") or {}
+# What a member is told in the answer window when what arrived cannot be kept.
+NO_WORDS = "Write a few words first, or close this window to pass: passing is always fine."
+UNREADABLE = "I couldn't read that answer. Please type it again."
+
+
+class FormError(BadPayload):
+    """An answer window that cannot be kept: the message is the sentence to show in it."""
+
+
+def form_reply(body: Mapping[str, Any], names: Mapping[str, str] | None = None) -> ReplyEvent:
+    """A submitted answer window (``view_submission``) → `ReplyEvent` in the post's thread;
+    `FormError` when there is nothing to keep or it cannot be read."""
+    view = body.get("view")
     try:
-        meta = json.loads(view.get("private_metadata") or "{}")
-    except ValueError:
-        return None
-    values = (view.get("state") or {}).get("values") or {}
-    text = ((values.get(ANSWER_BLOCK) or {}).get(ANSWER_INPUT) or {}).get("value") or ""
-    chosen = ((values.get(ANONYMOUS_BLOCK) or {}).get(ANONYMOUS_INPUT) or {}).get("selected_options") or []
-    if not isinstance(meta, dict) or not meta.get("c") or not meta.get("ts") or not text.strip():
-        return None
+        meta = json.loads(field(view, "private_metadata") or "{}")
+    except (ValueError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict) or not field(meta, "c") or not field(meta, "ts"):
+        raise FormError(UNREADABLE)
+    values = at(view, "state", "values")
+    text = at(values, ANSWER_BLOCK, ANSWER_INPUT, "value")
+    anonymous = _anonymous_choice(values)
+    if not isinstance(text, (str, type(None))) or anonymous is None:
+        raise FormError(UNREADABLE)
+    if not trimmed(text):
+        raise FormError(NO_WORDS)
     return ReplyEvent(
         actor=_actor(body, names or {}),
-        place=place_of(meta["c"], meta.get("t") or _team(body)),
-        text=text.strip(),  # typed into a modal: raw text, nothing to decode
-        thread_ref=meta["ts"],
-        anonymous=any(option.get("value") == ANONYMOUS_VALUE for option in chosen),
+        place=place_of(field(meta, "c"), field(meta, "t") or _team(body)),
+        text=trimmed(text),  # typed into a modal: raw text, nothing to decode
+        thread_ref=field(meta, "ts"),
+        anonymous=anonymous,
         from_form=True,
-        event_id=f"view:{view.get('id')}" if view.get("id") else None,
+        event_id=f"view:{field(view, 'id')}" if field(view, "id") else None,
     )
+
+
+def _anonymous_choice(values: Any) -> bool | None:
+    """Whether "post without my name" was ticked; None when the choice holds anything but the
+    window's own option."""
+    if at(values, ANONYMOUS_BLOCK) is None:
+        return False
+    choice = at(values, ANONYMOUS_BLOCK, ANONYMOUS_INPUT)
+    chosen = at(choice, "selected_options") if isinstance(choice, Mapping) else None
+    if isinstance(choice, Mapping) and chosen is None:
+        chosen = []  # the box was left as it was
+    if not isinstance(chosen, list) or any(field(option, "value") != ANONYMOUS_VALUE for option in chosen):
+        return None
+    return bool(chosen)
