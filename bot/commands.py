@@ -142,6 +142,28 @@ def parse(text: str) -> Command:
     return Command(verb, args, rest)
 
 
+# Words that may follow a verb in a command typed on its own (``vote open 2``, ``close support``).
+_ARGUMENT_WORDS = frozenset({"open", "set", "confirm", "volunteer", "skip", "support", "vote"})
+_ANY_ARGUMENTS = frozenset({"vote", "join"})  # a topic's title, a role
+
+
+def is_bare_command(text: str) -> bool:
+    """Whether ``text`` reads as a command and nothing else: a verb that takes free text
+    (``propose …``), or a verb followed only by numbers, mentions, verb names and its own
+    argument words. "help me think this through" is not one: it is somebody's answer."""
+    head, _, rest = (text or "").strip().partition(" ")
+    verb = VERBS.get(head.lower())
+    if verb is None:
+        return False
+    if verb.free_text or verb.name in _ANY_ARGUMENTS:
+        return True
+    tokens = rest.split()
+    return len(tokens) <= 4 and all(
+        _MENTION.fullmatch(t) or t.isascii() and t.isdigit() or t.lower() in VERBS or t.lower() in _ARGUMENT_WORDS
+        for t in tokens
+    )
+
+
 def usage(verb: str) -> str:
     return f"Usage: /cop {VERBS[verb].usage}"
 

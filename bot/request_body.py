@@ -6,6 +6,7 @@ place, never a traceback or a body (bodies hold what members wrote)."""
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import json
 import logging
 import traceback
@@ -29,6 +30,18 @@ def where(error: BaseException) -> str:
         return "?"
     frame = frames[-1]
     return f"{frame.filename.rsplit('/', 1)[-1]}:{frame.lineno}"
+
+
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` (an address or a name) is this machine."""
+    if not host:
+        return False
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def bad_request(reason: str) -> web.HTTPBadRequest:

@@ -107,8 +107,9 @@ class DeliveryLog:
                 query = query.where(UndeliveredPost.platform == platform)
             return list(await session.scalars(query))
 
-    async def save_conversation_ref(self, place: Place, reference: str) -> None:
-        """Keep (or refresh) a conversation's serialised reference for proactive posts."""
+    async def save_conversation_ref(self, place: Place, reference: str, *, repoint: bool = True) -> None:
+        """Keep (or, with ``repoint``, refresh) a conversation's serialised reference for
+        proactive posts. An unauthenticated request must never repoint a stored one."""
         async with self.db.transaction() as session:
             row = await session.scalar(
                 select(ConversationRef).where(
@@ -117,7 +118,7 @@ class DeliveryLog:
                 )
             )
             if row is not None:
-                if row.reference != reference:
+                if repoint and row.reference != reference:
                     row.reference = reference
                     row.updated_at = self.clock()
                 return

@@ -37,6 +37,7 @@ TENANT = "tenant-1"
 BOT = {"id": "28:copbot-app", "name": "copbot"}
 APP_ID = "11111111-2222-3333-4444-555555555555"
 FAST = {"COPBOT_TEAMS_PACE": "1000/1"}
+LOCAL = {**FAST, "COPBOT_TEAMS_LOCAL": "1"}  # the Emulator's unauthenticated mode, asked for
 PEOPLE = {name: (f"29:{name.lower()}", f"aad-{name.lower()}") for name in ("Ann", "Ben", "Cara")}
 _ids = itertools.count(1_700_000_000_000)
 
@@ -147,7 +148,7 @@ async def _client(db: Database, clock: Any, env: dict[str, str]) -> TestClient:
 
 @pytest.fixture
 async def channel(sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None) -> AsyncIterator[TeamsChannel]:
-    client = await _client(sqlite_db, clock, FAST)
+    client = await _client(sqlite_db, clock, LOCAL)
     yield TeamsChannel(client, fake)
     await client.close()
 
@@ -289,7 +290,7 @@ async def test_member_text_cannot_inject_markup_or_mentions(channel: TeamsChanne
 
 
 async def test_a_proactive_post_after_a_restart(sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None) -> None:
-    client = await _client(sqlite_db, clock, FAST)
+    client = await _client(sqlite_db, clock, LOCAL)
     first = TeamsChannel(client, fake)
     await first.say("Ann", "@copbot setup North West")
     await client.close()
@@ -298,7 +299,7 @@ async def test_a_proactive_post_after_a_restart(sqlite_db: Database, clock: Any,
     from adapters.teams import attach
     from aiohttp import web
 
-    attach(web.Application(), runtime, FAST)
+    attach(web.Application(), runtime, LOCAL)
     calls_before = len(fake.calls)
     await runtime.post(Place("teams", CHANNEL, "19:team@thread.tacv2"), [Post("Reminder: we meet on Thursday.", key="reminder:1")])
     await runtime.drain()

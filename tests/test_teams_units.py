@@ -180,7 +180,8 @@ def test_buttons_are_submits_carrying_the_command_and_forms_have_inputs() -> Non
 
 
 def test_settings() -> None:
-    assert settings_from_env({}).local
+    assert settings_from_env({}) is None  # off unless asked for: no open endpoint by default
+    assert settings_from_env({"COPBOT_TEAMS_LOCAL": "1"}).local  # type: ignore[union-attr]
     s = settings_from_env({"MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "pw"})
     assert (s.APP_ID, s.APP_TYPE, s.local) == (APP_ID, "MultiTenant", False)
     with pytest.raises(ConfigError, match="MicrosoftAppTenantId"):

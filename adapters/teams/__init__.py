@@ -19,8 +19,10 @@ ROUTE = "/api/messages"
 
 
 def attach(app: "web.Application", runtime: "Runtime", env: Mapping[str, str], *, pace: "Pace | None" = None) -> str:
-    """Add ``POST /api/messages`` to ``app``; returns "local" (no MicrosoftAppId: Emulator mode,
-    no authentication) or "authenticated" for /healthz. ``pace`` overrides Teams' outbound
+    """Add ``POST /api/messages`` to ``app`` when Teams is configured; returns a word for
+    /healthz: "authenticated" (MicrosoftAppId set: every request needs a Bot Framework token),
+    "local" (COPBOT_TEAMS_LOCAL=1 and no app id: the Emulator's unauthenticated mode, from this
+    machine only) or "off" (neither: no route at all). ``pace`` overrides Teams' outbound
     limits (else ``COPBOT_TEAMS_PACE`` or 7/s and 60/30 s per conversation)."""
     from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
 
@@ -33,11 +35,13 @@ def attach(app: "web.Application", runtime: "Runtime", env: Mapping[str, str], *
     for name in ("msal", "urllib3", "requests_oauthlib"):
         logging.getLogger(name).setLevel(logging.WARNING)
     settings = settings_from_env(env)
+    if settings is None:
+        return "off"
     auth = ConfigurationBotFrameworkAuthentication(settings)
     adapter = CloudAdapter(auth)
     sender = TeamsSender(adapter, settings.APP_ID, runtime.deliveries)
     runtime.connect("teams", sender, pace or pace_from_env(env))
-    endpoint = TeamsEndpoint(runtime, adapter, auth, sender)
+    endpoint = TeamsEndpoint(runtime, adapter, auth, sender, local=settings.local)
     app[ENDPOINT] = endpoint
     app.router.add_post(ROUTE, endpoint.messages)
 

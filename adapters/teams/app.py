@@ -6,17 +6,20 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
 
 from aiohttp import web
 from botbuilder.core import TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.schema import Activity
+from botbuilder.core import InvokeResponse
+from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
 from adapters.teams.sender import TeamsSender
-from adapters.teams.translate import Incoming, channel_reference, serialize_reference, to_incoming
-from bot.conversation import CommandEvent, Mention, Place, ReplyEvent
+from adapters.teams.translate import Incoming, channel_reference, is_readable, serialize_reference, to_incoming
+from bot.conversation import CommandEvent, Mention, Place, Post, ReplyEvent
+from bot.request_body import bad_request, is_loopback, json_object, read_body, utf8
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -35,31 +38,65 @@ async def _authenticate(auth: BotFrameworkAuthentication, activity: Activity, he
     return await asyncio.wait_for(asyncio.to_thread(check), AUTH_TIMEOUT_SECONDS)
 
 
-class TeamsEndpoint:
-    """The Teams side of `copbot serve`: one CloudAdapter, one sender, the pending core work."""
+def service_host(service_url: str | None) -> str | None:
+    try:
+        return urlsplit(service_url or "").hostname
+    except ValueError:
+        return None
 
-    def __init__(self, runtime: "Runtime", adapter: CloudAdapter, auth: BotFrameworkAuthentication, sender: TeamsSender) -> None:
+
+def vouched_service_url(result: AuthenticateRequestResult) -> str:
+    """The ``serviceurl`` claim of a validated Bot Framework token ("" when it has none)."""
+    claims = getattr(result.claims_identity, "claims", None) or {}
+    value = claims.get("serviceurl") if isinstance(claims, dict) else None
+    return value if isinstance(value, str) else ""
+
+
+class TeamsEndpoint:
+    """The Teams side of `copbot serve`: one CloudAdapter, one sender, the pending core work.
+
+    ``local`` (no app id, asked for with COPBOT_TEAMS_LOCAL=1) takes requests from this machine
+    only, and only with a serviceUrl on this machine, and never repoints a stored conversation.
+    Otherwise every request needs a valid Bot Framework token, and copbot answers only at the
+    serviceUrl that token vouches for."""
+
+    def __init__(
+        self, runtime: "Runtime", adapter: CloudAdapter, auth: BotFrameworkAuthentication, sender: TeamsSender,
+        *, local: bool = False,
+    ) -> None:
         self.runtime = runtime
         self.adapter = adapter
         self.auth = auth
         self.sender = sender
+        self.local = local
         self._tasks: set[asyncio.Task[None]] = set()
 
     async def messages(self, request: web.Request) -> web.Response:
+        if self.local and not is_loopback(request.remote):
+            return web.Response(status=403, text="local mode takes requests from this machine only")
         if "application/json" not in request.headers.get("Content-Type", ""):
             return web.Response(status=415)
+        body = json_object(utf8(await read_body(request)))
         try:
-            body = await request.json()
             activity = Activity().deserialize(body)
-        except Exception:  # noqa: BLE001 - any unreadable body is the sender's mistake
-            return web.Response(status=400)
-        if not isinstance(body, dict) or not activity.type:
-            return web.Response(status=400)
+        except Exception:  # noqa: BLE001 - msrest's many ways of saying "not an activity"
+            raise bad_request("not a Bot Framework activity") from None
+        if not isinstance(activity.type, str) or not activity.type or not is_readable(activity):
+            raise bad_request("an activity needs a type, a sender and a conversation")
+        if not isinstance(activity.service_url, str) or not activity.service_url.startswith(("https://", "http://")):
+            raise bad_request("an activity needs its serviceUrl")
+        if self.local and not is_loopback(service_host(activity.service_url)):
+            return web.Response(status=403, text="local mode answers only a serviceUrl on this machine")
         try:
             authenticated = await _authenticate(self.auth, activity, request.headers.get("Authorization", ""))
         except Exception as error:  # noqa: BLE001 - missing, forged, expired or unverifiable: all 401
             log.warning("teams: rejected an unauthenticated request (%s)", type(error).__name__)
             return web.Response(status=401)
+        if not self.local and vouched_service_url(authenticated).rstrip("/") != activity.service_url.rstrip("/"):
+            # A valid token for another serviceUrl (or none): copbot would post where the
+            # request chose. Refused before anything is kept or sent.
+            log.warning("teams: a token that does not vouch for the activity's serviceUrl was refused")
+            return web.Response(status=403)
         invoke = await self.adapter.process_activity(authenticated, activity, self.on_turn)
         if invoke is not None:
             return web.json_response(invoke.body, status=invoke.status)
@@ -67,13 +104,20 @@ class TeamsEndpoint:
 
     async def on_turn(self, context: TurnContext) -> None:
         """Translate, keep the channel's address, and leave the core's work for after the response."""
+        if context.activity.type == ActivityTypes.invoke:
+            # Card actions copbot uses are Action.Submit messages; any invoke (Action.Execute,
+            # a task module, a link unfurl) is acknowledged with the documented empty 200.
+            await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200)))
+            return
         incoming = to_incoming(context.activity)
         if incoming is None:
             return  # not for copbot: neither stored nor logged
         event = incoming.event
         if incoming.needs_thread_check and not await self._is_bot_post(event.place, event.thread_ref):  # type: ignore[union-attr]
             return  # a reply chain that is not one of ours: dropped
-        await self.runtime.deliveries.save_conversation_ref(event.place, serialize_reference(channel_reference(context.activity)))
+        await self.runtime.deliveries.save_conversation_ref(
+            event.place, serialize_reference(channel_reference(context.activity)), repoint=not self.local
+        )
         task = asyncio.create_task(self._handle(incoming))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -84,6 +128,9 @@ class TeamsEndpoint:
     async def _handle(self, incoming: Incoming) -> None:
         event = incoming.event
         try:
+            if incoming.refusal:
+                await self.runtime.post(event.place, [Post(incoming.refusal, private_to=event.actor.user_id)])
+                return
             if isinstance(event, ReplyEvent) and event.thread_ref is None and incoming.card_key:
                 ref = await self.runtime.deliveries.ref_for(event.place, incoming.card_key)
                 event = dataclasses.replace(event, thread_ref=ref)

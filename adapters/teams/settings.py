@@ -13,6 +13,7 @@ APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "user
 # Teams' documented per-conversation limits: 7 messages a second and 60 in 30 seconds.
 TEAMS_PACE = Pace(limits=((7, 1.0), (60, 30.0)))
 PACE_ENV = "COPBOT_TEAMS_PACE"
+LOCAL_ENV = "COPBOT_TEAMS_LOCAL"
 
 
 @dataclass(frozen=True)
@@ -30,8 +31,13 @@ class TeamsSettings:
         return not self.APP_ID
 
 
-def settings_from_env(env: Mapping[str, str]) -> TeamsSettings:
-    """Read and check the settings; raise `ConfigError` with one clear line when half-set."""
+def _yes(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def settings_from_env(env: Mapping[str, str]) -> TeamsSettings | None:
+    """Read and check the settings: None when Teams is off (no MicrosoftAppId, and local mode
+    not asked for); `ConfigError` with one clear line when half-set."""
     app_id = (env.get("MicrosoftAppId") or "").strip()
     password = env.get("MicrosoftAppPassword") or ""
     tenant = (env.get("MicrosoftAppTenantId") or "").strip()
@@ -46,11 +52,13 @@ def settings_from_env(env: Mapping[str, str]) -> TeamsSettings:
             raise ConfigError("MicrosoftAppPassword is set but MicrosoftAppId is not: set both, or neither for local mode")
         if raw_type and app_type != "MultiTenant":
             raise ConfigError(f"MicrosoftAppType is {app_type} but MicrosoftAppId is not set")
-        return TeamsSettings()
+        return TeamsSettings() if _yes(env.get(LOCAL_ENV)) else None
     if app_type in ("SingleTenant", "UserAssignedMSI") and not tenant:
         raise ConfigError(f"MicrosoftAppType is {app_type}: set MicrosoftAppTenantId to your Microsoft Entra tenant id")
     if app_type != "UserAssignedMSI" and not password:
         raise ConfigError("MicrosoftAppId is set but MicrosoftAppPassword is not (the bot's client secret)")
+    if _yes(env.get(LOCAL_ENV)):
+        raise ConfigError(f"{LOCAL_ENV} is set but so is MicrosoftAppId: local mode is for running without one")
     return TeamsSettings(APP_ID=app_id, APP_PASSWORD=password, APP_TYPE=app_type, APP_TENANTID=tenant)
 
 

@@ -13,8 +13,9 @@ from typing import Any
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
 from adapters.teams.cards import ANONYMOUS_INPUT, ANSWER_DATA, ANSWER_INPUT, COMMAND_DATA
-from bot.commands import VERBS
+from bot.commands import is_bare_command
 from bot.conversation import Actor, ChoiceEvent, CommandEvent, Event, Mention, Place, ReplyEvent
+from bot.text import display_token, trimmed
 
 PLATFORM = "teams"
 MESSAGE_ID_MARK = ";messageid="
@@ -31,6 +32,10 @@ class Incoming:
     event: Event
     card_key: str | None = None
     needs_thread_check: bool = False
+    refusal: str | None = None  # what arrived cannot be kept: tell the member this, privately
+
+
+UNREADABLE = "I couldn't read what that card sent, so nothing was kept. Please try again."
 
 
 def base_conversation_id(conversation_id: str) -> str:
@@ -40,12 +45,12 @@ def base_conversation_id(conversation_id: str) -> str:
 
 def thread_root(activity: Activity) -> str | None:
     """The root message of the reply chain this message sits in (None for a new post)."""
-    conversation_id = activity.conversation.id if activity.conversation else ""
+    conversation_id = _text(activity.conversation.id) if activity.conversation else ""
     if MESSAGE_ID_MARK in conversation_id:
         root = conversation_id.split(MESSAGE_ID_MARK, 1)[1]
         if root and root != activity.id:
             return root
-    return activity.reply_to_id or None
+    return _text(activity.reply_to_id) or None
 
 
 def conversation_type(activity: Activity) -> str:
@@ -57,28 +62,35 @@ def conversation_type(activity: Activity) -> str:
     return "groupChat" if conversation is not None and conversation.is_group else "personal"
 
 
-def _channel_data(activity: Activity) -> dict[str, Any]:
-    data = activity.channel_data
-    return data if isinstance(data, dict) else {}
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
+
+
+def channel_data_field(activity: Activity, *path: str) -> str:
+    """A string inside ``channelData`` (``team``/``id``, ``tenant``/``id``); "" when any part is
+    missing or not what Teams sends (a tenant given as a string, a list, a number)."""
+    value: Any = activity.channel_data
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return _text(value)
 
 
 def place_of(activity: Activity) -> Place:
-    data = _channel_data(activity)
-    team = (data.get("team") or {}).get("id") or ""
-    tenant = (data.get("tenant") or {}).get("id") or ""
+    team = channel_data_field(activity, "team", "id")
+    tenant = channel_data_field(activity, "tenant", "id")
     if not tenant and activity.conversation is not None:
-        tenant = activity.conversation.tenant_id or ""
-    return Place(PLATFORM, base_conversation_id(activity.conversation.id), team or tenant)
+        tenant = _text(activity.conversation.tenant_id)
+    return Place(PLATFORM, base_conversation_id(_text(activity.conversation.id)), team or tenant)
 
 
 def actor_of(activity: Activity) -> Actor:
     sender = activity.from_property
-    return Actor(user_id=sender.aad_object_id or sender.id, name=sender.name or "")
+    return Actor(user_id=_text(sender.aad_object_id) or _text(sender.id), name=_text(sender.name))
 
 
 def event_id(activity: Activity) -> str:
     """Unique across conversations (Teams message ids are only unique within one)."""
-    raw = f"{base_conversation_id(activity.conversation.id)}/{activity.id}"
+    raw = f"{base_conversation_id(_text(activity.conversation.id))}/{_text(activity.id)}"
     return raw if len(raw) <= 200 else "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -86,29 +98,30 @@ def submit_id(activity: Activity, card: str) -> str:
     """A card submit's id from what was submitted, on which card rendering, by whom: Teams gives
     a second click a new activity id, but the same content, so it counts once."""
     value = json.dumps(activity.value, sort_keys=True, default=str)
-    raw = "|".join((base_conversation_id(activity.conversation.id), card, actor_of(activity).user_id, value))
+    raw = "|".join((base_conversation_id(_text(activity.conversation.id)), card, actor_of(activity).user_id, value))
     return "submit:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
 def _mentions(activity: Activity) -> list[dict[str, Any]]:
     found = []
     for entity in activity.entities or []:
-        if (entity.type or "").lower() != "mention":
+        if _text(getattr(entity, "type", None)).lower() != "mention":
             continue
         props = entity.additional_properties or {}
-        mentioned = props.get("mentioned") or {}
-        if isinstance(mentioned, dict) and mentioned.get("id"):
-            found.append({"mentioned": mentioned, "text": props.get("text") or ""})
+        mentioned = props.get("mentioned") if isinstance(props, dict) else None
+        if isinstance(mentioned, dict) and _text(mentioned.get("id")):
+            found.append({"mentioned": mentioned, "text": _text(props.get("text"))})
     return found
 
 
-def command_text(activity: Activity) -> tuple[str, tuple[Mention, ...], bool]:
-    """The message text with the bot's @mention removed and other mentions as ``@<user_id>``;
-    returns (text, mentions, the bot was mentioned).
+def command_text(activity: Activity, *, as_tokens: bool = True) -> tuple[str, tuple[Mention, ...], bool]:
+    """The message text with the bot's @mention removed and other mentions as ``@<user_id>``
+    (or, ``as_tokens=False``, for an answer: as the member's name, ``@Ana_Lopez``); returns
+    (text, mentions, the bot was mentioned).
 
     Not `TurnContext.remove_recipient_mention`: it removes the bot's *name* everywhere in the
     text (``propose What copbot does`` loses a word); here only the mention markup goes."""
-    text = activity.text or ""
+    text = _text(activity.text)
     bot_id = activity.recipient.id if activity.recipient else None
     mentions: list[Mention] = []
     addressed = False
@@ -119,10 +132,12 @@ def command_text(activity: Activity) -> tuple[str, tuple[Mention, ...], bool]:
             addressed = addressed or markup in text or not text
             text = text.replace(markup, " ", 1)
             continue
-        user_id = person.get("aadObjectId") or person["id"]
-        if markup in text:
-            text = text.replace(markup, f" @{user_id} ", 1)
-            mentions.append(Mention(user_id=user_id, name=person.get("name") or ""))
+        user_id = _text(person.get("aadObjectId")) or _text(person["id"])
+        name = _text(person.get("name"))
+        if markup in text and user_id:
+            shown = user_id if as_tokens else display_token(name, user_id)
+            text = text.replace(markup, f" @{shown} ", 1)
+            mentions.append(Mention(user_id=user_id, name=name))
     text = re.sub(r"</?at>", "", html.unescape(text))
     return _SPACES.sub(" ", text).strip(), tuple(mentions), addressed
 
@@ -132,48 +147,65 @@ def _strip_prefix(text: str) -> tuple[str, bool]:
     return (text[match.end() :].strip(), True) if match else (text, False)
 
 
-def _is_verb(text: str) -> bool:
-    return text.split(" ", 1)[0].lower() in VERBS
+ANONYMOUS_VALUES = {"true": True, "false": False}  # the card's toggle: valueOn / valueOff
 
 
 def _from_submit(activity: Activity, value: dict[str, Any]) -> Incoming | None:
     place, actor = place_of(activity), actor_of(activity)
-    if isinstance(value.get(COMMAND_DATA), str) and value[COMMAND_DATA].strip():
-        card = activity.reply_to_id or ""
-        return Incoming(
-            ChoiceEvent(actor, place, value[COMMAND_DATA].strip(), activity.reply_to_id, submit_id(activity, card))
-        )
-    if ANSWER_DATA in value:
-        text = str(value.get(ANSWER_INPUT) or "").strip()
-        if not text:
+    reply_to = _text(activity.reply_to_id) or None
+    if COMMAND_DATA in value:
+        command = _text(value[COMMAND_DATA]).strip()
+        if not command:
             return None
-        key = str(value.get(ANSWER_DATA) or "") or None
-        anonymous = str(value.get(ANONYMOUS_INPUT, "false")).lower() == "true"
-        card = activity.reply_to_id or key or ""
+        card = reply_to or ""
+        return Incoming(ChoiceEvent(actor, place, command, reply_to, submit_id(activity, card)))
+    if ANSWER_DATA in value:
+        key = _text(value.get(ANSWER_DATA)) or None
+        raw_text, raw_anonymous = value.get(ANSWER_INPUT, ""), value.get(ANONYMOUS_INPUT, "false")
+        anonymous = ANONYMOUS_VALUES.get(raw_anonymous) if isinstance(raw_anonymous, str) else None
+        if not isinstance(raw_text, str) or anonymous is None:
+            # A list, number or object where the card sends text: never kept as its repr.
+            refusal = ReplyEvent(actor, place, "", reply_to, from_form=True)
+            return Incoming(refusal, card_key=key, refusal=UNREADABLE)
+        card = reply_to or key or ""
         event = ReplyEvent(
-            actor, place, text, activity.reply_to_id, anonymous=anonymous, from_form=True,
+            actor, place, trimmed(raw_text), reply_to, anonymous=anonymous, from_form=True,
             event_id=submit_id(activity, card),
         )
         return Incoming(event, card_key=key)
     return None
 
 
+def is_readable(activity: Activity) -> bool:
+    """Whether a message activity has what copbot needs: a sender and a conversation, by id."""
+    return (
+        activity.conversation is not None
+        and activity.from_property is not None
+        and bool(_text(activity.conversation.id))
+        and bool(actor_of(activity).user_id)
+    )
+
+
 def to_incoming(activity: Activity) -> Incoming | None:
-    """Translate one activity; None when it is nothing copbot should see."""
-    if activity.type != ActivityTypes.message or activity.conversation is None or activity.from_property is None:
+    """Translate one message activity (check `is_readable` first); None when it is nothing
+    copbot should see."""
+    if activity.type != ActivityTypes.message or not is_readable(activity):
         return None
     if activity.recipient is not None and activity.from_property.id == activity.recipient.id:
         return None  # our own message echoed back
-    if isinstance(activity.value, dict) and not (activity.text or "").strip():
+    if isinstance(activity.value, dict) and not _text(activity.text).strip():
         return _from_submit(activity, activity.value)
     text, mentions, addressed = command_text(activity)
     text, prefixed = _strip_prefix(text)
     place, actor, root = place_of(activity), actor_of(activity), thread_root(activity)
     personal = conversation_type(activity) == "personal"
-    if root and not prefixed and not personal and not (addressed and _is_verb(text)):
-        if not text:
+    if root and not prefixed and not personal and not (addressed and is_bare_command(text)):
+        # In a reply chain: an answer (kept only if the chain is copbot's), with the people it
+        # names as names. "@copbot help me think this through" is an answer too.
+        answer, _, _ = command_text(activity, as_tokens=False)
+        if not answer:
             return None
-        reply = ReplyEvent(actor, place, text, thread_ref=root, event_id=event_id(activity))
+        reply = ReplyEvent(actor, place, answer, thread_ref=root, event_id=event_id(activity))
         return Incoming(reply, needs_thread_check=True)
     if not (addressed or prefixed or personal):
         return None
@@ -189,7 +221,7 @@ def channel_reference(activity: Activity) -> ConversationReference:
     conversation_copy.name = None
     # botbuilder maps ConversationAccount.tenant_id to "tenantID", Teams sends "tenantId":
     # keep the tenant from channelData (needed to open a 1:1 chat for a private post).
-    conversation_copy.tenant_id = (_channel_data(activity).get("tenant") or {}).get("id") or conversation.tenant_id
+    conversation_copy.tenant_id = channel_data_field(activity, "tenant", "id") or conversation.tenant_id
     return ConversationReference(
         bot=activity.recipient,
         conversation=conversation_copy,
