@@ -11,12 +11,14 @@ several members. Reads stdin line by line, so a scripted meeting can be piped in
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 from typing import IO
 
 from bot.conversation import Actor, CommandEvent, Mention, Place, Post, ReplyEvent
 from bot.delivery import Pace
 from bot.runtime import Runtime
+from bot.text import number, shown, trimmed
 from storage.db import Database
 
 PLACE = Place("console", "terminal")
@@ -95,25 +97,26 @@ class ConsoleSession:
             return True
         if text in ("/quit", "/exit"):
             return False
-        if text.startswith("/as"):
-            name = " ".join(text[3:].split())
+        word, rest = (text.split(None, 1) + [""])[:2]
+        if word == "/as":
+            name = " ".join(trimmed(rest).split())
             if not name:
                 self.out.write("Usage: /as <name>\n")
             else:
                 self.actor = Actor(user_id(name), name)
-                self.out.write(f"(you are now {name})\n")
+                self.out.write(f"(you are now {shown(name)})\n")
             return True
         await self._ensure_community()
-        if text.startswith("/cop") or text.lower().startswith("cop "):
+        if word.lower() in ("/cop", "cop") and (word == "/cop" or rest):
             body, mentions = _with_mentions(text)
             await self._dispatch(CommandEvent(self.actor, PLACE, body, mentions))
-        elif text.startswith("/reply"):
-            target, _, words = text[6:].strip().partition(" ")
-            if not target.lstrip("#").isdigit() or not words.strip():
+        elif word == "/reply":
+            target, _, words = rest.partition(" ")
+            if number(target.lstrip("#")) is None or not words.strip():
                 self.out.write("Usage: /reply <#n> <your words>\n")
             else:
                 await self._dispatch(ReplyEvent(self.actor, PLACE, words.strip(), thread_ref=target.lstrip("#")))
-        elif text.startswith("/"):
+        elif word.startswith("/") and word != "/" and not rest:  # a mistyped terminal command
             self.out.write("Unknown terminal command. Use /cop …, /as <name>, /reply <#n> …, or /quit.\n")
         else:
             await self._dispatch(ReplyEvent(self.actor, PLACE, text))
@@ -144,6 +147,10 @@ async def run_console(
     runtime = Runtime(db)
     runtime.connect("console", ConsoleSender(stdout), Pace(limits=()))
     session = ConsoleSession(runtime, stdout, community or "Terminal")
+    if isinstance(stdin, io.TextIOWrapper):
+        # What is typed or piped in may not be valid UTF-8: decode with replacement characters
+        # and keep the line, rather than stop the meeting.
+        stdin.reconfigure(encoding="utf-8", errors="replace")
     stdout.write(BANNER.format(name=session.actor.name) + "\n")
     interactive = stdin.isatty()
     loop = asyncio.get_running_loop()
