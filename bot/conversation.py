@@ -6,10 +6,11 @@ render `Post`s back. Flows only ever see and produce these types.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-from bot.text import shown
+from bot.text import shown, storable
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,19 @@ class ChoiceEvent:
 
 
 Event = CommandEvent | ReplyEvent | ChoiceEvent
+
+
+def storable_event(event: Any) -> Any:
+    """The same event (or part of one) with every string made storable (`bot.text.storable`):
+    what a platform sent may hold characters no database takes."""
+    if isinstance(event, str):
+        return storable(event)
+    if isinstance(event, tuple):
+        return tuple(storable_event(item) for item in event)
+    if dataclasses.is_dataclass(event) and not isinstance(event, type):
+        changes = {f.name: storable_event(getattr(event, f.name)) for f in dataclasses.fields(event)}
+        return dataclasses.replace(event, **changes)
+    return event
 
 
 @dataclass(frozen=True)

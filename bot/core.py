@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from bot import commands
-from bot.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent
+from bot.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent, storable_event
 from bot.errors import CopbotError, UsageError
 from bot.text import number
 from flows import agenda, answers, membership, reflection, rotation, support_round, topic_vote
@@ -120,6 +120,7 @@ class Copbot:
             # and no "private" answer that would have nobody to go to but the channel.
             log.warning("an event from %s without a member or a channel was dropped", event.place.platform)
             return []
+        event = storable_event(event)
         retrying = AsyncRetrying(
             stop=stop_after_attempt(4),
             wait=wait_random(0.01, 0.2),

@@ -37,6 +37,16 @@ def number(token: object) -> int | None:
     return None
 
 
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def storable(text: str) -> str:
+    """``text`` that every database keeps as it is: NUL (which PostgreSQL refuses) and lone
+    surrogates (which no UTF-8 database can hold; JSON may carry them as ``\\ud800``) become
+    U+FFFD. Everything else is kept exactly as typed."""
+    return _UNSTORABLE.sub("\ufffd", text)
+
+
 def _control_picture(match: re.Match[str]) -> str:
     code = ord(match.group())
     if code < 0x20:

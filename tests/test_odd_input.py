@@ -1,0 +1,163 @@
+"""Odd things members type, through the real core on SQLite and PostgreSQL: nothing shared is lost
+or overwritten by accident, numbers are read in ASCII digits only, mentions stay names, and
+what is shown never carries raw control or direction-override characters."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from bot.conversation import Actor, CommandEvent, Place, Post, ReplyEvent
+from bot.core import SORRY
+from bot.text import number, shown, trimmed
+from storage.models import Community, ReflectionAnswer, SupportStatement, Topic
+from tests.room import Room, uid
+
+
+async def _statements(db) -> list[tuple[str | None, bool]]:
+    async with db.transaction() as session:
+        rows = await session.execute(select(SupportStatement.text, SupportStatement.passed).order_by(SupportStatement.id))
+        return [(text, passed) for text, passed in rows.all()]
+
+
+async def test_passing_after_sharing_keeps_the_statement(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", "asking for help", to="support:1")
+    await room.press("Ben", "pass")  # the Pass button
+    await room.cmd("Ben", "pass")  # and typed
+    await room.reply("Ben", "pass", to="support:1")  # and as a reply in the thread
+    assert await _statements(db) == [("asking for help", False)]
+    assert "kept it on the flipchart" in room.said_to("Ben")
+    assert "1 of 2 have shared" in room.sender.latest("support:1").text
+    await room.cmd("Ann", "close")
+    assert "Ben: asking for help" in room.sender.latest("support:1:closing").plain_text()
+
+
+async def test_a_reply_of_pass_is_a_pass_not_an_answer(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Cara", "  Pass. ", to="support:1")
+    assert await _statements(db) == [(None, True)]
+    assert "1 passed" in room.sender.latest("support:1").text
+    await room.cmd("Ann", "close support")
+    await room.cmd("Ann", "reflect Boundaries")
+    await room.reply("Cara", "pass", to="reflection:1:step:1")
+    await room.reply("Ben", "I pass", to="reflection:1:step:1")
+    async with db.transaction() as session:
+        assert list(await session.scalars(select(ReflectionAnswer))) == []
+    assert "passing is always fine" in room.said_to("Cara")
+    await room.reply("Ben", "I passed the exam that week", to="reflection:1:step:1")  # an answer
+    async with db.transaction() as session:
+        assert list(await session.scalars(select(ReflectionAnswer.text))) == ["I passed the exam that week"]
+
+
+@pytest.mark.parametrize("empty", ["\u200b", " \u200b\u200d\ufeff ", "\u2060\n\t", "\u00a0\u3000"])
+async def test_an_empty_reply_is_answered_privately_and_keeps_the_earlier_answer(db, clock, empty):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", "asking for help", to="support:1")
+    await room.reply("Ben", empty, to="support:1")
+    await room.reply("Ben", empty)  # a plain line (the terminal), or a submitted empty form
+    assert await _statements(db) == [("asking for help", False)]
+    assert room.said_to("Ben").count("I didn't find any words in that") == 2
+    await room.cmd("Ben", f"share {empty}")
+    assert "Usage: /cop share" in room.said_to("Ben")
+    assert await _statements(db) == [("asking for help", False)]
+
+
+@pytest.mark.parametrize("odd", ["²", "１", "٣", "3²", "-1", "1e3", "0x2", "99999999999999999999"])
+async def test_numbers_are_ascii_digits_only(db, clock, odd):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", f"vote open {odd}")
+    assert "Usage: /cop vote open" in room.said_to("Ann")
+    await room.cmd("Ann", "vote open 1")
+    await room.cmd("Ben", f"vote {odd}")
+    await room.cmd("Ann", "reflect Boundaries")
+    await room.cmd("Ann", f"next {odd}")
+    await room.cmd("Ann", f"chairs set @Ann @Ben {odd}")
+    said = room.said_to("Ann") + room.said_to("Ben")
+    assert SORRY not in said  # never a crash
+    assert "Usage: /cop next" in said and "Usage: /cop chairs set" in said
+    assert "I couldn't find topic" in said
+    async with db.transaction() as session:
+        from storage.models import Ballot
+
+        assert list(await session.scalars(select(Ballot))) == []  # no vote was misread as a number
+        reflection = await session.scalar(select(ReflectionAnswer))
+        assert reflection is None
+
+
+async def test_mentions_in_kept_text_are_names_not_platform_ids(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "vote")
+    await room.cmd("Ann", "propose Supervision with @Ben and @Dara")  # Dara has not joined
+    async with db.transaction() as session:
+        titles = list(await session.scalars(select(Topic.title)))
+    assert "Supervision with @Ben and @Dara" in titles
+    assert not any(uid("Ben") in t or uid("Dara") in t for t in titles)
+    assert any("@Ben and @Dara" in b.label for b in room.sender.latest("vote:1").buttons)
+    await room.cmd("Ann", "close vote")
+    await room.cmd("Ann", "reflect Peer supervision with @Ben")
+    for _ in range(5):
+        await room.cmd("Ann", "next")
+    await room.cmd("Ben", "share @Dara will draft the checklist by 2027-02-14")
+    await room.cmd("Ann", "end")
+    summary = room.sender.latest("reflection:1:summary").plain_text()
+    assert "Peer supervision with @Ben" in summary
+    assert "Dara: @Dara will draft the checklist" in summary  # the owner resolved from the name
+    assert uid("Dara") not in summary and uid("Ben") not in summary
+
+
+async def test_control_and_direction_override_characters_are_never_shown_raw(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    hostile = "ok \x1b[2J\x1b]0;pwned\x07 \x00 \u202eevil\u202c \u2066x\u2069 done"
+    await room.reply("Ben", hostile, to="support:1")
+    await room.cmd("Ann", "close")
+    assert await _statements(db) == [(hostile.replace("\x00", "\ufffd"), False)]  # kept as typed, but NUL
+    for post in (s.post for s in room.sender.log):
+        for text in (post.plain_text(), *(b.label for b in post.buttons)):
+            assert not any(ch in text for ch in "\x1b\x00\x07\u202e\u202c\u2066\u2069"), text
+    assert "␛[2J" in room.sender.latest("support:1:closing").plain_text()
+
+
+async def test_characters_no_database_takes_are_replaced_not_lost(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", "nul \x00 and a lone surrogate \ud800 from a JSON escape", to="support:1")
+    assert await _statements(db) == [("nul \ufffd and a lone surrogate \ufffd from a JSON escape", False)]
+    assert SORRY not in room.said_to("Ben")
+
+
+async def test_an_event_without_a_member_or_channel_changes_nothing(db, clock):
+    room = Room(db, clock)
+    for event in (
+        CommandEvent(Actor(""), Place("slack", "C1"), "setup North West"),
+        CommandEvent(Actor("U1"), Place("slack", ""), "setup North West"),
+        ReplyEvent(Actor(""), Place("slack", "C1"), "hello"),
+    ):
+        assert await room.runtime.dispatch(event) == []
+    async with db.transaction() as session:
+        assert list(await session.scalars(select(Community))) == []
+    assert room.sender.log == []
+
+
+def test_a_private_post_needs_its_reader():
+    with pytest.raises(ValueError):
+        Post("only for you", private_to="")
+
+
+def test_text_helpers():
+    assert trimmed(" \u200b hi \u200d\n") == "hi"
+    assert trimmed("\u200b\u2060 \ufeff") == "" and trimmed(None) == "" and trimmed(["a"]) == ""
+    assert trimmed("👩\u200d⚕️") == "👩\u200d⚕️"  # a joiner inside an emoji stays
+    assert [number(t) for t in ("3", "12", "²", "１", "٣", "", " 3", "3 ", 3)] == [3, 12] + [None] * 7
+    assert shown("a\x1bb\x00c\x7fd\x85e\u202ef\u200fg\n\th") == "a␛b␀c␡d\ufffdef\u200fg\n\th"
