@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.conversation import Post, Section
 from bot.errors import NotAllowed, UsageError
+from bot.text import trimmed
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads
@@ -43,7 +44,7 @@ MAX_NAME = 120
 
 
 async def setup(turn: Turn, name: str) -> list[Post]:
-    name = " ".join(name.split())
+    name = " ".join(trimmed(name).split())
     if not name:
         raise UsageError(SETUP_USAGE)
     if len(name) > MAX_NAME:
@@ -67,7 +68,7 @@ async def setup(turn: Turn, name: str) -> list[Post]:
 
 
 def _role(text: str) -> str | None:
-    text = " ".join(text.split())
+    text = " ".join(trimmed(text).split())
     if not text:
         return None
     wanted = text.casefold()

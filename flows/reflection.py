@@ -19,6 +19,7 @@ from dateutil import parser as dateparser
 from bot.conversation import AnswerForm, Button, Post, Section
 from bot.errors import NotAllowed, NothingOpen, UsageError
 from flows import gibbs
+from bot.text import trimmed
 from flows.turn import Turn, mention_tokens_in
 from storage import answers as store
 from storage import community as communities
@@ -102,7 +103,7 @@ async def start(turn: Turn, topic: str) -> list[Post]:
     if running is not None:
         return [turn.private(ALREADY.format(topic=running.topic, n=running.step))]
     meeting = await communities.meeting_today(turn.session, community, turn.today)
-    topic = " ".join(topic.split()) or meeting.lead_topic or community.next_topic or ""
+    topic = " ".join(trimmed(topic).split()) or meeting.lead_topic or community.next_topic or ""
     if not topic:
         raise UsageError(NO_TOPIC)
     if len(topic) > 300:

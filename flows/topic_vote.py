@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from bot.conversation import Button, Post, Section
 from bot.errors import NothingOpen, UsageError
-from bot.text import number
+from bot.text import number, trimmed
 from flows.turn import Turn
 from storage import community as communities
 from storage import votes as store
@@ -114,7 +114,7 @@ async def open_vote(turn: Turn, budget: int | None) -> list[Post]:
 
 def _match(topics: list[Topic], wanted: str) -> int:
     """Index of the topic meant by a number or (part of) a title."""
-    wanted = wanted.strip().lstrip("#").rstrip(".")
+    wanted = trimmed(wanted).lstrip("#").rstrip(".")
     typed = number(wanted)
     if typed is not None:
         index = typed - 1
@@ -173,7 +173,7 @@ async def show(turn: Turn) -> list[Post]:
 async def propose(turn: Turn, title: str) -> list[Post]:
     community = turn.require_community()
     member = await turn.member()
-    title = " ".join(title.split())
+    title = " ".join(trimmed(title).split())
     if not title:
         raise UsageError("Usage: /cop propose <topic>")
     if len(title) > MAX_TOPIC_CHARS:
