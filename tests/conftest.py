@@ -13,6 +13,8 @@ from pathlib import Path
 import pytest
 
 from storage.db import Database
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.teams_channel import LOCAL, TeamsChannel, start_client
 
 POSTGRES_ADMIN_URL = os.environ.get("COPBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 POSTGRES_TEST_DB = f"copbot_test_{os.getpid()}"  # one per test run: parallel runs never collide
@@ -147,3 +149,19 @@ def env_clean(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         if name.startswith(("SLACK_", "Microsoft", "MICROSOFT", "DATABASE_URL")):
             monkeypatch.delenv(name, raising=False)
     yield
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[FakeBotConnector]:
+    """A local fake Bot Connector (the Teams side)."""
+    connector = await FakeBotConnector().start()
+    yield connector
+    await connector.close()
+
+
+@pytest.fixture
+async def channel(sqlite_db: Database, clock: Clock, fake: FakeBotConnector, env_clean: None) -> AsyncIterator[TeamsChannel]:
+    """A Teams channel on the real app in local mode, talking to ``fake``."""
+    client = await start_client(sqlite_db, clock, LOCAL)
+    yield TeamsChannel(client, fake)
+    await client.close()

@@ -3,22 +3,17 @@ what the bot sent captured by the local fake Bot Connector."""
 
 from __future__ import annotations
 
-import itertools
 import logging
 import json
 import re
-from collections.abc import AsyncIterator
 from typing import Any
 
 import jwt
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from adapters.teams import endpoint_of
 from bot.conversation import Place, Post
 from bot.runtime import Runtime
-from bot.web import build_app
 from storage.db import Database
 from storage.models import (
     Community,
@@ -30,133 +25,8 @@ from storage.models import (
     TopicVote,
     UndeliveredPost,
 )
-from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
-
-CHANNEL = "19:north-west@thread.tacv2"
-TENANT = "tenant-1"
-BOT = {"id": "28:copbot-app", "name": "copbot"}
-APP_ID = "11111111-2222-3333-4444-555555555555"
-FAST = {"COPBOT_TEAMS_PACE": "1000/1"}
-LOCAL = {**FAST, "COPBOT_TEAMS_LOCAL": "1"}  # the Emulator's unauthenticated mode, asked for
-PEOPLE = {name: (f"29:{name.lower()}", f"aad-{name.lower()}") for name in ("Ann", "Ben", "Cara")}
-_ids = itertools.count(1_700_000_000_000)
-
-
-class TeamsChannel:
-    """One Teams channel: people post, reply in chains and press card buttons; ``fake`` holds
-    what the bot sent."""
-
-    def __init__(self, client: TestClient, fake: FakeBotConnector) -> None:
-        self.client = client
-        self.fake = fake
-        for name, (teams_id, aad) in PEOPLE.items():
-            fake.add_member(teams_id, aad, name)
-
-    def activity(self, who: str, text: str = "", *, root: str | None = None, **extra: Any) -> dict[str, Any]:
-        teams_id, aad = PEOPLE[who]
-        message_id = str(next(_ids))
-        entities = []
-        if "@copbot" in text:
-            text = text.replace("@copbot", "<at>copbot</at>")
-            entities.append({"type": "mention", "text": "<at>copbot</at>", "mentioned": BOT})
-        for name, (other_id, _) in PEOPLE.items():
-            if f"@{name}" in text:
-                text = text.replace(f"@{name}", f"<at>{name}</at>")
-                entities.append({"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": other_id, "name": name}})
-        body = {
-            "type": "message",
-            "id": message_id,
-            "timestamp": "2026-11-26T10:00:00.000Z",
-            "channelId": "msteams",
-            "serviceUrl": self.fake.service_url,
-            "from": {"id": teams_id, "aadObjectId": aad, "name": who},
-            "recipient": BOT,
-            "conversation": {
-                "id": f"{CHANNEL};messageid={root or message_id}",
-                "conversationType": "channel",
-                "isGroup": True,
-                "tenantId": TENANT,
-            },
-            "channelData": {"teamsChannelId": CHANNEL, "team": {"id": "19:team@thread.tacv2"}, "tenant": {"id": TENANT}},
-            "text": text,
-            "entities": entities,
-        }
-        body.update(extra)
-        return body
-
-    async def post(self, body: dict[str, Any], headers: dict[str, str] | None = None) -> int:
-        response = await self.client.post("/api/messages", json=body, headers=headers or {})
-        await response.read()
-        return response.status
-
-    async def say(self, who: str, text: str, *, in_chain_of: str | None = None) -> None:
-        """A message; ``in_chain_of`` = a bot message id: a reply in that post's reply chain."""
-        assert await self.post(self.activity(who, text, root=in_chain_of)) == 201
-        await self.idle()
-
-    async def press(self, who: str, card: ConnectorCall | str, title: str, **inputs: str) -> dict[str, Any]:
-        """Press the card's button titled ``title`` (with the card's inputs filled in)."""
-        call = card if isinstance(card, ConnectorCall) else self.latest_card(card)
-        card_id = self.message_id(call)
-        action = next(a for a in call.buttons() if a["title"] == title)
-        value = {**action["data"], **inputs}
-        body = self.activity(who, "", root=card_id, replyToId=card_id, value=value)
-        assert await self.post(body) == 201
-        await self.idle()
-        return body
-
-    async def idle(self) -> None:
-        await endpoint_of(self.client.app).idle()
-
-    # -- what the bot sent -----------------------------------------------------------------
-
-    def public(self) -> list[ConnectorCall]:
-        return [c for c in self.fake.delivered() if c.conversation_id == CHANNEL and c.kind in ("send", "reply", "update")]
-
-    def message_id(self, call: ConnectorCall) -> str:
-        """The Teams message id a posted (or updated) card has."""
-        found = call.activity_id if call.kind == "update" else call.message_id
-        assert found, f"{call.kind} has no message id"
-        return found
-
-    def cards_with(self, words: str) -> list[ConnectorCall]:
-        return [c for c in self.public() if words in c.card_text]
-
-    def latest_card(self, words: str) -> ConnectorCall:
-        found = self.cards_with(words)
-        assert found, f"no card with {words!r}; sent: {[c.card_text[:60] for c in self.public()]}"
-        return found[-1]
-
-    def private_to(self, who: str) -> str:
-        """Everything sent to ``who`` in 1:1 chats (the bot opens one per private post)."""
-        return "\n".join(c.card_text for c in self.fake.direct_messages(PEOPLE[who][0]))
-
-
-@pytest.fixture
-async def fake() -> AsyncIterator[FakeBotConnector]:
-    connector = await FakeBotConnector().start()
-    yield connector
-    await connector.close()
-
-
-async def _client(db: Database, clock: Any, env: dict[str, str]) -> TestClient:
-    app = build_app(Runtime(db, clock), env)
-    client = TestClient(TestServer(app, host="127.0.0.1"))
-    await client.start_server()
-    return client
-
-
-@pytest.fixture
-async def channel(sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None) -> AsyncIterator[TeamsChannel]:
-    client = await _client(sqlite_db, clock, LOCAL)
-    yield TeamsChannel(client, fake)
-    await client.close()
-
-
-async def _count(db: Database, model: Any) -> int:
-    async with db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.teams_channel import APP_ID, CHANNEL, FAST, LOCAL, TeamsChannel, count_rows, next_id, start_client
 
 # -- the whole meeting --------------------------------------------------------------------------
 
@@ -240,7 +110,7 @@ async def test_a_whole_meeting_in_a_teams_channel(channel: TeamsChannel, sqlite_
     assert "Cara" in [c for c in channel.public() if c.kind != "update"][-1].card_text
 
     # nothing was left undelivered, and every card was a real Adaptive Card
-    assert await _count(sqlite_db, UndeliveredPost) == 0
+    assert await count_rows(sqlite_db, UndeliveredPost) == 0
     for call in fake.delivered():
         if call.kind in ("send", "reply", "update"):
             assert call.card and call.card["type"] == "AdaptiveCard"
@@ -248,10 +118,10 @@ async def test_a_whole_meeting_in_a_teams_channel(channel: TeamsChannel, sqlite_
 
 async def test_channel_chatter_is_neither_handled_nor_kept(channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector) -> None:
     await channel.say("Ann", "@copbot setup North West")
-    before = (await _count(sqlite_db, ProcessedEvent), len(fake.calls))
+    before = (await count_rows(sqlite_db, ProcessedEvent), len(fake.calls))
     await channel.say("Ben", "anyone for lunch?")  # a new post, no command
     await channel.say("Ben", "yes please", in_chain_of="1699999999999")  # a chain that is not the bot's
-    assert (await _count(sqlite_db, ProcessedEvent), len(fake.calls)) == before
+    assert (await count_rows(sqlite_db, ProcessedEvent), len(fake.calls)) == before
 
 
 async def test_a_card_submitted_twice_counts_once(channel: TeamsChannel, sqlite_db: Database) -> None:
@@ -259,7 +129,7 @@ async def test_a_card_submitted_twice_counts_once(channel: TeamsChannel, sqlite_
     await channel.say("Ann", "@copbot support")
     card = channel.latest_card("I will support myself today")
     first = await channel.press("Ben", card, "Share", answer="being open to learning", anonymous="true")
-    again = dict(first, id=str(next(_ids)))  # Teams gives the second click a new activity id
+    again = dict(first, id=next_id())  # Teams gives the second click a new activity id
     assert await channel.post(again) == 201
     await channel.post(first)  # and a redelivery of the same activity
     await channel.idle()
@@ -290,7 +160,7 @@ async def test_member_text_cannot_inject_markup_or_mentions(channel: TeamsChanne
 
 
 async def test_a_proactive_post_after_a_restart(sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None) -> None:
-    client = await _client(sqlite_db, clock, LOCAL)
+    client = await start_client(sqlite_db, clock, LOCAL)
     first = TeamsChannel(client, fake)
     await first.say("Ann", "@copbot setup North West")
     await client.close()
@@ -321,7 +191,7 @@ async def test_a_429_is_delivered_later(channel: TeamsChannel, sqlite_db: Databa
     attempts = [c for c in fake.calls if "I will support myself today" in c.card_text]
     assert attempts[0].answered_with == 429 and attempts[-1].answered_with < 300
     assert len(attempts) == 2
-    assert await _count(sqlite_db, UndeliveredPost) == 0
+    assert await count_rows(sqlite_db, UndeliveredPost) == 0
 
 
 async def test_a_post_that_cannot_be_delivered_is_recorded(channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector) -> None:
@@ -340,7 +210,7 @@ async def test_with_an_app_id_unauthenticated_and_forged_requests_get_401(
     sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None
 ) -> None:
     env = {**FAST, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "secret"}
-    client = await _client(sqlite_db, clock, env)
+    client = await start_client(sqlite_db, clock, env)
     try:
         assert (await (await client.get("/healthz")).json())["teams"] == "authenticated"
         teams = TeamsChannel(client, fake)
@@ -359,7 +229,7 @@ async def test_with_an_app_id_unauthenticated_and_forged_requests_get_401(
     finally:
         await client.close()
     for model in (Community, ConversationRef, ProcessedEvent):
-        assert await _count(sqlite_db, model) == 0
+        assert await count_rows(sqlite_db, model) == 0
     assert fake.calls == []
 
 

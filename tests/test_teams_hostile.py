@@ -1,0 +1,330 @@
+"""POST /api/messages fed real published activities and hostile ones: Teams is off unless
+configured, local mode is this machine's only and answers no address a request chooses, a token
+must vouch for the serviceUrl, and whatever is malformed is a 4xx, never a 500."""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
+from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
+from sqlalchemy import func, select
+
+from adapters.teams import endpoint_of
+from adapters.teams.translate import to_incoming
+from bot.runtime import Runtime
+from bot.web import build_app
+from storage.models import Community, ConversationRef, ProcessedEvent, ReflectionAnswer, SupportStatement
+from tests.fakes.bot_connector import FakeBotConnector
+from tests.fixtures import published
+from tests.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel, count_rows as _count, start_client as _client
+
+PUBLISHED = {
+    name: getattr(published, name) for name in dir(published) if name.startswith("TEAMS_")
+}
+
+
+def _at(fake: FakeBotConnector, activity: dict[str, Any]) -> dict[str, Any]:
+    """A published activity sent to our fake connector instead of Microsoft's."""
+    return {**copy.deepcopy(activity), "serviceUrl": fake.service_url}
+
+
+# -- secure by default -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("env", [{}, {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}])
+async def test_teams_is_off_unless_configured(sqlite_db, clock, env_clean, env):
+    app = build_app(Runtime(sqlite_db, clock), env)
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        assert (await (await client.get("/healthz")).json())["teams"] == "off"
+        response = await client.post("/api/messages", json=published.TEAMS_CHANNEL_MESSAGE_WITH_MENTION)
+        assert response.status in (404, 405)
+    assert await _count(sqlite_db, Community) == 0 and await _count(sqlite_db, ConversationRef) == 0
+
+
+def _serve(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "COPBOT_"))}
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", "serve", "--port", "0", *args],
+        capture_output=True, text=True, env={**clean, **env}, timeout=timeout, cwd=Path(__file__).parent.parent,
+    )
+
+
+def test_serve_with_nothing_configured_says_how_instead_of_serving(tmp_path):
+    done = _serve({"DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    message = done.stderr.strip()
+    assert message.startswith("copbot: nothing is configured")
+    assert "SLACK_BOT_TOKEN" in message and "MicrosoftAppId" in message and "COPBOT_TEAMS_LOCAL" in message
+
+
+def test_local_mode_listens_on_loopback_only_and_says_so(tmp_path):
+    env = {"DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "COPBOT_TEAMS_LOCAL": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent,
+        env={**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}, **env},
+    )
+    try:
+        assert process.stdout is not None
+        first, second = process.stdout.readline(), process.stdout.readline()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+    assert "Teams local mode (no authentication): listening on 127.0.0.1 only." in first
+    assert "127.0.0.1" in second and "0.0.0.0" not in second
+
+
+def test_local_mode_with_an_app_id_is_a_configuration_error(tmp_path):
+    done = _serve({"DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "COPBOT_TEAMS_LOCAL": "1",
+                   "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "pw"})
+    assert done.returncode == 2 and "COPBOT_TEAMS_LOCAL" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_local_mode_refuses_another_machine(sqlite_db, clock, env_clean):
+    app = build_app(Runtime(sqlite_db, clock), LOCAL)
+    transport = mock.Mock()
+    transport.get_extra_info.side_effect = lambda name, default=None: ("192.0.2.7", 50000) if name == "peername" else default
+    request = make_mocked_request(
+        "POST", "/api/messages", headers={"Content-Type": "application/json"}, transport=transport, app=app
+    )
+    response = await endpoint_of(app).messages(request)
+    assert response.status == 403
+    assert await _count(sqlite_db, Community) == 0
+
+
+async def test_local_mode_never_posts_to_an_address_the_request_chose(channel: TeamsChannel, sqlite_db, fake):
+    # The published activity as it is: its serviceUrl is Microsoft's (another machine).
+    for name, activity in PUBLISHED.items():
+        assert await channel.post(activity) == 403, name
+    evil = channel.activity("Ann", "@copbot setup North West", serviceUrl="http://169.254.169.254/latest/")
+    assert await channel.post(evil) == 403
+    await channel.idle()
+    for model in (Community, ConversationRef, ProcessedEvent):
+        assert await _count(sqlite_db, model) == 0
+    assert fake.calls == []
+
+
+async def test_an_unauthenticated_request_never_repoints_a_stored_conversation(channel: TeamsChannel, sqlite_db, fake):
+    await channel.say("Ann", "@copbot setup North West")
+    async with sqlite_db.transaction() as session:
+        before = await session.scalar(select(ConversationRef.reference))
+    other = FakeBotConnector()
+    await other.start()
+    try:
+        moved = channel.activity("Ben", "@copbot join", serviceUrl=other.service_url)
+        assert await channel.post(moved) == 201
+        await channel.idle()
+    finally:
+        await other.close()
+    async with sqlite_db.transaction() as session:
+        assert await session.scalar(select(ConversationRef.reference)) == before
+    assert json.loads(before)["serviceUrl"] == fake.service_url
+
+
+class VouchingAuth:
+    """Microsoft's token check, as if it had passed: a validated identity whose ``serviceurl``
+    claim is ``vouched`` (the keys it is signed with cannot be had offline). Everything after
+    the check is the real code, with the real connector factory."""
+
+    def __init__(self, real: Any, vouched: str | None) -> None:
+        self.real = real
+        self.vouched = vouched
+
+    async def authenticate_request(self, activity: Any, header: str) -> AuthenticateRequestResult:
+        if header != "Bearer valid":
+            raise PermissionError("Unauthorized")
+        claims = {"aud": APP_ID, "iss": "https://api.botframework.com"}
+        if self.vouched is not None:
+            claims["serviceurl"] = self.vouched
+        result = AuthenticateRequestResult()
+        result.claims_identity = ClaimsIdentity(claims, True)
+        result.audience = "https://api.botframework.com"
+        result.connector_factory = self.real.create_connector_factory(result.claims_identity)
+        return result
+
+
+@pytest.mark.parametrize("vouched", [None, "https://smba.trafficmanager.net/emea/", "{service}x"])
+async def test_a_token_must_vouch_for_the_service_url(sqlite_db, clock, fake, env_clean, vouched):
+    client = await _client(sqlite_db, clock, {**FAST, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "pw"})
+    try:
+        endpoint = endpoint_of(client.app)
+        endpoint.auth = VouchingAuth(endpoint.auth, vouched.format(service=fake.service_url) if vouched else None)
+        teams = TeamsChannel(client, fake)
+        body = teams.activity("Ann", "@copbot setup North West")
+        assert await teams.post(body, {"Authorization": "Bearer valid"}) == 403
+        await teams.idle()
+    finally:
+        await client.close()
+    for model in (Community, ConversationRef, ProcessedEvent):
+        assert await _count(sqlite_db, model) == 0
+    assert fake.calls == []
+
+
+async def test_a_vouched_service_url_is_kept_for_later_posts(sqlite_db, clock, fake, env_clean):
+    client = await _client(sqlite_db, clock, {**FAST, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "pw"})
+    try:
+        endpoint = endpoint_of(client.app)
+        endpoint.auth = VouchingAuth(endpoint.auth, fake.service_url)
+        teams = TeamsChannel(client, fake)
+        conversation_update = _at(fake, published.TEAMS_CONVERSATION_UPDATE)
+        assert await teams.post(conversation_update, {"Authorization": "Bearer valid"}) == 201
+        assert await teams.post(teams.activity("Ann", "@copbot setup North West"), {"Authorization": "Bearer valid"}) == 201
+        await teams.idle()
+    finally:
+        await client.close()
+    async with sqlite_db.transaction() as session:
+        stored = json.loads(await session.scalar(select(ConversationRef.reference)))
+    assert stored["serviceUrl"] == fake.service_url
+    assert await _count(sqlite_db, Community) == 1
+
+
+# -- malformed and odd activities --------------------------------------------------------------
+
+
+def _without(activity: dict[str, Any], *path: str) -> dict[str, Any]:
+    changed = copy.deepcopy(activity)
+    target = changed
+    for key in path[:-1]:
+        target = target[key]
+    del target[path[-1]]
+    return changed
+
+
+def _with(activity: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
+    changed = copy.deepcopy(activity)
+    target = changed
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return changed
+
+
+async def test_malformed_activities_are_a_400_and_change_nothing(channel: TeamsChannel, sqlite_db, fake, caplog):
+    caplog.set_level(logging.DEBUG)
+    good = channel.activity("Ann", "@copbot setup North West")
+    raw_bodies = [
+        b'{"type": "message", "text": "cut off',
+        b'{"type": "message", "text": "\xff\xfe"}',
+        b'{"a":' * 50_000 + b"1" + b"}" * 50_000,
+        json.dumps({**good, "x": json.loads("[" * 200 + "]" * 200)}).encode(),
+        b"[1, 2]",
+        b'"message"',
+    ]
+    for raw in raw_bodies:
+        response = await channel.client.post("/api/messages", data=raw, headers={"Content-Type": "application/json"})
+        assert response.status == 400, raw[:40]
+    activities = [
+        _without(good, "from"),
+        _with(good, {"name": "no id"}, "from"),
+        _without(good, "conversation"),
+        _with(good, {"id": ""}, "conversation"),
+        _without(good, "serviceUrl"),
+        _with(good, "file:///etc/passwd", "serviceUrl"),
+        _with(good, ["not", "a", "url"], "serviceUrl"),
+        _without(good, "type"),
+        _with(good, "not an object", "from"),
+    ]
+    for number, activity in enumerate(activities):
+        assert await channel.post(activity) == 400, number
+    await channel.idle()
+    for model in (Community, ConversationRef, ProcessedEvent):
+        assert await _count(sqlite_db, model) == 0
+    assert fake.calls == []
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_odd_but_harmless_fields_are_tolerated(channel: TeamsChannel, sqlite_db):
+    odd = channel.activity("Ann", "@copbot setup North West")
+    odd["channelData"]["tenant"] = "tenant-as-a-string"
+    odd["channelData"]["team"] = ["a", "list"]
+    odd["entities"].append({"type": 5, "mentioned": "nobody"})
+    odd["entities"].append({"type": "mention", "mentioned": {"id": ["x"]}, "text": None})
+    assert await channel.post(odd) == 201
+    await channel.idle()
+    assert await _count(sqlite_db, Community) == 1
+    assert channel.cards_with("Welcome to the North West")
+
+
+async def test_an_invoke_copbot_does_not_use_gets_an_empty_200(channel: TeamsChannel, fake):
+    response = await channel.client.post("/api/messages", json=_at(fake, published.TEAMS_INVOKE))
+    assert response.status == 200
+    assert fake.calls == []
+
+
+def test_every_published_activity_translates_without_an_exception():
+    from botbuilder.schema import Activity
+
+    for name, body in PUBLISHED.items():
+        incoming = to_incoming(Activity().deserialize(copy.deepcopy(body)))
+        if name == "TEAMS_CHANNEL_MESSAGE_WITH_MENTION":
+            # "@ridotest reply to thread" in a reply chain: an answer, kept only if the chain is copbot's
+            assert incoming is not None and incoming.needs_thread_check
+            assert incoming.event.text == "reply to thread"  # type: ignore[union-attr]
+        if name == "TEAMS_PERSONAL_MESSAGE":
+            assert incoming is not None and type(incoming.event).__name__ == "CommandEvent"
+        if name in ("TEAMS_INVOKE", "TEAMS_CONVERSATION_UPDATE"):
+            assert incoming is None
+
+
+# -- answers on cards and in reply chains -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "inputs",
+    [
+        {"answer": ["a", "b"], "anonymous": "false"},
+        {"answer": 42, "anonymous": "false"},
+        {"answer": {"text": "x"}, "anonymous": "false"},
+        {"answer": "fine words", "anonymous": "yes"},
+        {"answer": "fine words", "anonymous": True},
+        {"answer": "fine words", "anonymous": ["true"]},
+    ],
+)
+async def test_a_card_submit_with_the_wrong_types_is_refused_privately(channel: TeamsChannel, sqlite_db, inputs):
+    await channel.say("Ann", "@copbot setup North West")
+    await channel.say("Ann", "@copbot support")
+    await channel.press("Ben", channel.latest_card("I will support myself today"), "Share", **inputs)
+    assert "couldn't read what that card sent" in channel.private_to("Ben")
+    assert await _count(sqlite_db, SupportStatement) == 0
+
+
+async def test_reply_chain_answers_pass_mentions_and_addressed_words(channel: TeamsChannel, sqlite_db):
+    await channel.say("Ann", "@copbot setup North West")
+    await channel.say("Ann", "@copbot support")
+    support_id = channel.message_id(channel.latest_card("I will support myself today"))
+    await channel.say("Cara", "pass", in_chain_of=support_id)
+    await channel.say("Ben", "asking @Ann for help", in_chain_of=support_id)
+    await channel.say("Ann", "@copbot close support", in_chain_of=support_id)  # a command, in the chain
+    async with sqlite_db.transaction() as session:
+        rows = (await session.execute(select(SupportStatement.text, SupportStatement.passed))).all()
+    assert sorted(rows, key=str) == sorted([(None, True), ("asking @Ann for help", False)], key=str)
+    assert PEOPLE["Ann"][1] not in str(rows)  # a name, not Ann's Entra id
+
+    await channel.say("Ann", "@copbot reflect Boundaries")
+    step_id = channel.message_id(channel.latest_card("Step 1 of 6"))
+    await channel.say("Ben", "@copbot help me think this through: a ward round went badly", in_chain_of=step_id)
+    await channel.say("Cara", "@copbot next", in_chain_of=step_id)  # not a chair: a refusal, not an answer
+    async with sqlite_db.transaction() as session:
+        answers = list(await session.scalars(select(ReflectionAnswer.text)))
+    assert answers == ["help me think this through: a ward round went badly"]
+    assert "Only a co-chair" in channel.private_to("Cara")
+
+
+async def test_a_chain_that_is_not_copbots_stays_unseen(channel: TeamsChannel, sqlite_db, fake):
+    await channel.say("Ann", "@copbot setup North West")
+    before = (await _count(sqlite_db, ProcessedEvent), len(fake.calls))
+    await channel.say("Ben", "@copbot help me with lunch", in_chain_of="1699999999999")
+    assert (await _count(sqlite_db, ProcessedEvent), len(fake.calls)) == before
+    assert await _count(sqlite_db, ConversationRef) == 1
+    async with sqlite_db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Community)) == 1
