@@ -22,6 +22,11 @@ async def healthz(request: web.Request) -> web.Response:
         "database": "ok" if database else "down",
         "scheduler": request.app[SCHEDULER].status(),
         **request.app[STATUS],
+        "endpoints": sorted(
+            f"{route.method} {route.resource.canonical}"
+            for route in request.app.router.routes()
+            if route.method == "POST" and route.resource is not None
+        ),
     }
     return web.json_response(body, status=200 if database else 503)
 

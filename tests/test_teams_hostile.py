@@ -45,7 +45,9 @@ def _at(fake: FakeBotConnector, activity: dict[str, Any]) -> dict[str, Any]:
 async def test_teams_is_off_unless_configured(sqlite_db, clock, env_clean, env):
     app = build_app(Runtime(sqlite_db, clock), env)
     async with TestClient(TestServer(app, host="127.0.0.1")) as client:
-        assert (await (await client.get("/healthz")).json())["teams"] == "off"
+        health = await (await client.get("/healthz")).json()
+        assert health["teams"] == "off"
+        assert health["endpoints"] == (["POST /slack/events"] if env else [])
         response = await client.post("/api/messages", json=published.TEAMS_CHANNEL_MESSAGE_WITH_MENTION)
         assert response.status in (404, 405)
     assert await _count(sqlite_db, Community) == 0 and await _count(sqlite_db, ConversationRef) == 0
@@ -88,6 +90,12 @@ def test_local_mode_with_an_app_id_is_a_configuration_error(tmp_path):
     done = _serve({"DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "COPBOT_TEAMS_LOCAL": "1",
                    "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "pw"})
     assert done.returncode == 2 and "COPBOT_TEAMS_LOCAL" in done.stderr and "Traceback" not in done.stderr
+
+
+async def test_healthz_lists_what_is_served(channel: TeamsChannel):
+    health = await (await channel.client.get("/healthz")).json()
+    assert health["teams"] == "local" and health["slack"] == "off"
+    assert health["endpoints"] == ["POST /api/messages"]
 
 
 async def test_local_mode_refuses_another_machine(sqlite_db, clock, env_clean):
