@@ -5,7 +5,6 @@ exception. And through the core, any words typed get a reply, never the "somethi
 from __future__ import annotations
 
 import asyncio
-import copy
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -24,6 +23,7 @@ from bot.text import number, shown, trimmed
 from storage.db import Database
 from tests.conftest import Clock
 from tests.fixtures import published
+from tests.fixtures.payloads import key_paths, replaced
 from tests.room import Room
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -53,27 +53,9 @@ def test_the_grammar_answers_any_text_with_a_command_or_a_usage_line(text: str) 
     assert trimmed(text) == "" or trimmed(text)[0] not in " \u200b"
 
 
-def _paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Every key path inside nested objects (where a fuzzer may put anything)."""
-    found = [prefix] if prefix else []
-    if isinstance(value, dict):
-        for key, child in value.items():
-            found += _paths(child, (*prefix, key))
-    return found
-
-
-def _replace(body: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
-    changed = copy.deepcopy(body)
-    target = changed
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return changed
-
-
 def _mutations(*bodies: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
-    options = [(body, path) for body in bodies for path in _paths(body)]
-    return st.tuples(st.sampled_from(options), json_values).map(lambda t: _replace(t[0][0], t[0][1], t[1]))
+    options = [(body, path) for body in bodies for path in key_paths(body)]
+    return st.tuples(st.sampled_from(options), json_values).map(lambda t: replaced(t[0][0], t[0][1], t[1]))
 
 
 SLACK_BODIES = [getattr(published, n) for n in dir(published) if n.startswith("SLACK_")]

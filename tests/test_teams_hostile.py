@@ -26,6 +26,7 @@ from bot.web import build_app
 from storage.models import Community, ConversationRef, ProcessedEvent, ReflectionAnswer, SupportStatement
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fixtures import published
+from tests.fixtures.payloads import replaced, without
 from tests.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel, count_rows as _count, start_client as _client
 
 PUBLISHED = {
@@ -199,24 +200,6 @@ async def test_a_vouched_service_url_is_kept_for_later_posts(sqlite_db, clock, f
 # -- malformed and odd activities --------------------------------------------------------------
 
 
-def _without(activity: dict[str, Any], *path: str) -> dict[str, Any]:
-    changed = copy.deepcopy(activity)
-    target = changed
-    for key in path[:-1]:
-        target = target[key]
-    del target[path[-1]]
-    return changed
-
-
-def _with(activity: dict[str, Any], value: Any, *path: str) -> dict[str, Any]:
-    changed = copy.deepcopy(activity)
-    target = changed
-    for key in path[:-1]:
-        target = target[key]
-    target[path[-1]] = value
-    return changed
-
-
 async def test_malformed_activities_are_a_400_and_change_nothing(channel: TeamsChannel, sqlite_db, fake, caplog):
     caplog.set_level(logging.DEBUG)
     good = channel.activity("Ann", "@copbot setup North West")
@@ -232,15 +215,15 @@ async def test_malformed_activities_are_a_400_and_change_nothing(channel: TeamsC
         response = await channel.client.post("/api/messages", data=raw, headers={"Content-Type": "application/json"})
         assert response.status == 400, raw[:40]
     activities = [
-        _without(good, "from"),
-        _with(good, {"name": "no id"}, "from"),
-        _without(good, "conversation"),
-        _with(good, {"id": ""}, "conversation"),
-        _without(good, "serviceUrl"),
-        _with(good, "file:///etc/passwd", "serviceUrl"),
-        _with(good, ["not", "a", "url"], "serviceUrl"),
-        _without(good, "type"),
-        _with(good, "not an object", "from"),
+        without(good, "from"),
+        replaced(good, ("from",), {"name": "no id"}),
+        without(good, "conversation"),
+        replaced(good, ("conversation",), {"id": ""}),
+        without(good, "serviceUrl"),
+        replaced(good, ("serviceUrl",), "file:///etc/passwd"),
+        replaced(good, ("serviceUrl",), ["not", "a", "url"]),
+        without(good, "type"),
+        replaced(good, ("from",), "not an object"),
     ]
     for number, activity in enumerate(activities):
         assert await channel.post(activity) == 400, number
