@@ -177,8 +177,8 @@ class SlackAdapter:
     # -- listeners (each acks first; the slow work runs after the ack) ---------------------
 
     async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
         with self.in_flight, self._unexpected("command"):
+            await ack()  # first: nothing below can hold Slack's request
             event = translate.command_event(body)
             names = await self.names.names([event.actor.user_id, *translate.user_ids_in(translate.field(body, "text"))])
             COMMAND_RESPONSE_URL.set(translate.field(body, "response_url") or None)
@@ -196,14 +196,14 @@ class SlackAdapter:
             await self._dispatch(translate.reply_event(body, names))
 
     async def on_choice(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
         with self.in_flight, self._unexpected("button"):
+            await ack()  # first: nothing below can hold Slack's request
             user_id = translate.field(body, "user", "id")
             await self._dispatch(translate.choice_event(body, await self.names.names([user_id])))
 
     async def on_share(self, ack: Any, body: dict[str, Any]) -> None:
-        await ack()
         with self.in_flight, self._unexpected("share button"):
+            await ack()  # first: nothing below can hold Slack's request
             share = translate.share_request(body)
             if share is None:
                 log.warning("slack: a Share press without its post or trigger was ignored")
