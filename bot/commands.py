@@ -42,7 +42,7 @@ VERBS: dict[str, Verb] = {
             "chairs | chairs set @a @b [6|12]",
             "Show the co-chairs and their term; a co-chair sets the next two co-chairs for a 6- or 12-month term.",
         ),
-        Verb("support", "support", "Open the support-statement round: \"I will support myself today by …\"."),
+        Verb("support", "support", 'Open the support-statement round: "I will support myself today by …".'),
         Verb(
             "reflect",
             "reflect [topic]",
@@ -73,9 +73,7 @@ VERBS: dict[str, Verb] = {
             needs_community=False,
             free_text=True,
         ),
-        Verb(
-            "withdraw", "withdraw <code>", "Take back an answer you shared without your name.", needs_community=False
-        ),
+        Verb("withdraw", "withdraw <code>", "Take back an answer you shared without your name.", needs_community=False),
         Verb(
             "vote",
             "vote | vote open [dots] | vote <topic or number>",
@@ -105,8 +103,6 @@ VERBS: dict[str, Verb] = {
         ),
     ]
 }
-
-CHAIR_ONLY_SUBCOMMANDS = {("chairs", "set"), ("lead", "confirm"), ("vote", "open")}
 
 
 @dataclass(frozen=True)
@@ -181,8 +177,3 @@ def help_text(verb: str | None = None) -> str:
         who = " (co-chairs)" if spec.chair_only else ""
         lines.append(f"/cop {spec.usage}{who} — {spec.help}")
     return "\n".join(lines)
-
-
-def mention_tokens(args: tuple[str, ...]) -> list[str]:
-    """The ``@…`` tokens among ``args``, without the ``@``."""
-    return [a[1:] for a in args if _MENTION.fullmatch(a) and len(a) > 1]

@@ -71,7 +71,6 @@ class ChoiceEvent:
     actor: Actor
     place: Place
     command: str
-    post_ref: str | None = None
     event_id: str | None = None
 
 

@@ -133,7 +133,10 @@ class Copbot:
             return [Post(str(error), private_to=event.actor.user_id)]
         except (DBAPIError, Exception) as error:  # noqa: BLE001 - a member sees a sentence, the log the type
             log.error(
-                "event from %s:%s failed: %s", event.place.platform, event.place.channel_id, type(error).__name__,
+                "event from %s:%s failed: %s",
+                event.place.platform,
+                event.place.channel_id,
+                type(error).__name__,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
             return [Post(SORRY, private_to=event.actor.user_id)]
@@ -147,7 +150,12 @@ class Copbot:
             community = await communities.community_for(session, event.place)
             mentions = {m.user_id: m.name for m in getattr(event, "mentions", ())}
             turn = Turn(
-                session, now, event.place, event.actor, community, mentions,
+                session,
+                now,
+                event.place,
+                event.actor,
+                community,
+                mentions,
                 pressed_button=isinstance(event, ChoiceEvent),
             )
             if isinstance(event, ReplyEvent):

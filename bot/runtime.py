@@ -30,9 +30,9 @@ class Runtime:
         self.deliveries = DeliveryLog(db, clock)
         self.outboxes: dict[str, Outbox] = {}
 
-    def connect(self, platform: str, sender: Sender, pace: Pace = Pace(), **outbox_options: object) -> Outbox:
+    def connect(self, platform: str, sender: Sender, pace: Pace | None = None, **outbox_options: object) -> Outbox:
         """Register a platform's sender; returns its outbox."""
-        outbox = Outbox(sender, self.deliveries, pace, **outbox_options)  # type: ignore[arg-type]
+        outbox = Outbox(sender, self.deliveries, pace or Pace(), **outbox_options)  # type: ignore[arg-type]
         self.outboxes[platform] = outbox
         return outbox
 

@@ -15,8 +15,6 @@ _NUMBER = re.compile(r"[0-9]{1,9}")
 _BIDI_CONTROLS = re.compile("[\u202a-\u202e\u2066-\u2069]")
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f\x80-\x9f]")
 
-MAX_NUMBER = 999_999_999
-
 
 def trimmed(text: object) -> str:
     """``text`` without leading or trailing whitespace and invisible characters; "" when

@@ -11,23 +11,26 @@ from bot.runtime import Runtime
 from bot.scheduling import Scheduler
 
 RUNTIME = web.AppKey("runtime", Runtime)
-STATUS = web.AppKey("status", dict)
+STATUS = web.AppKey("status", dict[str, str])
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 async def healthz(request: web.Request) -> web.Response:
     runtime = request.app[RUNTIME]
     database = await runtime.db.ping()
-    body = {
+    body: dict[str, object] = {
         "database": "ok" if database else "down",
         "scheduler": request.app[SCHEDULER].status(),
-        **request.app[STATUS],
-        "endpoints": sorted(
+    }
+    platforms: dict[str, str] = request.app[STATUS]
+    body.update(platforms)
+    body.update(
+        endpoints=sorted(
             f"{route.method} {route.resource.canonical}"
             for route in request.app.router.routes()
             if route.method == "POST" and route.resource is not None
-        ),
-    }
+        )
+    )
     return web.json_response(body, status=200 if database else 503)
 
 

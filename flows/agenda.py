@@ -31,4 +31,9 @@ async def meeting(turn: Turn) -> list[Post]:
         + (" — the vote is open" if vote else ""),
         ITEMS[3].format(actions=f" ({open_actions} open)" if open_actions else ""),
     ]
-    return [Post(f"{HEADING} — {community.name}", sections=(Section("", tuple(f"{i}. {line}" for i, line in enumerate(lines, 1))),))]
+    return [
+        Post(
+            f"{HEADING} — {community.name}",
+            sections=(Section("", tuple(f"{i}. {line}" for i, line in enumerate(lines, 1))),),
+        )
+    ]

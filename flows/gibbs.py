@@ -41,7 +41,10 @@ STEPS: tuple[GibbsStep, ...] = (
         4,
         "What sense can you make of the situation?",
         "Analysis",
-        ("Why did things go well or not?", "What helps us understand it (experience, recovery principles, other ideas)?"),
+        (
+            "Why did things go well or not?",
+            "What helps us understand it (experience, recovery principles, other ideas)?",
+        ),
     ),
     GibbsStep(
         5,

@@ -116,9 +116,7 @@ async def forget_me(turn: Turn) -> list[Post]:
     """In a community's channel: that community. In a private chat with the bot (no community):
     every community the member belongs to on this platform."""
     if turn.community is not None:
-        member = await communities.member_for(
-            turn.session, turn.community.id, turn.place.platform, turn.actor.user_id
-        )
+        member = await communities.member_for(turn.session, turn.community.id, turn.place.platform, turn.actor.user_id)
         found = [(turn.community, member)] if member is not None else []
     else:
         found = await communities.memberships_of(turn.session, turn.place.platform, turn.actor.user_id)

@@ -18,15 +18,18 @@ from dateutil import parser as dateparser
 
 from bot.conversation import AnswerForm, Button, Post, Section
 from bot.errors import NotAllowed, NothingOpen, UsageError
-from flows import gibbs
 from bot.text import trimmed
+from flows import gibbs
 from flows.turn import Turn, mention_tokens_in
 from storage import answers as store
 from storage import community as communities
 from storage import leads
 from storage.models import Reflection
 
-INTRO = "Reflective practice on: {topic}\nWe'll go through six steps together. Share what you feel comfortable sharing — passing is always fine."
+INTRO = (
+    "Reflective practice on: {topic}\n"
+    "We'll go through six steps together. Share what you feel comfortable sharing — passing is always fine."
+)
 STEP_TEXT = "Step {n} of 6 — {question}\n({name}) Topic: {topic}"
 HOW = "Reply to this post to share, or press Share (you can leave your name off)."
 MOVED_ON = "We have moved on from this step — late thoughts are still welcome here."
@@ -77,8 +80,10 @@ def _step_post(reflection: Reflection, number: int, *, current: bool, replace: b
         text += "\n" + HOW
         if number > 1:
             buttons += (Button("Back", f"back {number}"),)
-        buttons += (Button("Next step", f"next {number}", "primary"),) if number < gibbs.LAST else (
-            Button("End and summarise", f"end {reflection.id}", "primary"),
+        buttons += (
+            (Button("Next step", f"next {number}", "primary"),)
+            if number < gibbs.LAST
+            else (Button("End and summarise", f"end {reflection.id}", "primary"),)
         )
     else:
         text += "\n" + MOVED_ON

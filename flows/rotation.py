@@ -83,9 +83,7 @@ async def _set_chairs(turn: Turn, args: tuple[str, ...]) -> list[Post]:
     terms = await communities.set_chairs(turn.session, community.id, members, months, turn.today)
     return [
         Post(
-            CHAIRS_SET.format(
-                a=members[0].name, b=members[1].name, months=months, ends=terms[0].ends_on.isoformat()
-            ),
+            CHAIRS_SET.format(a=members[0].name, b=members[1].name, months=months, ends=terms[0].ends_on.isoformat()),
             key=f"chairs:{terms[0].id}",
         )
     ]
@@ -109,9 +107,7 @@ def _topic_suffix(turn: Turn) -> str:
     return f" on “{topic}”" if topic else ""
 
 
-async def _proposal_post(
-    turn: Turn, member: Member, last: datetime | None, turn_id: int, volunteered: bool
-) -> Post:
+async def _proposal_post(turn: Turn, member: Member, last: datetime | None, turn_id: int, volunteered: bool) -> Post:
     if volunteered:
         text = f"{SUGGEST.format(topic=_topic_suffix(turn))}\n{VOLUNTEERED.format(name=member.name)}"
     else:

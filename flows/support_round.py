@@ -36,10 +36,7 @@ NONE_SHARED = "Nobody shared a statement this time, and that is fine."
 ALREADY_OPEN = "The support round is already open — reply to its post to share."
 THANKS_NAMED = "Thank you — your statement is on the flipchart. Share again to change it."
 THANKS_PASS = "Thanks for letting us know — passing is always fine."
-KEPT_ON_PASS = (
-    "You've already shared your statement, so I kept it on the flipchart. "
-    "To change it, just share again."
-)
+KEPT_ON_PASS = "You've already shared your statement, so I kept it on the flipchart. To change it, just share again."
 NOT_OPEN = "There is no support round open right now. Anyone can start one with `/cop support`."
 
 

@@ -106,9 +106,7 @@ async def open_vote(turn: Turn, budget: int | None) -> list[Post]:
         return [turn.private(ALREADY)]
     await _ensure_topics(turn)
     meeting = await communities.meeting_today(turn.session, community, turn.today)
-    vote = await store.start_vote(
-        turn.session, community.id, meeting.id, budget or community.vote_budget, turn.now
-    )
+    vote = await store.start_vote(turn.session, community.id, meeting.id, budget or community.vote_budget, turn.now)
     return [await _vote_post(turn, vote, replace=False)]
 
 

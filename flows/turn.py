@@ -16,8 +16,7 @@ from storage import community as communities
 from storage.models import Community, Member
 
 NO_COMMUNITY = (
-    "This channel has no community yet. Start one with `/cop setup <community name>` "
-    "(you become its first co-chair)."
+    "This channel has no community yet. Start one with `/cop setup <community name>` (you become its first co-chair)."
 )
 
 _MENTION_TOKEN = re.compile(r"@([\w.\-:]+)")
@@ -49,9 +48,7 @@ class Turn:
         if self._member is not None:
             return self._member
         community = self.require_community()
-        member = await communities.ensure_member(
-            self.session, community.id, self.place.platform, self.actor, self.now
-        )
+        member = await communities.ensure_member(self.session, community.id, self.place.platform, self.actor, self.now)
         if not member.active:
             raise NotAllowed("You left this community. Type `/cop join` to take part again — welcome back!")
         self._member = member
@@ -73,9 +70,7 @@ class Turn:
         token = token.lstrip("@")
         found = await communities.find_member(self.session, community.id, token)
         if found is None:  # a readable mention (``@Ana_Lopez``) of someone who has not joined yet
-            token = next(
-                (uid for uid, name in self.mention_names.items() if display_token(name, uid) == token), token
-            )
+            token = next((uid for uid, name in self.mention_names.items() if display_token(name, uid) == token), token)
         if found is None and token in self.mention_names:
             found = await communities.ensure_member(
                 self.session,
@@ -91,7 +86,8 @@ class Turn:
         what is kept and shown later names people, never a platform's raw ids."""
         for user_id, name in self.mention_names.items():
             token = re.compile(rf"@{re.escape(user_id)}(?![\w.\-:])")
-            text = token.sub(lambda _: "@" + display_token(name, user_id), text)
+            shown = "@" + display_token(name, user_id)
+            text = token.sub(lambda _, shown=shown: shown, text)  # type: ignore[misc]
         return text
 
     def private(self, text: str, **extra: object) -> Post:

@@ -41,9 +41,7 @@ async def open_support_round(session: AsyncSession, community_id: int) -> Suppor
     )
 
 
-async def start_support_round(
-    session: AsyncSession, community_id: int, meeting_id: int, now: datetime
-) -> SupportRound:
+async def start_support_round(session: AsyncSession, community_id: int, meeting_id: int, now: datetime) -> SupportRound:
     return await added(
         session, SupportRound(community_id=community_id, meeting_id=meeting_id, status="open", opened_at=now)
     )
@@ -142,7 +140,9 @@ async def start_reflection(
 ) -> Reflection:
     return await added(
         session,
-        Reflection(community_id=community_id, meeting_id=meeting_id, topic=topic, step=1, status="open", started_at=now),
+        Reflection(
+            community_id=community_id, meeting_id=meeting_id, topic=topic, step=1, status="open", started_at=now
+        ),
     )
 
 
@@ -182,9 +182,7 @@ async def add_reflection_answer(
     )
 
 
-async def reflection_answers(
-    session: AsyncSession, reflection_id: int
-) -> list[tuple[int, str | None, str]]:
+async def reflection_answers(session: AsyncSession, reflection_id: int) -> list[tuple[int, str | None, str]]:
     """(step, member name or None, text) in step order, then the order shared."""
     rows = await session.execute(
         select(ReflectionAnswer.step, Member.name, ReflectionAnswer.text)
@@ -194,17 +192,6 @@ async def reflection_answers(
         .order_by(ReflectionAnswer.step, ReflectionAnswer.created_at, ReflectionAnswer.id)
     )
     return [(step, name, text) for step, name, text in rows.all()]
-
-
-async def count_answers(session: AsyncSession, reflection_id: int, step: int) -> int:
-    return int(
-        await session.scalar(
-            select(func.count(ReflectionAnswer.id)).where(
-                ReflectionAnswer.reflection_id == reflection_id, ReflectionAnswer.step == step
-            )
-        )
-        or 0
-    )
 
 
 async def add_action(
@@ -231,9 +218,7 @@ async def add_action(
     )
 
 
-async def actions_of_reflection(
-    session: AsyncSession, reflection_id: int
-) -> list[tuple[str | None, str, date | None]]:
+async def actions_of_reflection(session: AsyncSession, reflection_id: int) -> list[tuple[str | None, str, date | None]]:
     """(owner name or None for the group, action, due date) of a reflection's action plan."""
     rows = await session.execute(
         select(Member.name, ActionItem.text, ActionItem.due_on)

@@ -45,10 +45,6 @@ async def bind_channel(session: AsyncSession, community: Community, place: Place
     )
 
 
-async def channels_of(session: AsyncSession, community_id: int) -> list[ChannelBinding]:
-    return list(await session.scalars(select(ChannelBinding).where(ChannelBinding.community_id == community_id)))
-
-
 async def member_for(session: AsyncSession, community_id: int, platform: str, user_id: str) -> Member | None:
     return await session.scalar(
         select(Member).where(
@@ -68,9 +64,7 @@ async def memberships_of(session: AsyncSession, platform: str, user_id: str) -> 
     return [(community, member) for community, member in rows.all()]
 
 
-async def ensure_member(
-    session: AsyncSession, community_id: int, platform: str, actor: Actor, now: datetime
-) -> Member:
+async def ensure_member(session: AsyncSession, community_id: int, platform: str, actor: Actor, now: datetime) -> Member:
     """The member row for ``actor``, created on first contact (racing creators share one row)."""
     member = await member_for(session, community_id, platform, actor.user_id)
     if member is None:
@@ -116,9 +110,7 @@ async def count_active_members(session: AsyncSession, community_id: int) -> int:
 
 async def find_member(session: AsyncSession, community_id: int, token: str) -> Member | None:
     """A member by platform user id, or by display name (case-insensitive, spaces optional)."""
-    by_id = await session.scalar(
-        select(Member).where(Member.community_id == community_id, Member.user_id == token)
-    )
+    by_id = await session.scalar(select(Member).where(Member.community_id == community_id, Member.user_id == token))
     if by_id is not None:
         return by_id
     wanted = token.replace("_", " ").casefold()

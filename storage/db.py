@@ -58,7 +58,7 @@ def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
     units of work queue up instead of failing with "database is locked" mid-transaction."""
 
     @event.listens_for(engine.sync_engine, "connect")
-    def _connect(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+    def _connect(dbapi_connection, _record):
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")

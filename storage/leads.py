@@ -38,7 +38,9 @@ async def propose(
     await session.flush()
     return await added(
         session,
-        LeadTurn(community_id=community_id, member_id=member_id, status="proposed", volunteered=volunteered, proposed_at=now),
+        LeadTurn(
+            community_id=community_id, member_id=member_id, status="proposed", volunteered=volunteered, proposed_at=now
+        ),
     )
 
 
@@ -101,9 +103,9 @@ async def forget_member(session: AsyncSession, member: Member) -> dict[str, int]
     counts["reflection answers"] = len(answers)
     await session.execute(delete(ReflectionAnswer).where(ReflectionAnswer.member_id == member.id))
     statements = await session.execute(delete(SupportStatement).where(SupportStatement.member_id == member.id))
-    counts["support statements"] = statements.rowcount or 0
+    counts["support statements"] = getattr(statements, "rowcount", 0) or 0
     ballots = await session.execute(delete(Ballot).where(Ballot.member_id == member.id))
-    counts["votes"] = ballots.rowcount or 0
+    counts["votes"] = getattr(ballots, "rowcount", 0) or 0
     await session.execute(delete(CoChairTerm).where(CoChairTerm.member_id == member.id))
     await session.execute(update(ActionItem).where(ActionItem.owner_id == member.id).values(owner_id=None))
     await session.execute(update(LeadTurn).where(LeadTurn.member_id == member.id).values(member_id=None))

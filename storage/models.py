@@ -31,9 +31,7 @@ class Base(DeclarativeBase):
 
 def _open_only(name: str, *columns: str, where: str) -> Index:
     """A unique index over rows matching ``where`` (SQLite and PostgreSQL both support these)."""
-    return Index(
-        name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where)
-    )
+    return Index(name, *columns, unique=True, sqlite_where=text(where), postgresql_where=text(where))
 
 
 class Community(Base):
@@ -60,9 +58,7 @@ class ChannelBinding(Base):
 
 class Member(Base):
     __tablename__ = "members"
-    __table_args__ = (
-        UniqueConstraint("community_id", "platform", "user_id", name="uq_member"),
-    )
+    __table_args__ = (UniqueConstraint("community_id", "platform", "user_id", name="uq_member"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     platform: Mapped[str] = mapped_column(String(16))
@@ -100,9 +96,7 @@ class Meeting(Base):
 
 class SupportRound(Base):
     __tablename__ = "support_rounds"
-    __table_args__ = (
-        _open_only("uq_open_support_round", "community_id", where="status = 'open'"),
-    )
+    __table_args__ = (_open_only("uq_open_support_round", "community_id", where="status = 'open'"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
@@ -112,7 +106,7 @@ class SupportRound(Base):
 
 
 class SupportStatement(Base):
-    """"I will support myself today by …": one per member (edited in place), or a pass.
+    """ "I will support myself today by …": one per member (edited in place), or a pass.
     ``answer_key`` is ``member:<id>`` for a named statement, ``anon:<hash of text>`` otherwise."""
 
     __tablename__ = "support_statements"
@@ -132,9 +126,7 @@ class Reflection(Base):
     """A Gibbs reflective cycle on a topic; ``step`` is 1..6 while open."""
 
     __tablename__ = "reflections"
-    __table_args__ = (
-        _open_only("uq_open_reflection", "community_id", where="status = 'open'"),
-    )
+    __table_args__ = (_open_only("uq_open_reflection", "community_id", where="status = 'open'"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
@@ -149,9 +141,7 @@ class ReflectionAnswer(Base):
     """One reply to one step. ``answer_key`` makes a retried or re-submitted answer count once."""
 
     __tablename__ = "reflection_answers"
-    __table_args__ = (
-        UniqueConstraint("reflection_id", "step", "answer_key", name="uq_reflection_answer"),
-    )
+    __table_args__ = (UniqueConstraint("reflection_id", "step", "answer_key", name="uq_reflection_answer"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     reflection_id: Mapped[int] = mapped_column(ForeignKey("reflections.id", ondelete="CASCADE"))
     step: Mapped[int] = mapped_column(Integer)
@@ -168,9 +158,7 @@ class ActionItem(Base):
     __tablename__ = "action_items"
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
-    answer_id: Mapped[int] = mapped_column(
-        ForeignKey("reflection_answers.id", ondelete="CASCADE"), unique=True
-    )
+    answer_id: Mapped[int] = mapped_column(ForeignKey("reflection_answers.id", ondelete="CASCADE"), unique=True)
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date | None] = mapped_column(Date)
@@ -196,10 +184,7 @@ class TopicVote(Base):
     """The vote on the next session's lead topic: open → (tied →) closed."""
 
     __tablename__ = "topic_votes"
-    __table_args__ = (
-        _open_only("uq_open_topic_vote", "community_id", where="status IN ('open', 'tied')"
-        ),
-    )
+    __table_args__ = (_open_only("uq_open_topic_vote", "community_id", where="status IN ('open', 'tied')"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
@@ -228,9 +213,7 @@ class LeadTurn(Base):
     co-chair. Confirmed rows are the rotation's history."""
 
     __tablename__ = "lead_turns"
-    __table_args__ = (
-        _open_only("uq_open_lead_turn", "community_id", where="status = 'proposed'"),
-    )
+    __table_args__ = (_open_only("uq_open_lead_turn", "community_id", where="status = 'proposed'"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))

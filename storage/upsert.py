@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
-
 Row = TypeVar("Row")
 
 
@@ -31,10 +30,7 @@ async def insert_ignore(
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(model)
-        .values(**values)
-        .on_conflict_do_nothing(index_elements=list(conflict_columns))
-        .returning(model.id)
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(model.id)
     )
     inserted = (await session.execute(statement)).scalar_one_or_none()
     return inserted is not None

@@ -56,7 +56,8 @@ async def start_vote(
     session: AsyncSession, community_id: int, meeting_id: int, budget: int, now: datetime
 ) -> TopicVote:
     return await added(
-        session, TopicVote(community_id=community_id, meeting_id=meeting_id, budget=budget, status="open", opened_at=now)
+        session,
+        TopicVote(community_id=community_id, meeting_id=meeting_id, budget=budget, status="open", opened_at=now),
     )
 
 

@@ -46,7 +46,9 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
 
     def guarded(self: socket.socket, address: object) -> object:
         host = address[0] if isinstance(address, tuple) else str(address)
-        if isinstance(host, str) and not (host.startswith("127.") or host in {"localhost", "::1"} or host.startswith("/")):
+        if isinstance(host, str) and not (
+            host.startswith("127.") or host in {"localhost", "::1"} or host.startswith("/")
+        ):
             if self.family in (socket.AF_INET, socket.AF_INET6):
                 raise RuntimeError(f"test tried to reach {host}: tests never leave this machine")
         return real_connect(self, address)
@@ -78,7 +80,7 @@ async def _prepare_postgres() -> str | None:
         finally:
             await conn.close()
         url = _postgres_url(POSTGRES_TEST_DB)
-    except (OSError, asyncio.TimeoutError, Exception) as error:  # noqa: BLE001 - any failure means "not here"
+    except (TimeoutError, OSError, Exception) as error:  # noqa: BLE001 - any failure means "not here"
         _postgres_checked["error"] = f"{type(error).__name__}: {error}"
     _postgres_checked["url"] = url
     return url
@@ -160,7 +162,9 @@ async def fake() -> AsyncIterator[FakeBotConnector]:
 
 
 @pytest.fixture
-async def channel(sqlite_db: Database, clock: Clock, fake: FakeBotConnector, env_clean: None) -> AsyncIterator[TeamsChannel]:
+async def channel(
+    sqlite_db: Database, clock: Clock, fake: FakeBotConnector, env_clean: None
+) -> AsyncIterator[TeamsChannel]:
     """A Teams channel on the real app in local mode, talking to ``fake``."""
     client = await start_client(sqlite_db, clock, LOCAL)
     yield TeamsChannel(client, fake)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from bot.conversation import Actor, ChoiceEvent, CommandEvent, Mention, Place, Post, ReplyEvent
 from bot.delivery import Pace
@@ -35,7 +35,13 @@ class Room:
         return await self._go(CommandEvent(Actor(uid(who), who), self.place, body, mentions))
 
     async def reply(
-        self, who: str, text: str, to: str | None = None, *, anonymous: bool = False, from_form: bool = False,
+        self,
+        who: str,
+        text: str,
+        to: str | None = None,
+        *,
+        anonymous: bool = False,
+        from_form: bool = False,
         event_id: str | None = None,
     ) -> list[Post]:
         thread = self.sender.ref(to) if to else None
@@ -44,7 +50,7 @@ class Room:
         )
 
     async def press(self, who: str, command: str, event_id: str | None = None) -> list[Post]:
-        return await self._go(ChoiceEvent(Actor(uid(who), who), self.place, command, None, event_id))
+        return await self._go(ChoiceEvent(Actor(uid(who), who), self.place, command, event_id))
 
     async def _go(self, event) -> list[Post]:  # type: ignore[no-untyped-def]
         posts = await self.runtime.dispatch(event)

@@ -50,7 +50,9 @@ class TeamsChannel:
         for name, (other_id, _) in PEOPLE.items():
             if f"@{name}" in text:
                 text = text.replace(f"@{name}", f"<at>{name}</at>")
-                entities.append({"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": other_id, "name": name}})
+                entities.append(
+                    {"type": "mention", "text": f"<at>{name}</at>", "mentioned": {"id": other_id, "name": name}}
+                )
         body = {
             "type": "message",
             "id": message_id,
@@ -65,7 +67,11 @@ class TeamsChannel:
                 "isGroup": True,
                 "tenantId": TENANT,
             },
-            "channelData": {"teamsChannelId": CHANNEL, "team": {"id": "19:team@thread.tacv2"}, "tenant": {"id": TENANT}},
+            "channelData": {
+                "teamsChannelId": CHANNEL,
+                "team": {"id": "19:team@thread.tacv2"},
+                "tenant": {"id": TENANT},
+            },
             "text": text,
             "entities": entities,
         }
@@ -99,7 +105,9 @@ class TeamsChannel:
     # -- what the bot sent -----------------------------------------------------------------
 
     def public(self) -> list[ConnectorCall]:
-        return [c for c in self.fake.delivered() if c.conversation_id == CHANNEL and c.kind in ("send", "reply", "update")]
+        return [
+            c for c in self.fake.delivered() if c.conversation_id == CHANNEL and c.kind in ("send", "reply", "update")
+        ]
 
     def message_id(self, call: ConnectorCall) -> str:
         """The Teams message id a posted (or updated) card has."""

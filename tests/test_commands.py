@@ -27,7 +27,7 @@ def test_the_same_words_everywhere(typed, verb, args):
 
 
 def test_rest_keeps_what_was_typed():
-    assert commands.parse("propose  Peer  Work: a \"quote\"").rest == 'Peer  Work: a "quote"'
+    assert commands.parse('propose  Peer  Work: a "quote"').rest == 'Peer  Work: a "quote"'
 
 
 def test_unknown_verb_and_oversized_text_get_a_short_line():
@@ -39,8 +39,24 @@ def test_unknown_verb_and_oversized_text_get_a_short_line():
 
 def test_every_verb_has_help_and_a_handler():
     required = {
-        "help", "setup", "join", "leave", "members", "chairs", "support", "reflect", "next", "back", "end",
-        "pass", "vote", "propose", "close", "lead", "meeting", "forget-me",
+        "help",
+        "setup",
+        "join",
+        "leave",
+        "members",
+        "chairs",
+        "support",
+        "reflect",
+        "next",
+        "back",
+        "end",
+        "pass",
+        "vote",
+        "propose",
+        "close",
+        "lead",
+        "meeting",
+        "forget-me",
     }
     assert required <= set(commands.VERBS) == set(HANDLERS)
     for verb in commands.VERBS:

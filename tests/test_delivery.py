@@ -92,5 +92,7 @@ async def test_update_of_an_unknown_key_is_posted_and_thread_posts_find_their_pa
     await outbox.drain()
     await outbox.deliver(PLACE, [Post("in thread", in_thread_of="p"), Post("orphan", in_thread_of="nope")])
     assert [(s.post.text, s.thread_ref, s.update) for s in sender.log] == [
-        ("first", None, False), ("in thread", "m1", False), ("orphan", None, False)
+        ("first", None, False),
+        ("in thread", "m1", False),
+        ("orphan", None, False),
     ]

@@ -34,7 +34,18 @@ json_values = st.recursive(
     max_leaves=12,
 )
 typed = st.text(alphabet=st.characters(codec="utf-8"), max_size=120) | st.sampled_from(
-    ["vote ²", "next ١", "vote open ７", "chairs set @a @b ⁶", "/cop", "cop cop", "help help help", "edit", "\x00", "\u202e"]
+    [
+        "vote ²",
+        "next ١",
+        "vote open ７",
+        "chairs set @a @b ⁶",
+        "/cop",
+        "cop cop",
+        "help help help",
+        "edit",
+        "\x00",
+        "\u202e",
+    ]
 ).flatmap(lambda s: st.just(s) | st.text(max_size=20).map(lambda t: s + " " + t))
 
 
@@ -60,15 +71,40 @@ def _mutations(*bodies: dict[str, Any]) -> st.SearchStrategy[dict[str, Any]]:
 
 SLACK_BODIES = [getattr(published, n) for n in dir(published) if n.startswith("SLACK_")]
 SLACK_OURS = [
-    {"type": "block_actions", "user": {"id": "U1", "name": "ann"}, "team": {"id": "T1"}, "channel": {"id": "C1"},
-     "trigger_id": "t1", "container": {"message_ts": "1.0", "channel_id": "C1"}, "message": {"ts": "1.0"},
-     "actions": [{"action_id": "cop:1", "value": "vote 2", "action_ts": "1.1"}]},
-    {"type": "block_actions", "user": {"id": "U1"}, "channel": {"id": "C1"}, "trigger_id": "t1",
-     "message": {"ts": "1.0"}, "actions": [{"action_id": "cop:share", "value": '{"l": "What happened?"}'}]},
-    {"type": "view_submission", "user": {"id": "U1"}, "team": {"id": "T1"},
-     "view": {"id": "V1", "callback_id": "cop:answer", "private_metadata": '{"c": "C1", "ts": "1.0", "t": "T1"}',
-              "state": {"values": {"answer": {"text": {"value": "words"}},
-                                   "anonymous": {"choice": {"selected_options": [{"value": "anonymous"}]}}}}}},
+    {
+        "type": "block_actions",
+        "user": {"id": "U1", "name": "ann"},
+        "team": {"id": "T1"},
+        "channel": {"id": "C1"},
+        "trigger_id": "t1",
+        "container": {"message_ts": "1.0", "channel_id": "C1"},
+        "message": {"ts": "1.0"},
+        "actions": [{"action_id": "cop:1", "value": "vote 2", "action_ts": "1.1"}],
+    },
+    {
+        "type": "block_actions",
+        "user": {"id": "U1"},
+        "channel": {"id": "C1"},
+        "trigger_id": "t1",
+        "message": {"ts": "1.0"},
+        "actions": [{"action_id": "cop:share", "value": '{"l": "What happened?"}'}],
+    },
+    {
+        "type": "view_submission",
+        "user": {"id": "U1"},
+        "team": {"id": "T1"},
+        "view": {
+            "id": "V1",
+            "callback_id": "cop:answer",
+            "private_metadata": '{"c": "C1", "ts": "1.0", "t": "T1"}',
+            "state": {
+                "values": {
+                    "answer": {"text": {"value": "words"}},
+                    "anonymous": {"choice": {"selected_options": [{"value": "anonymous"}]}},
+                }
+            },
+        },
+    },
 ]
 
 
@@ -96,20 +132,41 @@ def test_the_slack_translator_takes_any_value_in_any_field(body: dict[str, Any])
 
 
 TEAMS_OURS = [
-    {"type": "message", "id": "1", "serviceUrl": "http://127.0.0.1:9/", "channelId": "msteams",
-     "from": {"id": "29:a", "aadObjectId": "aad-a", "name": "Ann"}, "recipient": {"id": "28:bot", "name": "copbot"},
-     "conversation": {"id": "19:c@thread.tacv2;messageid=7", "conversationType": "channel", "tenantId": "t"},
-     "channelData": {"team": {"id": "19:t"}, "tenant": {"id": "t"}},
-     "text": "<at>copbot</at> vote 2 <at>Ben</at>",
-     "entities": [{"type": "mention", "text": "<at>copbot</at>", "mentioned": {"id": "28:bot", "name": "copbot"}},
-                  {"type": "mention", "text": "<at>Ben</at>", "mentioned": {"id": "29:b", "name": "Ben"}}]},
-    {"type": "message", "id": "2", "serviceUrl": "http://127.0.0.1:9/", "replyToId": "7",
-     "from": {"id": "29:a", "aadObjectId": "aad-a"}, "recipient": {"id": "28:bot"},
-     "conversation": {"id": "19:c@thread.tacv2", "conversationType": "channel"},
-     "value": {"copAnswer": "support:1", "answer": "words", "anonymous": "true", "v": "x"}},
-    {"type": "message", "id": "3", "serviceUrl": "http://127.0.0.1:9/", "replyToId": "7",
-     "from": {"id": "29:a"}, "recipient": {"id": "28:bot"}, "conversation": {"id": "a:1", "conversationType": "personal"},
-     "value": {"cop": "vote 3", "v": "x"}},
+    {
+        "type": "message",
+        "id": "1",
+        "serviceUrl": "http://127.0.0.1:9/",
+        "channelId": "msteams",
+        "from": {"id": "29:a", "aadObjectId": "aad-a", "name": "Ann"},
+        "recipient": {"id": "28:bot", "name": "copbot"},
+        "conversation": {"id": "19:c@thread.tacv2;messageid=7", "conversationType": "channel", "tenantId": "t"},
+        "channelData": {"team": {"id": "19:t"}, "tenant": {"id": "t"}},
+        "text": "<at>copbot</at> vote 2 <at>Ben</at>",
+        "entities": [
+            {"type": "mention", "text": "<at>copbot</at>", "mentioned": {"id": "28:bot", "name": "copbot"}},
+            {"type": "mention", "text": "<at>Ben</at>", "mentioned": {"id": "29:b", "name": "Ben"}},
+        ],
+    },
+    {
+        "type": "message",
+        "id": "2",
+        "serviceUrl": "http://127.0.0.1:9/",
+        "replyToId": "7",
+        "from": {"id": "29:a", "aadObjectId": "aad-a"},
+        "recipient": {"id": "28:bot"},
+        "conversation": {"id": "19:c@thread.tacv2", "conversationType": "channel"},
+        "value": {"copAnswer": "support:1", "answer": "words", "anonymous": "true", "v": "x"},
+    },
+    {
+        "type": "message",
+        "id": "3",
+        "serviceUrl": "http://127.0.0.1:9/",
+        "replyToId": "7",
+        "from": {"id": "29:a"},
+        "recipient": {"id": "28:bot"},
+        "conversation": {"id": "a:1", "conversationType": "personal"},
+        "value": {"cop": "vote 3", "v": "x"},
+    },
 ]
 TEAMS_BODIES = [getattr(published, n) for n in dir(published) if n.startswith("TEAMS_")]
 

@@ -100,7 +100,12 @@ async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
         assert lead.member_id is None
         topic = await session.scalar(select(models.Topic).where(models.Topic.title == "Ben's topic"))
         assert topic.proposed_by is None
-        assert await session.scalar(select(func.count(models.CoChairTerm.id)).where(models.CoChairTerm.replaced_on.is_(None))) == 1
+        assert (
+            await session.scalar(
+                select(func.count(models.CoChairTerm.id)).where(models.CoChairTerm.replaced_on.is_(None))
+            )
+            == 1
+        )
 
 
 async def test_logs_never_hold_what_members_wrote(db, clock, caplog):
@@ -117,7 +122,9 @@ async def test_logs_never_hold_what_members_wrote(db, clock, caplog):
     await room.cmd("Ben", f"propose {CANARY}")
     await room.cmd("Ben", f"bogus {CANARY}")
     await room.cmd("Ben", f"edit {CANARY}")
-    room.sender.failures.append(__import__("bot.errors", fromlist=["DeliveryError"]).DeliveryError("gone", permanent=True))
+    room.sender.failures.append(
+        __import__("bot.errors", fromlist=["DeliveryError"]).DeliveryError("gone", permanent=True)
+    )
     await room.cmd("Ann", "next")  # this post is undeliverable: recorded, and logged without text
     assert CANARY in room.sender.texts()  # the canary did travel through the bot…
     assert caplog.records, "logging was captured"

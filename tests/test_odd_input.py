@@ -16,7 +16,9 @@ from tests.room import Room, uid
 
 async def _statements(db) -> list[tuple[str | None, bool]]:
     async with db.transaction() as session:
-        rows = await session.execute(select(SupportStatement.text, SupportStatement.passed).order_by(SupportStatement.id))
+        rows = await session.execute(
+            select(SupportStatement.text, SupportStatement.passed).order_by(SupportStatement.id)
+        )
         return [(text, passed) for text, passed in rows.all()]
 
 

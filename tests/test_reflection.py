@@ -30,7 +30,9 @@ async def test_six_steps_late_answers_actions_and_summary(db, clock):
     assert "kept under step 2" in room.said_to("Ben")
     await room.reply("Cara", "@Ben will draft a checklist by 2027-02-14", to="reflection:1:step:6")
     await room.reply("Ann", "I will talk to my supervisor", to="reflection:1:step:6")
-    await room.reply("Ben", "we share resources by next friday", to="reflection:1:step:6", anonymous=True, from_form=True)
+    await room.reply(
+        "Ben", "we share resources by next friday", to="reflection:1:step:6", anonymous=True, from_form=True
+    )
     await room.cmd("Ann", "next")
     assert "last step" in room.said_to("Ann")
     await room.cmd("Ann", "end")

@@ -41,7 +41,10 @@ async def test_restart_in_the_middle_of_a_reflection_resumes_at_the_same_step(db
         async with again.transaction() as session:
             rows = (await session.execute(select(ReflectionAnswer.step, ReflectionAnswer.text))).all()
         assert sorted(rows) == [
-            (1, "Late thought on what happened"), (1, "What happened"), (2, "Feelings, late"), (3, "Good and bad")
+            (1, "Late thought on what happened"),
+            (1, "What happened"),
+            (2, "Feelings, late"),
+            (3, "Good and bad"),
         ]
     finally:
         await again.dispose()

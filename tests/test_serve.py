@@ -29,7 +29,11 @@ def test_half_set_configuration_is_one_clear_line(tmp_path):
     env.update({"SLACK_BOT_TOKEN": "xoxb-test", "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
     done = subprocess.run(
         [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
-        capture_output=True, text=True, env=env, timeout=60, cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+        cwd=Path(__file__).parent.parent,
     )
     assert done.returncode == 2
     assert "Traceback" not in done.stderr

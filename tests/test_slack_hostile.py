@@ -42,15 +42,26 @@ def event_body(event: object, **extra: object) -> bytes:
     return json.dumps({"type": "event_callback", "team_id": "T1", "event_id": "Ev1", "event": event, **extra}).encode()
 
 
-BUTTON = {"type": "block_actions", "user": {"id": "U1"}, "team": {"id": "T1"}, "channel": {"id": "C1"},
-          "trigger_id": "t", "container": {"message_ts": "1.0"},
-          "actions": [{"action_id": "cop:1", "value": "help", "action_ts": "1.1"}]}
+BUTTON = {
+    "type": "block_actions",
+    "user": {"id": "U1"},
+    "team": {"id": "T1"},
+    "channel": {"id": "C1"},
+    "trigger_id": "t",
+    "container": {"message_ts": "1.0"},
+    "actions": [{"action_id": "cop:1", "value": "help", "action_ts": "1.1"}],
+}
 
 MALFORMED: list[tuple[str, bytes, str]] = [
     ("truncated JSON", b'{"type": "event_callback", "event": {"type": "mess', JSON),
     ("deeply nested JSON", b'{"a":' * 50_000 + b"1" + b"}" * 50_000, JSON),
-    ("JSON nested deeper than any payload", json.dumps({"type": "event_callback", "event": {"type": "message"},
-                                                        "x": json.loads("[" * 200 + "]" * 200)}).encode(), JSON),
+    (
+        "JSON nested deeper than any payload",
+        json.dumps(
+            {"type": "event_callback", "event": {"type": "message"}, "x": json.loads("[" * 200 + "]" * 200)}
+        ).encode(),
+        JSON,
+    ),
     ("invalid UTF-8", b'{"type": "event_callback", "event": {"type": "message", "text": "\xff\xfe"}}', JSON),
     ("a JSON list", b"[1, 2, 3]", JSON),
     ("a JSON string", b'"hello"', JSON),
@@ -68,13 +79,19 @@ MALFORMED: list[tuple[str, bytes, str]] = [
     ("view submission with no view", payload({"type": "view_submission", "user": {"id": "U1"}}), FORM),
     ("slash command with no user", urlencode({"command": "/cop", "channel_id": "C1", "text": "help"}).encode(), FORM),
     ("slash command with no channel", urlencode({"command": "/cop", "user_id": "U1", "text": "help"}).encode(), FORM),
-    ("slash command with an empty user", urlencode({"command": "/cop", "user_id": "", "channel_id": "C1"}).encode(), FORM),
+    (
+        "slash command with an empty user",
+        urlencode({"command": "/cop", "user_id": "", "channel_id": "C1"}).encode(),
+        FORM,
+    ),
     ("empty body", b"", FORM),
 ]
 
 
 @pytest.mark.parametrize("name, body, content_type", MALFORMED, ids=[m[0] for m in MALFORMED])
-async def test_a_signed_but_malformed_body_is_a_400_and_changes_nothing(sqlite_db, clock, caplog, name, body, content_type):
+async def test_a_signed_but_malformed_body_is_a_400_and_changes_nothing(
+    sqlite_db, clock, caplog, name, body, content_type
+):
     caplog.set_level(logging.DEBUG)
     async with running_stack(sqlite_db, clock) as stack:
         response = await post_raw(stack, body, content_type)
@@ -113,7 +130,10 @@ async def test_a_body_cut_off_mid_way_leaves_no_trace_and_the_server_goes_on(sql
 
 
 IGNORED = [
-    ("view closed", payload({"type": "view_closed", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "cop:answer"}})),
+    (
+        "view closed",
+        payload({"type": "view_closed", "user": {"id": "U1"}, "view": {"id": "V1", "callback_id": "cop:answer"}}),
+    ),
     ("a shortcut", payload({"type": "shortcut", "callback_id": "x", "user": {"id": "U1"}, "trigger_id": "t"})),
     ("a button copbot did not make", payload({**BUTTON, "actions": [{"action_id": "other", "value": "x"}]})),
     ("another app's window", payload({"type": "view_submission", "user": {"id": "U1"}, "view": {"callback_id": "x"}})),
@@ -146,7 +166,9 @@ async def _support_prompt(stack):  # noqa: ANN001, ANN202
 
 async def _statements(db) -> list[tuple[int | None, str | None]]:  # noqa: ANN001
     async with db.transaction() as session:
-        return [(m, t) for m, t in (await session.execute(select(SupportStatement.member_id, SupportStatement.text))).all()]
+        return [
+            (m, t) for m, t in (await session.execute(select(SupportStatement.member_id, SupportStatement.text))).all()
+        ]
 
 
 @pytest.mark.parametrize(
@@ -161,14 +183,18 @@ async def _statements(db) -> list[tuple[int | None, str | None]]:  # noqa: ANN00
         ("fine words", [["anonymous"]], "couldn't read"),
     ],
 )
-async def test_a_modal_with_the_wrong_types_stays_open_with_a_word_and_keeps_nothing(sqlite_db, clock, answer, anonymous, error):
+async def test_a_modal_with_the_wrong_types_stays_open_with_a_word_and_keeps_nothing(
+    sqlite_db, clock, answer, anonymous, error
+):
     async with running_stack(sqlite_db, clock) as stack:
         prompt = await _support_prompt(stack)
         await stack.requests.press("U2", stack.slack.ts_of(prompt), button(prompt, "share"))
         await stack.settle()
         view = stack.slack.calls_to("views.open")[-1].params["view"]
-        values = {"answer": {"text": {"type": "plain_text_input", "value": answer}},
-                  "anonymous": {"choice": {"type": "checkboxes", "selected_options": anonymous}}}
+        values = {
+            "answer": {"text": {"type": "plain_text_input", "value": answer}},
+            "anonymous": {"choice": {"type": "checkboxes", "selected_options": anonymous}},
+        }
         response = await stack.requests.send(stack.requests.view_submission_body("U2", view, values), FORM)
         assert response.status == 200
         body = await response.json()
@@ -181,9 +207,19 @@ async def test_a_thread_reply_also_sent_to_the_channel_is_an_answer(sqlite_db, c
     async with running_stack(sqlite_db, clock, {"U1": "Ann", "U2": "Ben"}) as stack:
         prompt_ts = stack.slack.ts_of(await _support_prompt(stack))
         # The shape of a "thread_broadcast": `root` instead of `parent_user_id`.
-        broadcast = stack.requests.reply_event("U2", "asking for help", prompt_ts, subtype="thread_broadcast",
-                                               root={"type": "message", "user": BOT_USER_ID, "ts": prompt_ts,
-                                                     "text": "Welcome, everyone.", "thread_ts": prompt_ts})
+        broadcast = stack.requests.reply_event(
+            "U2",
+            "asking for help",
+            prompt_ts,
+            subtype="thread_broadcast",
+            root={
+                "type": "message",
+                "user": BOT_USER_ID,
+                "ts": prompt_ts,
+                "text": "Welcome, everyone.",
+                "thread_ts": prompt_ts,
+            },
+        )
         del broadcast["parent_user_id"]
         assert (await stack.requests.event(broadcast)).status == 200
         # and one in a thread that is not copbot's is still dropped before the core

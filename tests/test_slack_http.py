@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.slack import attach
-from bot.logs import quiet_third_parties
 from bot.errors import ConfigError
+from bot.logs import quiet_third_parties
 from storage.models import Community, ProcessedEvent, SupportStatement
 from tests.fakes.slack_api import BOT_TOKEN, SECRET, running_stack
 
@@ -31,8 +31,12 @@ async def test_healthz_reports_slack_over_http(sqlite_db, clock):
 
 
 async def test_slack_variables_in_the_process_environment_do_not_change_bolt(sqlite_db, clock, caplog, monkeypatch):
-    for name, value in {"SLACK_BOT_TOKEN": "xoxb-other", "SLACK_CLIENT_ID": "1.2",
-                        "SLACK_CLIENT_SECRET": "s", "SLACK_VERIFICATION_TOKEN": "v"}.items():
+    for name, value in {
+        "SLACK_BOT_TOKEN": "xoxb-other",
+        "SLACK_CLIENT_ID": "1.2",
+        "SLACK_CLIENT_SECRET": "s",
+        "SLACK_VERIFICATION_TOKEN": "v",
+    }.items():
         monkeypatch.setenv(name, value)
     async with running_stack(sqlite_db, clock) as stack:
         assert (await stack.requests.command("U1", "setup North West")).status == 200
@@ -52,16 +56,24 @@ async def test_forged_tampered_and_stale_requests_get_401_and_change_nothing(sql
         body = requests.command_body("U1", f"setup {CANARY}")
         form = "application/x-www-form-urlencoded"
 
-        forged = await stack.client.post("/slack/events", data=body, headers={
-            "Content-Type": form, "X-Slack-Request-Timestamp": str(int(time.time())),
-            "X-Slack-Signature": "v0=" + "0" * 64})
+        forged = await stack.client.post(
+            "/slack/events",
+            data=body,
+            headers={
+                "Content-Type": form,
+                "X-Slack-Request-Timestamp": str(int(time.time())),
+                "X-Slack-Signature": "v0=" + "0" * 64,
+            },
+        )
         tampered_headers = requests.signed_headers(requests.command_body("U1", "help"), content_type=form)
         tampered = await stack.client.post("/slack/events", data=body, headers=tampered_headers)
         unsigned = await stack.client.post("/slack/events", data=body, headers={"Content-Type": form})
         stale = await requests.send(body, form, timestamp=int(time.time()) - 6 * 60)
         stale_event = await requests.send(
-            requests.event_body(requests.reply_event("U1", CANARY, "1.0")), "application/json",
-            timestamp=int(time.time()) - 6 * 60)
+            requests.event_body(requests.reply_event("U1", CANARY, "1.0")),
+            "application/json",
+            timestamp=int(time.time()) - 6 * 60,
+        )
         for response in (forged, tampered, unsigned, stale, stale_event):
             assert response.status == 401
         await stack.settle()
@@ -89,11 +101,24 @@ async def test_channel_chatter_is_dropped_before_the_core_and_the_log(sqlite_db,
         welcome_ts = stack.slack.ts_of(stack.slack.posts()[0])
         events = [
             {"type": "message", "user": "U1", "text": CANARY, "ts": "1.1"},  # plain channel message
-            {"type": "message", "user": "U1", "text": CANARY, "ts": "1.2", "thread_ts": "1.0",
-             "parent_user_id": "U9"},  # a thread of someone else
+            {
+                "type": "message",
+                "user": "U1",
+                "text": CANARY,
+                "ts": "1.2",
+                "thread_ts": "1.0",
+                "parent_user_id": "U9",
+            },  # a thread of someone else
             {"type": "message", "subtype": "message_changed", "message": {"text": CANARY}, "ts": "1.3"},
-            {"type": "message", "user": "UBOT", "bot_id": "BBOT", "text": CANARY, "ts": "1.4",
-             "thread_ts": welcome_ts, "parent_user_id": "UBOT"},  # the bot itself
+            {
+                "type": "message",
+                "user": "UBOT",
+                "bot_id": "BBOT",
+                "text": CANARY,
+                "ts": "1.4",
+                "thread_ts": welcome_ts,
+                "parent_user_id": "UBOT",
+            },  # the bot itself
         ]
         processed = await _count(sqlite_db, ProcessedEvent)
         calls = len(stack.slack.calls)
@@ -123,7 +148,8 @@ async def test_retried_event_is_stored_once(sqlite_db, clock):
         assert await _count(sqlite_db, SupportStatement) == 1
         async with sqlite_db.transaction() as session:
             seen = await session.scalar(
-                select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id == "EvRETRY1"))
+                select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id == "EvRETRY1")
+            )
         assert seen == 1
         thanks = [c for c in slack.ephemerals("U1") if "on the flipchart" in c.text]
         assert len(thanks) == 1  # handled once: one thank-you, not three
@@ -174,8 +200,10 @@ async def test_ack_comes_before_the_slow_work(sqlite_db, clock):
         ({"SLACK_APP_TOKEN": "xapp-1"}, "SLACK_APP_TOKEN"),
         ({"SLACK_BOT_TOKEN": "xoxp-user", "SLACK_SIGNING_SECRET": SECRET}, "xoxb-"),
         ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "SLACK_APP_TOKEN": "xoxb-x"}, "xapp-"),
-        ({"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "COPBOT_SLACK_PACE_PER_SECOND": "0"},
-         "COPBOT_SLACK_PACE_PER_SECOND"),
+        (
+            {"SLACK_BOT_TOKEN": BOT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "COPBOT_SLACK_PACE_PER_SECOND": "0"},
+            "COPBOT_SLACK_PACE_PER_SECOND",
+        ),
     ],
 )
 def test_half_set_configuration_is_one_clear_line(env, word):

@@ -29,7 +29,11 @@ def test_http_manifest_has_command_events_interactivity_and_only_used_scopes():
     assert settings["interactivity"] == {"is_enabled": True, "request_url": url}
     assert settings["socket_mode_enabled"] is False
     assert manifest["oauth_config"]["scopes"]["bot"] == [
-        "commands", "chat:write", "channels:history", "groups:history", "users:read"
+        "commands",
+        "chat:write",
+        "channels:history",
+        "groups:history",
+        "users:read",
     ]
     assert manifest["features"]["bot_user"]["display_name"] == "copbot"
     assert 174 <= len(manifest["display_information"]["long_description"]) <= 4000

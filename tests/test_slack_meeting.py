@@ -152,7 +152,10 @@ async def test_whole_meeting_in_a_slack_channel(sqlite_db, clock):
         async with sqlite_db.transaction() as session:
             statements = list(await session.scalars(select(SupportStatement)))
             assert sorted(s.text for s in statements) == [
-                "asking for help", "being open to learning", "taking standing breaks every 10 mins"]
+                "asking for help",
+                "being open to learning",
+                "taking standing breaks every 10 mins",
+            ]
             assert [s.member_id for s in statements if s.text == "being open to learning"] == [None]
             rows = list(await session.scalars(select(ReflectionAnswer).order_by(ReflectionAnswer.step)))
             assert [r.step for r in rows] == [1, 2, 3, 4, 4, 5, 6]
@@ -169,8 +172,9 @@ async def test_tally_is_coalesced_and_every_answer_kept(sqlite_db, clock):
         await stack.requests.command("U1", "support")
         await stack.settle()
         prompt = stack.slack.find_post("I will support myself today by")
-        responses = [await stack.requests.reply(user, f"answer of {user}", stack.slack.ts_of(prompt))
-                     for user in people]
+        responses = [
+            await stack.requests.reply(user, f"answer of {user}", stack.slack.ts_of(prompt)) for user in people
+        ]
         assert all(r.status == 200 for r in responses)
         await stack.settle()
         updates = updates_of(stack, prompt)

@@ -20,7 +20,9 @@ FORM = "application/x-www-form-urlencoded"
 
 
 def test_the_published_shapes_are_read_as_slack_means_them():
-    kinds = {name: translate.request_kind(getattr(published, name)) for name in dir(published) if name.startswith("SLACK_")}
+    kinds = {
+        name: translate.request_kind(getattr(published, name)) for name in dir(published) if name.startswith("SLACK_")
+    }
     assert kinds == {
         "SLACK_SLASH_COMMAND": "bolt",
         "SLACK_THREAD_REPLY_EVENT": "bolt",
@@ -40,8 +42,13 @@ async def test_published_bodies_through_the_stack(sqlite_db, clock, caplog):
     caplog.set_level(logging.DEBUG)
     command = published.SLACK_SLASH_COMMAND
     async with running_stack(sqlite_db, clock, {"U2147483697": "Steve", "U111": "Ann"}) as stack:
-        requests = SlackRequests(stack.client, stack.requests.secret, channel=command["channel_id"],
-                                 team=command["team_id"], response_url=stack.slack.response_url)
+        requests = SlackRequests(
+            stack.client,
+            stack.requests.secret,
+            channel=command["channel_id"],
+            team=command["team_id"],
+            response_url=stack.slack.response_url,
+        )
         # the slash command, as published (response_url pointed at the fake)
         body = urlencode({**command, "response_url": stack.slack.response_url})
         assert (await requests.send(body, FORM)).status == 200
@@ -64,8 +71,13 @@ async def test_published_bodies_through_the_stack(sqlite_db, clock, caplog):
 
         # a plain thread reply in the same shape, from another member
         reply = copy.deepcopy(published.SLACK_THREAD_REPLY_EVENT)
-        reply["event"].update(channel=command["channel_id"], thread_ts=prompt_ts, parent_user_id="UBOT",
-                              user="U2147483697", text="being open to learning")
+        reply["event"].update(
+            channel=command["channel_id"],
+            thread_ts=prompt_ts,
+            parent_user_id="UBOT",
+            user="U2147483697",
+            text="being open to learning",
+        )
         reply["team_id"], reply["event_id"] = command["team_id"], "Ev112"  # both fixtures say Ev111
         assert (await requests.send(json.dumps(reply), "application/json")).status == 200
         await stack.settle()
@@ -75,7 +87,9 @@ async def test_published_bodies_through_the_stack(sqlite_db, clock, caplog):
         for name in ("SLACK_BLOCK_ACTIONS", "SLACK_VIEW_SUBMISSION", "SLACK_VIEW_CLOSED"):
             body = urlencode({"payload": json.dumps(getattr(published, name))})
             assert (await requests.send(body, FORM)).status == 200, name
-        assert (await requests.send(json.dumps(published.SLACK_APP_UNINSTALLED_EVENT), "application/json")).status == 200
+        assert (
+            await requests.send(json.dumps(published.SLACK_APP_UNINSTALLED_EVENT), "application/json")
+        ).status == 200
         await stack.settle()
         assert len(stack.slack.calls) == calls
 

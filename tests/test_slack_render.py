@@ -42,8 +42,12 @@ def test_split_never_cuts_a_word_or_an_entity():
 
 def test_long_summary_fits_slack_limits_without_losing_a_word():
     lines = tuple(f"Member {i}: " + " ".join(["something", "thoughtful"] * 150) for i in range(120))
-    post = Post("Summary of our reflection", sections=(Section("1. What happened?", lines),),
-                buttons=(Button("Next step", "next 1", "primary"),), key="reflection:1:summary")
+    post = Post(
+        "Summary of our reflection",
+        sections=(Section("1. What happened?", lines),),
+        buttons=(Button("Next step", "next 1", "primary"),),
+        key="reflection:1:summary",
+    )
     messages = render(post)
     assert len(messages) >= 2
     for message in messages:

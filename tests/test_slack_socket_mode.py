@@ -15,9 +15,14 @@ APP_TOKEN = "xapp-1-test"
 
 
 def _envelope(envelope_id: str, kind: str, payload: dict, retry: int = 0) -> dict:
-    return {"envelope_id": envelope_id, "type": kind, "payload": payload,
-            "accepts_response_payload": kind != "events_api", "retry_attempt": retry,
-            "retry_reason": "timeout" if retry else ""}
+    return {
+        "envelope_id": envelope_id,
+        "type": kind,
+        "payload": payload,
+        "accepts_response_payload": kind != "events_api",
+        "retry_attempt": retry,
+        "retry_reason": "timeout" if retry else "",
+    }
 
 
 async def test_socket_mode_commands_events_and_redelivery(sqlite_db, clock):
@@ -37,8 +42,11 @@ async def test_socket_mode_commands_events_and_redelivery(sqlite_db, clock):
             await stack.settle()
         prompt = slack.find_post("I will support myself today by")
 
-        body = json.loads(requests.event_body(requests.reply_event("U2", "asking for help", slack.ts_of(prompt)),
-                                              event_id="EvSOCKET1"))
+        body = json.loads(
+            requests.event_body(
+                requests.reply_event("U2", "asking for help", slack.ts_of(prompt)), event_id="EvSOCKET1"
+            )
+        )
         await slack.send_envelope(_envelope("ev-1", "events_api", body))
         await slack.send_envelope(_envelope("ev-2", "events_api", body, retry=1))  # redelivered
         await slack.wait_for(lambda: {"ev-1", "ev-2"} <= {a.get("envelope_id") for a in slack.acks})
@@ -46,8 +54,14 @@ async def test_socket_mode_commands_events_and_redelivery(sqlite_db, clock):
 
         async with sqlite_db.transaction() as session:
             assert await session.scalar(select(func.count()).select_from(SupportStatement)) == 1
-            assert await session.scalar(
-                select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id == "EvSOCKET1")) == 1
-        assert "1 of 2 have shared so far" in [
-            c for c in slack.calls_to("chat.update") if c.params["ts"] == slack.ts_of(prompt)][-1].text
+            assert (
+                await session.scalar(
+                    select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id == "EvSOCKET1")
+                )
+                == 1
+            )
+        assert (
+            "1 of 2 have shared so far"
+            in [c for c in slack.calls_to("chat.update") if c.params["ts"] == slack.ts_of(prompt)][-1].text
+        )
         assert slack.posts()[0].token == "xoxb-test-token"

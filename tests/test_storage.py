@@ -63,6 +63,10 @@ async def test_two_workers_migrating_at_once(db):
 
 async def test_insert_ignore_reports_who_inserted(db):
     async with db.transaction() as session:
-        first = await insert_ignore(session, ProcessedEvent, {"platform": "x", "event_id": "1", "seen_at": NOW}, ("platform", "event_id"))
-        again = await insert_ignore(session, ProcessedEvent, {"platform": "x", "event_id": "1", "seen_at": NOW}, ("platform", "event_id"))
+        first = await insert_ignore(
+            session, ProcessedEvent, {"platform": "x", "event_id": "1", "seen_at": NOW}, ("platform", "event_id")
+        )
+        again = await insert_ignore(
+            session, ProcessedEvent, {"platform": "x", "event_id": "1", "seen_at": NOW}, ("platform", "event_id")
+        )
     assert (first, again) == (True, False)

@@ -3,8 +3,8 @@ what the bot sent captured by the local fake Bot Connector."""
 
 from __future__ import annotations
 
-import logging
 import json
+import logging
 import re
 from typing import Any
 
@@ -31,7 +31,9 @@ from tests.teams_channel import APP_ID, CHANNEL, FAST, LOCAL, TeamsChannel, coun
 # -- the whole meeting --------------------------------------------------------------------------
 
 
-async def test_a_whole_meeting_in_a_teams_channel(channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector) -> None:
+async def test_a_whole_meeting_in_a_teams_channel(
+    channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector
+) -> None:
     health = await channel.client.get("/healthz")
     assert (await health.json())["teams"] == "local"
 
@@ -50,7 +52,11 @@ async def test_a_whole_meeting_in_a_teams_channel(channel: TeamsChannel, sqlite_
     await channel.say("Ben", "taking standing breaks every 10 mins", in_chain_of=support_id)
     await channel.press("Cara", support, "Share", answer="asking for help", anonymous="false")
     await channel.press("Ann", channel.latest_card("I will support myself today"), "Close the round")
-    support_sends = [c for c in channel.public() if c.kind in ("send", "reply") and "I will support myself today" in c.card_text and c.buttons()]
+    support_sends = [
+        c
+        for c in channel.public()
+        if c.kind in ("send", "reply") and "I will support myself today" in c.card_text and c.buttons()
+    ]
     assert len(support_sends) == 1, "the support prompt is posted once, then updated"
     updates = [c for c in channel.public() if c.kind == "update" and c.activity_id == support_id]
     assert updates, "the live tally is updated in place (PUT)"
@@ -92,7 +98,9 @@ async def test_a_whole_meeting_in_a_teams_channel(channel: TeamsChannel, sqlite_
     topic = vote.buttons()[2]["title"]
     await channel.press("Ben", vote, topic)
     await channel.press("Cara", channel.latest_card("what should our next session"), topic)
-    vote_sends = [c for c in channel.public() if c.kind in ("send", "reply") and "what should our next session" in c.card_text]
+    vote_sends = [
+        c for c in channel.public() if c.kind in ("send", "reply") and "what should our next session" in c.card_text
+    ]
     assert len(vote_sends) == 1
     assert [c for c in channel.public() if c.kind == "update" and c.activity_id == vote_id]
     await channel.press("Ann", channel.latest_card("what should our next session"), "Close the vote")
@@ -116,7 +124,9 @@ async def test_a_whole_meeting_in_a_teams_channel(channel: TeamsChannel, sqlite_
             assert call.card and call.card["type"] == "AdaptiveCard"
 
 
-async def test_channel_chatter_is_neither_handled_nor_kept(channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector) -> None:
+async def test_channel_chatter_is_neither_handled_nor_kept(
+    channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector
+) -> None:
     await channel.say("Ann", "@copbot setup North West")
     before = (await count_rows(sqlite_db, ProcessedEvent), len(fake.calls))
     await channel.say("Ben", "anyone for lunch?")  # a new post, no command
@@ -159,19 +169,24 @@ async def test_member_text_cannot_inject_markup_or_mentions(channel: TeamsChanne
 # -- proactive posts and restarts ---------------------------------------------------------------
 
 
-async def test_a_proactive_post_after_a_restart(sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None) -> None:
+async def test_a_proactive_post_after_a_restart(
+    sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None
+) -> None:
     client = await start_client(sqlite_db, clock, LOCAL)
     first = TeamsChannel(client, fake)
     await first.say("Ann", "@copbot setup North West")
     await client.close()
 
     runtime = Runtime(sqlite_db, clock)  # a new process over the same database
-    from adapters.teams import attach
     from aiohttp import web
+
+    from adapters.teams import attach
 
     attach(web.Application(), runtime, LOCAL)
     calls_before = len(fake.calls)
-    await runtime.post(Place("teams", CHANNEL, "19:team@thread.tacv2"), [Post("Reminder: we meet on Thursday.", key="reminder:1")])
+    await runtime.post(
+        Place("teams", CHANNEL, "19:team@thread.tacv2"), [Post("Reminder: we meet on Thursday.", key="reminder:1")]
+    )
     await runtime.drain()
     sent = fake.calls[calls_before:]
     assert [(c.kind, c.conversation_id) for c in sent] == [("send", CHANNEL)]
@@ -194,7 +209,9 @@ async def test_a_429_is_delivered_later(channel: TeamsChannel, sqlite_db: Databa
     assert await count_rows(sqlite_db, UndeliveredPost) == 0
 
 
-async def test_a_post_that_cannot_be_delivered_is_recorded(channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector) -> None:
+async def test_a_post_that_cannot_be_delivered_is_recorded(
+    channel: TeamsChannel, sqlite_db: Database, fake: FakeBotConnector
+) -> None:
     await channel.say("Ann", "@copbot setup North West")
     fake.fail_next(1, status=403, retry_after=None)  # the bot was removed from the team
     await channel.say("Ann", "@copbot support")
@@ -236,7 +253,9 @@ async def test_with_an_app_id_unauthenticated_and_forged_requests_get_401(
 async def test_local_mode_rejects_what_is_not_an_activity(channel: TeamsChannel) -> None:
     response = await channel.client.post("/api/messages", data="hello", headers={"Content-Type": "text/plain"})
     assert response.status == 415
-    response = await channel.client.post("/api/messages", data="{not json", headers={"Content-Type": "application/json"})
+    response = await channel.client.post(
+        "/api/messages", data="{not json", headers={"Content-Type": "application/json"}
+    )
     assert response.status == 400
 
 

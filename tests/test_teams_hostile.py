@@ -27,11 +27,11 @@ from storage.models import Community, ConversationRef, ProcessedEvent, Reflectio
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fixtures import published
 from tests.fixtures.payloads import replaced, without
-from tests.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel, count_rows as _count, start_client as _client
+from tests.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel
+from tests.teams_channel import count_rows as _count
+from tests.teams_channel import start_client as _client
 
-PUBLISHED = {
-    name: getattr(published, name) for name in dir(published) if name.startswith("TEAMS_")
-}
+PUBLISHED = {name: getattr(published, name) for name in dir(published) if name.startswith("TEAMS_")}
 
 
 def _at(fake: FakeBotConnector, activity: dict[str, Any]) -> dict[str, Any]:
@@ -58,7 +58,11 @@ def _serve(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.C
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "COPBOT_"))}
     return subprocess.run(
         [sys.executable, "-m", "bot.cli", "serve", "--port", "0", *args],
-        capture_output=True, text=True, env={**clean, **env}, timeout=timeout, cwd=Path(__file__).parent.parent,
+        capture_output=True,
+        text=True,
+        env={**clean, **env},
+        timeout=timeout,
+        cwd=Path(__file__).parent.parent,
     )
 
 
@@ -74,7 +78,10 @@ def test_local_mode_listens_on_loopback_only_and_says_so(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "COPBOT_TEAMS_LOCAL": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path(__file__).parent.parent,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).parent.parent,
         env={**{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}, **env},
     )
     try:
@@ -88,8 +95,14 @@ def test_local_mode_listens_on_loopback_only_and_says_so(tmp_path):
 
 
 def test_local_mode_with_an_app_id_is_a_configuration_error(tmp_path):
-    done = _serve({"DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "COPBOT_TEAMS_LOCAL": "1",
-                   "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "pw"})
+    done = _serve(
+        {
+            "DATABASE_URL": f"sqlite:///{tmp_path}/c.db",
+            "COPBOT_TEAMS_LOCAL": "1",
+            "MicrosoftAppId": APP_ID,
+            "MicrosoftAppPassword": "pw",
+        }
+    )
     assert done.returncode == 2 and "COPBOT_TEAMS_LOCAL" in done.stderr and "Traceback" not in done.stderr
 
 
@@ -102,7 +115,9 @@ async def test_healthz_lists_what_is_served(channel: TeamsChannel):
 async def test_local_mode_refuses_another_machine(sqlite_db, clock, env_clean):
     app = build_app(Runtime(sqlite_db, clock), LOCAL)
     transport = mock.Mock()
-    transport.get_extra_info.side_effect = lambda name, default=None: ("192.0.2.7", 50000) if name == "peername" else default
+    transport.get_extra_info.side_effect = lambda name, default=None: (
+        ("192.0.2.7", 50000) if name == "peername" else default
+    )
     request = make_mocked_request(
         "POST", "/api/messages", headers={"Content-Type": "application/json"}, transport=transport, app=app
     )
@@ -187,7 +202,10 @@ async def test_a_vouched_service_url_is_kept_for_later_posts(sqlite_db, clock, f
         teams = TeamsChannel(client, fake)
         conversation_update = _at(fake, published.TEAMS_CONVERSATION_UPDATE)
         assert await teams.post(conversation_update, {"Authorization": "Bearer valid"}) == 201
-        assert await teams.post(teams.activity("Ann", "@copbot setup North West"), {"Authorization": "Bearer valid"}) == 201
+        assert (
+            await teams.post(teams.activity("Ann", "@copbot setup North West"), {"Authorization": "Bearer valid"})
+            == 201
+        )
         await teams.idle()
     finally:
         await client.close()

@@ -192,7 +192,9 @@ class SlackAdapter:
             reply = translate.reply_event(body)
             if await self.runtime.deliveries.key_for(reply.place, reply.thread_ref or "") is None:
                 return  # a thread that is not one of copbot's posts: dropped the same way
-            names = await self.names.names([reply.actor.user_id, *translate.user_ids_in(translate.field(event, "text"))])
+            names = await self.names.names(
+                [reply.actor.user_id, *translate.user_ids_in(translate.field(event, "text"))]
+            )
             await self._dispatch(translate.reply_event(body, names))
 
     async def on_choice(self, ack: Any, body: dict[str, Any]) -> None:
@@ -305,4 +307,3 @@ class SlackAdapter:
             except Exception as error:  # noqa: BLE001
                 log.warning("slack: closing Socket Mode failed (%s)", type(error).__name__)
         await self.settle()
-

@@ -76,7 +76,7 @@ def split_text(text: str, limit: int) -> list[str]:
 def _safe_hard_cut(text: str, limit: int) -> int:
     """A cut at ``limit`` moved back so that it does not split an ``&amp;``-style entity."""
     amp = text.rfind("&", max(0, limit - 5), limit)
-    if amp > 0 and ";" in text[amp:limit + 5] and text.find(";", amp) >= limit:
+    if amp > 0 and ";" in text[amp : limit + 5] and text.find(";", amp) >= limit:
         return amp
     return limit
 

@@ -57,10 +57,7 @@ TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavaila
 # The slash command being handled: its response_url reaches the member even where copbot is not
 # in the channel yet (chat.postMessage / postEphemeral answer not_in_channel there).
 COMMAND_RESPONSE_URL: ContextVar[str | None] = ContextVar("command_response_url", default=None)
-NOT_IN_CHANNEL = (
-    "I'm not in this channel yet, so I couldn't post here. "
-    "Add me with `/invite @copbot`, then try again."
-)
+NOT_IN_CHANNEL = "I'm not in this channel yet, so I couldn't post here. Add me with `/invite @copbot`, then try again."
 ABSENT_ERRORS = ("not_in_channel", "channel_not_found")
 DEFAULT_RETRY_AFTER = 1.0
 CONTINUATION_ATTEMPTS = 3

@@ -44,14 +44,21 @@ class SlackSettings:
                 )
             return None
         if not bot_token or not secret:
-            have, missing = ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET") if bot_token else ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
+            have, missing = (
+                ("SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET")
+                if bot_token
+                else ("SLACK_SIGNING_SECRET", "SLACK_BOT_TOKEN")
+            )
             raise ConfigError(
-                f"Slack is half-configured: {have} is set but {missing} is not (set both, or neither to turn Slack off)."
+                f"Slack is half-configured: {have} is set but {missing} is not "
+                "(set both, or neither to turn Slack off)."
             )
         if not bot_token.startswith("xoxb-"):
             raise ConfigError("SLACK_BOT_TOKEN must be the app's Bot User OAuth Token (it starts with xoxb-).")
         if app_token and not app_token.startswith("xapp-"):
-            raise ConfigError("SLACK_APP_TOKEN must be an app-level token with connections:write (it starts with xapp-).")
+            raise ConfigError(
+                "SLACK_APP_TOKEN must be an app-level token with connections:write (it starts with xapp-)."
+            )
         api_url = (env.get("SLACK_API_URL") or "").strip() or DEFAULT_API_URL
         if not api_url.startswith(("https://", "http://")):
             raise ConfigError(f"SLACK_API_URL must be an http(s) URL, e.g. {DEFAULT_API_URL}")

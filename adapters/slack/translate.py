@@ -49,8 +49,9 @@ def decode(
     """Slack-formatted text → plain text and the members it names.
 
     With ``as_tokens`` (command text) a member becomes the token ``@<user_id>``; otherwise
-    (an answer) the readable ``@Display_Name`` (spaces as underscores, as the core expects). Channel links become ``#name``, special mentions
-    (``<!here>``) the plain word ``@here``, links ``label (url)``: the result is plain text that
+    (an answer) the readable ``@Display_Name`` (spaces as underscores, as the core expects).
+    Channel links become ``#name``, special mentions (``<!here>``) the plain word ``@here``,
+    links ``label (url)``: the result is plain text that
     is escaped again when shown, so nothing in it can ping anyone.
     """
     names = names or {}
@@ -245,7 +246,6 @@ def choice_event(body: Mapping[str, Any], names: Mapping[str, str] | None = None
         actor=actor,
         place=place_of(_needed(_channel(body), "channel"), _team(body)),
         command=field(action, "value"),
-        post_ref=_message_ts(body),
         event_id=f"action:{actor.user_id}:{pressed}" if pressed else None,
     )
 

@@ -9,16 +9,15 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 if TYPE_CHECKING:
+    from adapters.teams.app import TeamsEndpoint
     from bot.delivery import Pace
     from bot.runtime import Runtime
-
-    from adapters.teams.app import TeamsEndpoint
 
 ENDPOINT = web.AppKey("teams_endpoint", object)
 ROUTE = "/api/messages"
 
 
-def attach(app: "web.Application", runtime: "Runtime", env: Mapping[str, str], *, pace: "Pace | None" = None) -> str:
+def attach(app: web.Application, runtime: Runtime, env: Mapping[str, str], *, pace: Pace | None = None) -> str:
     """Add ``POST /api/messages`` to ``app`` when Teams is configured; returns a word for
     /healthz: "authenticated" (MicrosoftAppId set: every request needs a Bot Framework token),
     "local" (COPBOT_TEAMS_LOCAL=1 and no app id: the Emulator's unauthenticated mode, from this
@@ -53,6 +52,6 @@ def attach(app: "web.Application", runtime: "Runtime", env: Mapping[str, str], *
     return "local" if settings.local else "authenticated"
 
 
-def endpoint_of(app: "web.Application") -> "TeamsEndpoint":
+def endpoint_of(app: web.Application) -> TeamsEndpoint:
     """The running Teams endpoint (tests await ``endpoint_of(app).idle()``)."""
     return app[ENDPOINT]  # type: ignore[return-value]

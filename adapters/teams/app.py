@@ -6,13 +6,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from urllib.parse import urlsplit
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from aiohttp import web
-from botbuilder.core import TurnContext
+from botbuilder.core import InvokeResponse, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter
-from botbuilder.core import InvokeResponse
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
@@ -61,8 +60,13 @@ class TeamsEndpoint:
     serviceUrl that token vouches for."""
 
     def __init__(
-        self, runtime: "Runtime", adapter: CloudAdapter, auth: BotFrameworkAuthentication, sender: TeamsSender,
-        *, local: bool = False,
+        self,
+        runtime: Runtime,
+        adapter: CloudAdapter,
+        auth: BotFrameworkAuthentication,
+        sender: TeamsSender,
+        *,
+        local: bool = False,
     ) -> None:
         self.runtime = runtime
         self.adapter = adapter
@@ -139,7 +143,10 @@ class TeamsEndpoint:
             await self.runtime.dispatch(event)
         except Exception as error:  # noqa: BLE001 - logged by kind only: messages may quote members
             log.error(
-                "teams: handling %s in %s failed (%s)", type(event).__name__, event.place.channel_id, type(error).__name__
+                "teams: handling %s in %s failed (%s)",
+                type(event).__name__,
+                event.place.channel_id,
+                type(error).__name__,
             )
 
     async def _with_aad_mentions(self, event: CommandEvent) -> CommandEvent:

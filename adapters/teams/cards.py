@@ -41,7 +41,7 @@ def _text_block(text: str, **extra: Any) -> dict[str, Any]:
 
 def _paragraphs(text: str) -> list[dict[str, Any]]:
     # One TextBlock per line: Teams clients differ on how a single "\n" renders.
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for line in text.split("\n"):
         if line.strip():
             blocks.append(_text_block(line, spacing="Small" if blocks else "Default"))

@@ -25,7 +25,7 @@ CHANNEL_COMMANDS = [
     ("help", "What copbot can do, or how one verb works"),
     ("setup", "setup <community name>: start a community in this channel"),
     ("join", "join [role]: join this community"),
-    ("support", "Open the round \"I will support myself today by ...\""),
+    ("support", 'Open the round "I will support myself today by ..."'),
     ("share", "share <your words>: answer the open round or step"),
     ("anon", "anon <your words>: answer without your name"),
     ("pass", "Pass on the open round or step: passing is always fine"),
@@ -50,7 +50,9 @@ def build_manifest(app_id: str, name: str = "copbot", site: str = PLACEHOLDER_UR
     """The manifest: one bot in team, group chat and personal scope, its command menus, and
     resource-specific consent to read the channel/chat messages it is installed in."""
     if not _GUID.match(app_id or ""):
-        raise ConfigError("--app-id must be the Azure bot's Microsoft App ID (a GUID like 00000000-0000-0000-0000-000000000000)")
+        raise ConfigError(
+            "--app-id must be the Azure bot's Microsoft App ID (a GUID like 00000000-0000-0000-0000-000000000000)"
+        )
     short = (name or "copbot")[:30]
     site = site.rstrip("/")
     if not site.startswith("https://"):

@@ -88,7 +88,9 @@ class TeamsSender:
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
         activity = card_activity(post)
 
-        async def deliver(connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount) -> str | None:
+        async def deliver(
+            connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount
+        ) -> str | None:
             if post.private_to:
                 await self._send_private(connector, conversation_id, tenant, bot, post.private_to, activity)
                 return None
@@ -104,7 +106,9 @@ class TeamsSender:
         activity = card_activity(post)
         activity.id = ref
 
-        async def deliver(connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount) -> None:
+        async def deliver(
+            connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount
+        ) -> None:
             await connector.conversations.update_activity(conversation_id, ref, activity)
 
         await self._in_conversation(place, deliver)
@@ -112,7 +116,9 @@ class TeamsSender:
     async def member_aad_id(self, place: Place, member_id: str) -> str | None:
         """The Entra object id of a member known by their Teams id (``29:…``), or None."""
 
-        async def lookup(connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount) -> str | None:
+        async def lookup(
+            connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount
+        ) -> str | None:
             member = await connector.conversations.get_conversation_member(conversation_id, member_id)
             return getattr(member, "aad_object_id", None)
 

@@ -49,7 +49,9 @@ def settings_from_env(env: Mapping[str, str]) -> TeamsSettings | None:
         )
     if not app_id:
         if password:
-            raise ConfigError("MicrosoftAppPassword is set but MicrosoftAppId is not: set both, or neither for local mode")
+            raise ConfigError(
+                "MicrosoftAppPassword is set but MicrosoftAppId is not: set both, or neither for local mode"
+            )
         if raw_type and app_type != "MultiTenant":
             raise ConfigError(f"MicrosoftAppType is {app_type} but MicrosoftAppId is not set")
         return TeamsSettings() if _yes(env.get(LOCAL_ENV)) else None

@@ -158,7 +158,7 @@ def _from_submit(activity: Activity, value: dict[str, Any]) -> Incoming | None:
         if not command:
             return None
         card = reply_to or ""
-        return Incoming(ChoiceEvent(actor, place, command, reply_to, submit_id(activity, card)))
+        return Incoming(ChoiceEvent(actor, place, command, submit_id(activity, card)))
     if ANSWER_DATA in value:
         key = _text(value.get(ANSWER_DATA)) or None
         raw_text, raw_anonymous = value.get(ANSWER_INPUT, ""), value.get(ANONYMOUS_INPUT, "false")
@@ -169,7 +169,12 @@ def _from_submit(activity: Activity, value: dict[str, Any]) -> Incoming | None:
             return Incoming(refusal, card_key=key, refusal=UNREADABLE)
         card = reply_to or key or ""
         event = ReplyEvent(
-            actor, place, trimmed(raw_text), reply_to, anonymous=anonymous, from_form=True,
+            actor,
+            place,
+            trimmed(raw_text),
+            reply_to,
+            anonymous=anonymous,
+            from_form=True,
             event_id=submit_id(activity, card),
         )
         return Incoming(event, card_key=key)

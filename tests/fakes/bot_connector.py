@@ -91,7 +91,7 @@ class FakeBotConnector:
         assert self._server is not None, "start() the fake first"
         return str(self._server.make_url("/"))
 
-    async def start(self) -> "FakeBotConnector":
+    async def start(self) -> FakeBotConnector:
         app = web.Application()
         app.router.add_post("/v3/conversations", self._create)
         app.router.add_post("/v3/conversations/{conversation}/activities", self._send)

@@ -198,7 +198,7 @@ class FakeSlackApi:
                     raise AssertionError("the fake Slack API did not see what was expected in time")
                 try:
                     await asyncio.wait_for(self._changed.wait(), left)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
 
     # -- Socket Mode -----------------------------------------------------------------------
@@ -268,13 +268,25 @@ class FakeSlackApi:
 
     def _answer(self, method: str, params: dict[str, Any]) -> dict[str, Any]:
         if method == "auth.test":
-            return {"ok": True, "url": "https://fake.slack.test/", "team": "Test", "user": "copbot",
-                    "team_id": TEAM_ID, "user_id": BOT_USER_ID, "bot_id": BOT_ID, "is_enterprise_install": False}
+            return {
+                "ok": True,
+                "url": "https://fake.slack.test/",
+                "team": "Test",
+                "user": "copbot",
+                "team_id": TEAM_ID,
+                "user_id": BOT_USER_ID,
+                "bot_id": BOT_ID,
+                "is_enterprise_install": False,
+            }
         if method == "chat.postMessage":
             ts = self._next_ts()
             params["_ts"] = ts
-            return {"ok": True, "channel": params.get("channel"), "ts": ts,
-                    "message": {"ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID, "text": params.get("text")}}
+            return {
+                "ok": True,
+                "channel": params.get("channel"),
+                "ts": ts,
+                "message": {"ts": ts, "user": BOT_USER_ID, "bot_id": BOT_ID, "text": params.get("text")},
+            }
         if method == "chat.update":
             return {"ok": True, "channel": params.get("channel"), "ts": params.get("ts"), "text": params.get("text")}
         if method == "chat.postEphemeral":
@@ -284,8 +296,15 @@ class FakeSlackApi:
         if method == "users.info":
             user = str(params.get("user", ""))
             name = self.user_names.get(user, "")
-            return {"ok": True, "user": {"id": user, "name": name.lower().replace(" ", "."), "real_name": name,
-                                         "profile": {"display_name": name, "real_name": name}}}
+            return {
+                "ok": True,
+                "user": {
+                    "id": user,
+                    "name": name.lower().replace(" ", "."),
+                    "real_name": name,
+                    "profile": {"display_name": name, "real_name": name},
+                },
+            }
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         return {"ok": False, "error": "unknown_method"}
@@ -313,8 +332,16 @@ class SlackRequests:
     submissions), signs them with the signing secret, and posts them with ``client`` (an aiohttp
     test client, or anything with ``post(path, data=, headers=)``)."""
 
-    def __init__(self, client: Any, secret: str, *, channel: str = "C1", team: str = TEAM_ID,
-                 path: str = "/slack/events", response_url: str = "https://hooks.slack.test/commands/1") -> None:
+    def __init__(
+        self,
+        client: Any,
+        secret: str,
+        *,
+        channel: str = "C1",
+        team: str = TEAM_ID,
+        path: str = "/slack/events",
+        response_url: str = "https://hooks.slack.test/commands/1",
+    ) -> None:
         self.client = client
         self.response_url = response_url
         self.secret = secret
@@ -323,7 +350,9 @@ class SlackRequests:
         self.path = path
         self._ids = itertools.count(1)
 
-    def signed_headers(self, body: str, timestamp: int | None = None, content_type: str = "application/json") -> dict[str, str]:
+    def signed_headers(
+        self, body: str, timestamp: int | None = None, content_type: str = "application/json"
+    ) -> dict[str, str]:
         from slack_sdk.signature import SignatureVerifier
 
         timestamp = int(time.time()) if timestamp is None else timestamp
@@ -334,8 +363,9 @@ class SlackRequests:
             "X-Slack-Signature": signature,
         }
 
-    async def send(self, body: str, content_type: str, *, headers: dict[str, str] | None = None,
-                   timestamp: int | None = None) -> Any:
+    async def send(
+        self, body: str, content_type: str, *, headers: dict[str, str] | None = None, timestamp: int | None = None
+    ) -> Any:
         all_headers = self.signed_headers(body, timestamp, content_type)
         all_headers.update(headers or {})
         return await self.client.post(self.path, data=body.encode(), headers=all_headers)
@@ -345,54 +375,102 @@ class SlackRequests:
     def command_body(self, user: str, text: str, user_name: str = "") -> str:
         from urllib.parse import urlencode
 
-        return urlencode({
-            "token": "legacy", "team_id": self.team, "team_domain": "test", "channel_id": self.channel,
-            "channel_name": "cop", "user_id": user, "user_name": user_name or user.lower(), "command": "/cop",
-            "text": text, "api_app_id": "A1", "response_url": self.response_url,
-            "trigger_id": f"trigger.{next(self._ids)}",
-        })
+        return urlencode(
+            {
+                "token": "legacy",
+                "team_id": self.team,
+                "team_domain": "test",
+                "channel_id": self.channel,
+                "channel_name": "cop",
+                "user_id": user,
+                "user_name": user_name or user.lower(),
+                "command": "/cop",
+                "text": text,
+                "api_app_id": "A1",
+                "response_url": self.response_url,
+                "trigger_id": f"trigger.{next(self._ids)}",
+            }
+        )
 
     def event_body(self, event: dict[str, Any], event_id: str | None = None) -> str:
-        return json.dumps({
-            "token": "legacy", "team_id": self.team, "api_app_id": "A1", "type": "event_callback",
-            "event_id": event_id or f"Ev{next(self._ids):08d}", "event_time": int(time.time()),
-            "authorizations": [{"team_id": self.team, "user_id": BOT_USER_ID, "is_bot": True}],
-            "event": {"team": self.team, "channel": self.channel, "channel_type": "channel",
-                      "event_ts": event.get("ts", ""), **event},
-        })
+        return json.dumps(
+            {
+                "token": "legacy",
+                "team_id": self.team,
+                "api_app_id": "A1",
+                "type": "event_callback",
+                "event_id": event_id or f"Ev{next(self._ids):08d}",
+                "event_time": int(time.time()),
+                "authorizations": [{"team_id": self.team, "user_id": BOT_USER_ID, "is_bot": True}],
+                "event": {
+                    "team": self.team,
+                    "channel": self.channel,
+                    "channel_type": "channel",
+                    "event_ts": event.get("ts", ""),
+                    **event,
+                },
+            }
+        )
 
-    def reply_event(self, user: str, text: str, thread_ts: str, *, parent_user_id: str = BOT_USER_ID,
-                    **extra: Any) -> dict[str, Any]:
+    def reply_event(
+        self, user: str, text: str, thread_ts: str, *, parent_user_id: str = BOT_USER_ID, **extra: Any
+    ) -> dict[str, Any]:
         ts = f"1800000000.{next(self._ids):06d}"
-        return {"type": "message", "user": user, "text": text, "ts": ts, "thread_ts": thread_ts,
-                "parent_user_id": parent_user_id, **extra}
+        return {
+            "type": "message",
+            "user": user,
+            "text": text,
+            "ts": ts,
+            "thread_ts": thread_ts,
+            "parent_user_id": parent_user_id,
+            **extra,
+        }
 
     def action_body(self, user: str, message_ts: str, element: dict[str, Any], user_name: str = "") -> str:
         from urllib.parse import urlencode
 
         payload = {
-            "type": "block_actions", "user": {"id": user, "username": user_name or user.lower(), "team_id": self.team},
-            "api_app_id": "A1", "token": "legacy", "team": {"id": self.team, "domain": "test"},
-            "channel": {"id": self.channel, "name": "cop"}, "trigger_id": f"trigger.{next(self._ids)}",
+            "type": "block_actions",
+            "user": {"id": user, "username": user_name or user.lower(), "team_id": self.team},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "team": {"id": self.team, "domain": "test"},
+            "channel": {"id": self.channel, "name": "cop"},
+            "trigger_id": f"trigger.{next(self._ids)}",
             "container": {"type": "message", "message_ts": message_ts, "channel_id": self.channel},
             "message": {"type": "message", "ts": message_ts, "user": BOT_USER_ID, "bot_id": BOT_ID},
             "response_url": "https://hooks.slack.test/actions/1",
-            "actions": [{"type": "button", "block_id": "b1", "action_id": element["action_id"],
-                         "value": element.get("value", ""), "text": element.get("text"),
-                         "action_ts": f"{time.time():.6f}.{next(self._ids)}"}],
+            "actions": [
+                {
+                    "type": "button",
+                    "block_id": "b1",
+                    "action_id": element["action_id"],
+                    "value": element.get("value", ""),
+                    "text": element.get("text"),
+                    "action_ts": f"{time.time():.6f}.{next(self._ids)}",
+                }
+            ],
         }
         return urlencode({"payload": json.dumps(payload)})
 
-    def view_submission_body(self, user: str, view: dict[str, Any], values: dict[str, Any],
-                             user_name: str = "") -> str:
+    def view_submission_body(self, user: str, view: dict[str, Any], values: dict[str, Any], user_name: str = "") -> str:
         from urllib.parse import urlencode
 
         payload = {
-            "type": "view_submission", "team": {"id": self.team, "domain": "test"},
+            "type": "view_submission",
+            "team": {"id": self.team, "domain": "test"},
             "user": {"id": user, "username": user_name or user.lower(), "team_id": self.team},
-            "api_app_id": "A1", "token": "legacy", "trigger_id": f"trigger.{next(self._ids)}",
-            "view": {**view, "id": f"V{next(self._ids)}", "team_id": self.team, "type": "modal",
-                     "state": {"values": values}, "hash": "h"},
+            "api_app_id": "A1",
+            "token": "legacy",
+            "trigger_id": f"trigger.{next(self._ids)}",
+            "view": {
+                **view,
+                "id": f"V{next(self._ids)}",
+                "team_id": self.team,
+                "type": "modal",
+                "state": {"values": values},
+                "hash": "h",
+            },
         }
         return urlencode({"payload": json.dumps(payload)})
 
@@ -401,8 +479,16 @@ class SlackRequests:
     async def command(self, user: str, text: str, user_name: str = "") -> Any:
         return await self.send(self.command_body(user, text, user_name), "application/x-www-form-urlencoded")
 
-    async def reply(self, user: str, text: str, thread_ts: str, *, event_id: str | None = None,
-                    retry_num: int | None = None, **extra: Any) -> Any:
+    async def reply(
+        self,
+        user: str,
+        text: str,
+        thread_ts: str,
+        *,
+        event_id: str | None = None,
+        retry_num: int | None = None,
+        **extra: Any,
+    ) -> Any:
         body = self.event_body(self.reply_event(user, text, thread_ts, **extra), event_id)
         headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"} if retry_num else None
         return await self.send(body, "application/json", headers=headers)
