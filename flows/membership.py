@@ -101,7 +101,7 @@ async def leave(turn: Turn) -> list[Post]:
     member.active = False
     proposal = await leads.proposed_turn(turn.session, community.id)
     if proposal is not None and proposal.member_id == member.id:
-        proposal.status = "superseded"
+        leads.supersede(proposal)
     return [turn.private(LEFT.format(name=community.name))]
 
 

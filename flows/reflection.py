@@ -25,6 +25,7 @@ from storage import answers as store
 from storage import community as communities
 from storage import leads
 from storage.models import Reflection
+from storage.states import ReflectionStatus
 
 INTRO = (
     "Reflective practice on: {topic}\n"
@@ -161,7 +162,7 @@ async def end(turn: Turn, expected_id: int | None = None) -> list[Post]:
     reflection = await _running(turn)
     if expected_id is not None and expected_id != reflection.id:
         return [turn.private(STALE_BUTTON)]
-    reflection.status, reflection.ended_at = "ended", turn.now
+    store.end_reflection(reflection, turn.now)
     return [_step_post(reflection, reflection.step, current=False, replace=True), await summary(turn, reflection)]
 
 
@@ -230,7 +231,7 @@ async def answer(
         echo = ECHO_ANON.format(text=text) if anonymous else ECHO_NAMED.format(name=member.name, text=text)
         posts.append(Post(echo, in_thread_of=step_key(reflection, number)))
     spec = gibbs.step(number)
-    if reflection.status != "open":
+    if reflection.status != ReflectionStatus.OPEN:
         posts.append(turn.private(AFTER_END.format(n=number, topic=reflection.topic)))
     elif number != reflection.step:
         posts.append(turn.private(LATE.format(n=number, question=spec.question)))

@@ -16,6 +16,7 @@ from flows.turn import Turn
 from storage import answers as store
 from storage import community as communities
 from storage.models import SupportRound
+from storage.states import RoundStatus
 
 PROMPT = "Welcome, everyone. Let's begin with our support round."
 SENTENCE = "Complete the sentence: “I will support myself today by …”"
@@ -47,14 +48,14 @@ def _key(support_round: SupportRound) -> str:
 async def _tally_text(turn: Turn, support_round: SupportRound) -> str:
     shared, passed = await store.support_tally(turn.session, support_round.id)
     members = await communities.count_active_members(turn.session, support_round.community_id)
-    if support_round.status != "open":
+    if support_round.status != RoundStatus.OPEN:
         return CLOSED_TALLY.format(shared=shared)
     text = TALLY.format(shared=shared, members=max(members, shared))
     return text + (PASSED.format(passed=passed) if passed else "")
 
 
 async def _prompt(turn: Turn, support_round: SupportRound, *, replace: bool) -> Post:
-    is_open = support_round.status == "open"
+    is_open = support_round.status == RoundStatus.OPEN
     how = f"\n{HOW}" if is_open else ""
     return Post(
         f"{PROMPT}\n{SENTENCE}{how}\n\n{await _tally_text(turn, support_round)}",
@@ -82,7 +83,7 @@ async def answer(
 ) -> list[Post]:
     """Keep a member's statement; the tally post is updated in place."""
     member = await turn.member()
-    if support_round.status != "open":
+    if support_round.status != RoundStatus.OPEN:
         return [turn.private(NOT_OPEN)]
     await store.save_statement(
         turn.session,
@@ -112,7 +113,7 @@ async def close(turn: Turn) -> list[Post]:
     support_round = await store.open_support_round(turn.session, community.id)
     if support_round is None:
         raise NothingOpen(NOT_OPEN)
-    support_round.status, support_round.closed_at = "closed", turn.now
+    store.close_support_round(support_round, turn.now)
     statements = await store.support_statements(turn.session, support_round.id)
     lines = tuple(f"{name or NO_NAME}: {text}" for name, text in statements)
     closing = Post(

@@ -19,6 +19,7 @@ from flows.turn import Turn
 from storage import community as communities
 from storage import votes as store
 from storage.models import Topic, TopicVote
+from storage.states import VoteStatus
 
 # The guide's topic ideas: the candidates of a community's first vote (the duplicate removed).
 GUIDE_TOPICS = (
@@ -84,7 +85,7 @@ async def _vote_post(turn: Turn, vote: TopicVote, *, replace: bool) -> Post:
     topics = await store.candidates(turn.session, vote.community_id)
     voters = await store.count_voters(turn.session, vote.id)
     rules = RULES_SINGLE if vote.budget == 1 else RULES_DOTS.format(budget=vote.budget)
-    is_open = vote.status == "open"
+    is_open = vote.status == VoteStatus.OPEN
     lines = tuple(f"{i}. {topic.title}" for i, topic in enumerate(topics, 1))
     buttons = tuple(Button(f"{i}. {topic.title}", f"vote {i}") for i, topic in enumerate(topics, 1)) if is_open else ()
     if is_open:
@@ -142,7 +143,7 @@ async def cast(turn: Turn, wanted: str) -> list[Post]:
     community = turn.require_community()
     member = await turn.member()
     vote = await store.open_vote(turn.session, community.id)
-    if vote is None or vote.status != "open":
+    if vote is None or vote.status != VoteStatus.OPEN:
         raise NothingOpen(NOT_OPEN)
     topics = await store.candidates(turn.session, community.id)
     topic = topics[_match(topics, wanted)]
@@ -180,7 +181,7 @@ async def propose(turn: Turn, title: str) -> list[Post]:
     if not await store.add_topic(turn.session, community.id, title, turn.now, proposed_by=member.id):
         return [turn.private(KNOWN.format(title=title))]
     vote = await store.open_vote(turn.session, community.id)
-    if vote is not None and vote.status == "open":
+    if vote is not None and vote.status == VoteStatus.OPEN:
         return [await _vote_post(turn, vote, replace=True), turn.private(PROPOSED.format(title=title))]
     return [turn.private(PROPOSED_LATER.format(title=title))]
 
@@ -203,9 +204,9 @@ async def close(turn: Turn, pick: str | None) -> list[Post]:
         if counts.get(t.id)
     )
     if pick is None and len(leaders) > 1:
-        if vote.status == "tied":
+        if vote.status == VoteStatus.TIED:
             return [turn.private(PICK_AMONG.format(numbers=", ".join(str(i + 1) for i in leaders)))]
-        vote.status = "tied"
+        store.mark_tied(vote)
         titles = "; ".join(f"{i + 1}. {topics[i].title}" for i in leaders)
         return [
             await _vote_post(turn, vote, replace=True),
@@ -217,7 +218,7 @@ async def close(turn: Turn, pick: str | None) -> list[Post]:
             ),
         ]
     if pick is not None:
-        if vote.status != "tied":
+        if vote.status != VoteStatus.TIED:
             raise UsageError(NOT_TIED)
         chosen = _match(topics, pick)
         if chosen not in leaders:
@@ -225,7 +226,7 @@ async def close(turn: Turn, pick: str | None) -> list[Post]:
     else:
         chosen = leaders[0]
     winner = topics[chosen]
-    vote.status, vote.closed_at, vote.winner_topic_id = "closed", turn.now, winner.id
+    store.close_vote(vote, winner, turn.now)
     closed_post = await _vote_post(turn, vote, replace=True)
     winner.chosen_at = turn.now
     community.next_topic = winner.title

@@ -16,6 +16,7 @@ from storage.models import (
     SupportRound,
     SupportStatement,
 )
+from storage.states import ActionStatus, ReflectionStatus, RoundStatus, move
 from storage.upsert import added, insert_ignore
 
 
@@ -37,13 +38,14 @@ def answer_key(member_id: int | None, text: str, *, per_member: bool) -> str:
 
 async def open_support_round(session: AsyncSession, community_id: int) -> SupportRound | None:
     return await session.scalar(
-        select(SupportRound).where(SupportRound.community_id == community_id, SupportRound.status == "open")
+        select(SupportRound).where(SupportRound.community_id == community_id, SupportRound.status == RoundStatus.OPEN)
     )
 
 
 async def start_support_round(session: AsyncSession, community_id: int, meeting_id: int, now: datetime) -> SupportRound:
     return await added(
-        session, SupportRound(community_id=community_id, meeting_id=meeting_id, status="open", opened_at=now)
+        session,
+        SupportRound(community_id=community_id, meeting_id=meeting_id, status=RoundStatus.OPEN.value, opened_at=now),
     )
 
 
@@ -97,6 +99,12 @@ async def has_named_statement(session: AsyncSession, round_id: int, member_id: i
     return found is not None
 
 
+def close_support_round(support_round: SupportRound, now: datetime) -> None:
+    """open → closed."""
+    move(support_round, RoundStatus.CLOSED)
+    support_round.closed_at = now
+
+
 async def support_tally(session: AsyncSession, round_id: int) -> tuple[int, int]:
     """(how many have shared, how many passed)."""
     rows = await session.execute(
@@ -125,7 +133,7 @@ async def support_statements(session: AsyncSession, round_id: int) -> list[tuple
 
 async def open_reflection(session: AsyncSession, community_id: int) -> Reflection | None:
     return await session.scalar(
-        select(Reflection).where(Reflection.community_id == community_id, Reflection.status == "open")
+        select(Reflection).where(Reflection.community_id == community_id, Reflection.status == ReflectionStatus.OPEN)
     )
 
 
@@ -135,13 +143,24 @@ async def reflection_by_id(session: AsyncSession, community_id: int, reflection_
     )
 
 
+def end_reflection(reflection: Reflection, now: datetime) -> None:
+    """open → ended."""
+    move(reflection, ReflectionStatus.ENDED)
+    reflection.ended_at = now
+
+
 async def start_reflection(
     session: AsyncSession, community_id: int, meeting_id: int, topic: str, now: datetime
 ) -> Reflection:
     return await added(
         session,
         Reflection(
-            community_id=community_id, meeting_id=meeting_id, topic=topic, step=1, status="open", started_at=now
+            community_id=community_id,
+            meeting_id=meeting_id,
+            topic=topic,
+            step=1,
+            status=ReflectionStatus.OPEN.value,
+            started_at=now,
         ),
     )
 
@@ -211,7 +230,7 @@ async def add_action(
             "owner_id": owner_id,
             "text": answer.text,
             "due_on": due_on,
-            "status": "open",
+            "status": ActionStatus.OPEN.value,
             "created_at": now,
         },
         ("answer_id",),
@@ -235,7 +254,7 @@ async def open_actions(session: AsyncSession, community_id: int) -> int:
     return int(
         await session.scalar(
             select(func.count(ActionItem.id)).where(
-                ActionItem.community_id == community_id, ActionItem.status == "open"
+                ActionItem.community_id == community_id, ActionItem.status == ActionStatus.OPEN
             )
         )
         or 0

@@ -17,12 +17,13 @@ from storage.models import (
     SupportStatement,
     Topic,
 )
+from storage.states import LeadStatus, move
 from storage.upsert import added
 
 
 async def proposed_turn(session: AsyncSession, community_id: int) -> LeadTurn | None:
     return await session.scalar(
-        select(LeadTurn).where(LeadTurn.community_id == community_id, LeadTurn.status == "proposed")
+        select(LeadTurn).where(LeadTurn.community_id == community_id, LeadTurn.status == LeadStatus.PROPOSED)
     )
 
 
@@ -32,27 +33,37 @@ async def propose(
     """Make ``member_id`` the proposed lead, replacing any earlier proposal."""
     await session.execute(
         update(LeadTurn)
-        .where(LeadTurn.community_id == community_id, LeadTurn.status == "proposed")
-        .values(status="superseded")
+        .where(LeadTurn.community_id == community_id, LeadTurn.status == LeadStatus.PROPOSED)
+        .values(status=LeadStatus.SUPERSEDED.value)  # proposed → superseded, in bulk
     )
     await session.flush()
     return await added(
         session,
         LeadTurn(
-            community_id=community_id, member_id=member_id, status="proposed", volunteered=volunteered, proposed_at=now
+            community_id=community_id,
+            member_id=member_id,
+            status=LeadStatus.PROPOSED.value,
+            volunteered=volunteered,
+            proposed_at=now,
         ),
     )
 
 
 async def confirm(session: AsyncSession, turn: LeadTurn, now: datetime) -> None:
-    turn.status, turn.confirmed_at = "confirmed", now
+    move(turn, LeadStatus.CONFIRMED)
+    turn.confirmed_at = now
+
+
+def supersede(turn: LeadTurn) -> None:
+    """A proposal that no longer stands (the member left, or someone else was proposed)."""
+    move(turn, LeadStatus.SUPERSEDED)
 
 
 async def rotation_order(session: AsyncSession, community_id: int) -> list[tuple[Member, datetime | None]]:
     """Active members who have not opted out, least recently led first (never-led first)."""
     last_led = (
         select(LeadTurn.member_id, func.max(LeadTurn.confirmed_at).label("last"))
-        .where(LeadTurn.community_id == community_id, LeadTurn.status == "confirmed")
+        .where(LeadTurn.community_id == community_id, LeadTurn.status == LeadStatus.CONFIRMED)
         .group_by(LeadTurn.member_id)
         .subquery()
     )
@@ -71,7 +82,7 @@ async def lead_before(session: AsyncSession, community_id: int, today: date) -> 
         select(LeadTurn)
         .where(
             LeadTurn.community_id == community_id,
-            LeadTurn.status == "confirmed",
+            LeadTurn.status == LeadStatus.CONFIRMED,
             func.date(LeadTurn.confirmed_at) < today,
         )
         .order_by(LeadTurn.confirmed_at.desc())
@@ -86,7 +97,7 @@ async def next_lead(session: AsyncSession, community_id: int) -> Member | None:
     """The most recently confirmed lead (for the coming meeting)."""
     turn = await session.scalar(
         select(LeadTurn)
-        .where(LeadTurn.community_id == community_id, LeadTurn.status == "confirmed")
+        .where(LeadTurn.community_id == community_id, LeadTurn.status == LeadStatus.CONFIRMED)
         .order_by(LeadTurn.confirmed_at.desc())
         .limit(1)
     )

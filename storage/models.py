@@ -24,6 +24,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from storage.states import ActionStatus, LeadStatus, ReflectionStatus, RoundStatus, VoteStatus, where
+
 
 class Base(DeclarativeBase):
     pass
@@ -96,11 +98,11 @@ class Meeting(Base):
 
 class SupportRound(Base):
     __tablename__ = "support_rounds"
-    __table_args__ = (_open_only("uq_open_support_round", "community_id", where="status = 'open'"),)
+    __table_args__ = (_open_only("uq_open_support_round", "community_id", where=where(RoundStatus.OPEN)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=RoundStatus.OPEN.value)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -126,13 +128,13 @@ class Reflection(Base):
     """A Gibbs reflective cycle on a topic; ``step`` is 1..6 while open."""
 
     __tablename__ = "reflections"
-    __table_args__ = (_open_only("uq_open_reflection", "community_id", where="status = 'open'"),)
+    __table_args__ = (_open_only("uq_open_reflection", "community_id", where=where(ReflectionStatus.OPEN)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     topic: Mapped[str] = mapped_column(Text)
     step: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=ReflectionStatus.OPEN.value)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
@@ -162,7 +164,7 @@ class ActionItem(Base):
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date | None] = mapped_column(Date)
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=ActionStatus.OPEN.value)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
@@ -184,11 +186,11 @@ class TopicVote(Base):
     """The vote on the next session's lead topic: open → (tied →) closed."""
 
     __tablename__ = "topic_votes"
-    __table_args__ = (_open_only("uq_open_topic_vote", "community_id", where="status IN ('open', 'tied')"),)
+    __table_args__ = (_open_only("uq_open_topic_vote", "community_id", where=where(VoteStatus.OPEN, VoteStatus.TIED)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
-    status: Mapped[str] = mapped_column(String(16), default="open")
+    status: Mapped[str] = mapped_column(String(16), default=VoteStatus.OPEN.value)
     budget: Mapped[int] = mapped_column(Integer, default=3)
     winner_topic_id: Mapped[int | None] = mapped_column(ForeignKey("topics.id", ondelete="SET NULL"))
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
@@ -213,11 +215,11 @@ class LeadTurn(Base):
     co-chair. Confirmed rows are the rotation's history."""
 
     __tablename__ = "lead_turns"
-    __table_args__ = (_open_only("uq_open_lead_turn", "community_id", where="status = 'proposed'"),)
+    __table_args__ = (_open_only("uq_open_lead_turn", "community_id", where=where(LeadStatus.PROPOSED)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
-    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    status: Mapped[str] = mapped_column(String(16), default=LeadStatus.PROPOSED.value)
     volunteered: Mapped[bool] = mapped_column(Boolean, default=False)
     proposed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

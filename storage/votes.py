@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Ballot, Member, Topic, TopicVote
+from storage.states import VoteStatus, move
 from storage.upsert import added, insert_ignore
 
 
@@ -48,7 +49,9 @@ async def candidates(session: AsyncSession, community_id: int) -> list[Topic]:
 
 async def open_vote(session: AsyncSession, community_id: int) -> TopicVote | None:
     return await session.scalar(
-        select(TopicVote).where(TopicVote.community_id == community_id, TopicVote.status.in_(("open", "tied")))
+        select(TopicVote).where(
+            TopicVote.community_id == community_id, TopicVote.status.in_((VoteStatus.OPEN, VoteStatus.TIED))
+        )
     )
 
 
@@ -57,7 +60,9 @@ async def start_vote(
 ) -> TopicVote:
     return await added(
         session,
-        TopicVote(community_id=community_id, meeting_id=meeting_id, budget=budget, status="open", opened_at=now),
+        TopicVote(
+            community_id=community_id, meeting_id=meeting_id, budget=budget, status=VoteStatus.OPEN.value, opened_at=now
+        ),
     )
 
 
@@ -136,3 +141,14 @@ async def results(session: AsyncSession, vote_id: int) -> dict[int, int]:
         .group_by(Ballot.topic_id)
     )
     return {topic_id: int(n) for topic_id, n in rows.all()}
+
+
+def mark_tied(vote: TopicVote) -> None:
+    """open → tied: the top topics drew; a co-chair picks one."""
+    move(vote, VoteStatus.TIED)
+
+
+def close_vote(vote: TopicVote, winner: Topic, now: datetime) -> None:
+    """open or tied → closed, with its winner."""
+    move(vote, VoteStatus.CLOSED)
+    vote.closed_at, vote.winner_topic_id = now, winner.id

@@ -1,0 +1,85 @@
+"""The states of copbot's state machines, and the one function that moves a row between them.
+
+Each status is a `StrEnum` whose values are what the ``status`` columns and the partial unique
+indexes hold ("one open round per community"). A move that its machine does not allow raises
+`IllegalMove`: a bug, never a member's mistake. The diagrams live in each flow's docstring.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Protocol, TypeVar
+
+
+class RoundStatus(StrEnum):
+    """A support round: open → closed."""
+
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class ReflectionStatus(StrEnum):
+    """A reflection (any stepped session): open → ended."""
+
+    OPEN = "open"
+    ENDED = "ended"
+
+
+class VoteStatus(StrEnum):
+    """A topic vote: open → tied → closed, or open → closed."""
+
+    OPEN = "open"
+    TIED = "tied"
+    CLOSED = "closed"
+
+
+class LeadStatus(StrEnum):
+    """Who leads next: proposed → confirmed, or proposed → superseded."""
+
+    PROPOSED = "proposed"
+    CONFIRMED = "confirmed"
+    SUPERSEDED = "superseded"
+
+
+class ActionStatus(StrEnum):
+    """An action item: open (the next agenda's recap lists it)."""
+
+    OPEN = "open"
+
+
+State = TypeVar("State", bound=StrEnum)
+
+MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
+    RoundStatus: {RoundStatus.OPEN: frozenset({RoundStatus.CLOSED})},
+    ReflectionStatus: {ReflectionStatus.OPEN: frozenset({ReflectionStatus.ENDED})},
+    VoteStatus: {
+        VoteStatus.OPEN: frozenset({VoteStatus.TIED, VoteStatus.CLOSED}),
+        VoteStatus.TIED: frozenset({VoteStatus.CLOSED}),
+    },
+    LeadStatus: {LeadStatus.PROPOSED: frozenset({LeadStatus.CONFIRMED, LeadStatus.SUPERSEDED})},
+}
+
+
+class IllegalMove(RuntimeError):
+    """A state machine was asked for a move its diagram does not have."""
+
+
+class HasStatus(Protocol):
+    status: str
+
+
+def where(*states: StrEnum) -> str:
+    """The SQL condition of a partial unique index over rows in ``states``."""
+    if len(states) == 1:
+        return f"status = '{states[0].value}'"
+    return "status IN (" + ", ".join(f"'{state.value}'" for state in states) + ")"
+
+
+def move(row: HasStatus, to: State) -> State:
+    """Move ``row`` to ``to`` if its machine allows it from where it is; returns ``to``."""
+    allowed = MOVES[type(to)].get(row.status, frozenset())
+    if to not in allowed:
+        raise IllegalMove(f"{type(to).__name__}: {row.status} → {to.value} is not a move")
+    row.status = to.value
+    return to
