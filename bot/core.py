@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -17,13 +17,11 @@ from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt,
 
 from bot import commands
 from bot.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent, storable_event
-from bot.errors import CopbotError, UsageError
-from bot.text import number
-from flows import agenda, answers, membership, reflection, rotation, support_round, topic_vote
-from flows.turn import Turn
-from storage import answers as answer_store
+from bot.errors import CopbotError, NotAllowed
+from bot.registry import Command, Handler, Verb
+from flows import REGISTRY, answers
+from flows.turn import CO_CHAIRS, Turn
 from storage import community as communities
-from storage import votes as vote_store
 from storage.db import Database
 from storage.delivery import claim_event
 
@@ -31,80 +29,24 @@ log = logging.getLogger(__name__)
 
 SORRY = "Sorry — something went wrong on my side and nothing was changed. Please try again in a moment."
 
-Handler = Callable[[Turn, commands.Command], Awaitable[list[Post]]]
+
+def _handlers() -> dict[str, Handler]:
+    return {name: verb.handler for name, verb in REGISTRY.verbs.items()}
 
 
-def _int_arg(cmd: commands.Command) -> int | None:
-    """The step number a button carries (``next 2``); typed ``next`` has none."""
-    step = number(cmd.args[0]) if cmd.args else None
-    if step is not None:
-        return step
-    if cmd.args:
-        raise UsageError(commands.usage(cmd.verb))
-    return None
+# Each verb's handler, as the flows registered it (the router reads nothing else).
+HANDLERS: dict[str, Handler] = _handlers()
 
 
-async def _vote(turn: Turn, cmd: commands.Command) -> list[Post]:
-    if not cmd.args:
-        if turn.community is not None and await turn.is_chair():
-            return await topic_vote.open_vote(turn, None)
-        return await topic_vote.show(turn)
-    if cmd.args[0].lower() == "open":
-        budget = None
-        if len(cmd.args) > 1:
-            budget = number(cmd.args[1])
-            if budget is None or not 1 <= budget <= 10:
-                raise UsageError("Usage: /cop vote open [dots, 1 to 10]")
-        return await topic_vote.open_vote(turn, budget)
-    return await topic_vote.cast(turn, cmd.rest)
-
-
-async def _close(turn: Turn, cmd: commands.Command) -> list[Post]:
-    what = cmd.args[0].lower() if cmd.args else ""
-    community = turn.require_community()
-    if what == "support":
-        return await support_round.close(turn)
-    if what == "vote":
-        return await topic_vote.close(turn, None)
-    if what:
-        return await topic_vote.close(turn, cmd.rest)
-    if await vote_store.open_vote(turn.session, community.id) is not None:
-        return await topic_vote.close(turn, None)
-    if await answer_store.open_support_round(turn.session, community.id) is not None:
-        return await support_round.close(turn)
-    await turn.require_chair("close a round or vote")
-    return [turn.private("Nothing is open to close.")]
-
-
-async def _help(turn: Turn, cmd: commands.Command) -> list[Post]:
-    return [turn.private(commands.help_text(cmd.args[0] if cmd.args else None))]
-
-
-HANDLERS: dict[str, Handler] = {
-    "help": _help,
-    "setup": lambda t, c: membership.setup(t, c.rest),
-    "join": lambda t, c: membership.join(t, c.rest),
-    "leave": lambda t, c: membership.leave(t),
-    "members": lambda t, c: membership.members(t),
-    "forget-me": lambda t, c: membership.forget_me(t),
-    "chairs": lambda t, c: rotation.chairs(t, c.args),
-    "lead": lambda t, c: rotation.lead(t, c.args),
-    "support": lambda t, c: support_round.open_round(t),
-    "reflect": lambda t, c: reflection.start(t, c.rest),
-    "next": lambda t, c: reflection.move(t, +1, _int_arg(c)),
-    "back": lambda t, c: reflection.move(t, -1, _int_arg(c)),
-    "end": lambda t, c: reflection.end(t, _int_arg(c)),
-    "pass": lambda t, c: answers.pass_turn(t),
-    "share": lambda t, c: answers.answer_open(t, c.rest, anonymous=False),
-    "anon": lambda t, c: answers.answer_open(t, c.rest, anonymous=True),
-    "edit": lambda t, c: answers.edit(t, c.args, c.rest),
-    "withdraw": lambda t, c: answers.withdraw(t, c.args),
-    "vote": _vote,
-    "propose": lambda t, c: topic_vote.propose(t, c.rest),
-    "close": _close,
-    "meeting": lambda t, c: agenda.meeting(t),
-}
-assert set(HANDLERS) == set(commands.VERBS), "every verb needs a handler"
+async def _permitted(turn: Turn, verb: Verb, cmd: Command) -> None:
+    """The registry's "who may use it", enforced here for every verb: a chair-only form
+    (``chairs set``) or a verb only some may use raises `NotAllowed` with the verb's sentence."""
+    form = cmd.args[0].lower() if cmd.args else ""
+    if form in verb.chair_forms:
+        if not await CO_CHAIRS.allows(turn):
+            raise NotAllowed(CO_CHAIRS.refusal.format(what=verb.chair_forms[form]))
+    if not await verb.who.allows(turn):
+        raise NotAllowed(verb.who.refusal.format(what=verb.action or verb.name))
 
 
 class Copbot:
@@ -166,12 +108,13 @@ class Copbot:
     async def _command(self, turn: Turn, text: str) -> list[Post]:
         cmd = commands.parse(text)
         log.info("command %s in %s:%s", cmd.verb, turn.place.platform, turn.place.channel_id)
-        verb = commands.VERBS[cmd.verb]
+        verb = REGISTRY.verbs[cmd.verb]
         if verb.needs_community:
             turn.require_community()
+        await _permitted(turn, verb, cmd)
         if verb.free_text and turn.mention_names:
             cmd = dataclasses.replace(cmd, rest=turn.readable(cmd.rest))
-        return await HANDLERS[cmd.verb](turn, cmd)
+        return await verb.handler(turn, cmd)
 
 
 __all__ = ["Copbot", "CommandEvent", "ChoiceEvent", "ReplyEvent"]

@@ -1,0 +1,22 @@
+"""The meeting logic: one module per flow, each declaring its verbs, the posts members answer
+and what it forgets on a `bot.registry.FlowRouter`. `REGISTRY` joins them, in the order help
+lists them. A new flow is a module here plus its storage, and one line below."""
+
+from __future__ import annotations
+
+from bot.registry import Registry, compose
+from flows import agenda, answers, general, membership, reflection, rotation, support_round, topic_vote
+
+REGISTRY: Registry = compose(
+    [
+        general.help_router,
+        membership.router,
+        rotation.router,
+        support_round.router,
+        reflection.router,
+        answers.router,
+        topic_vote.router,
+        general.close_router,
+        agenda.router,
+    ]
+)

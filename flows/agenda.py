@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from bot.conversation import Post, Section
+from bot.registry import Command, FlowRouter
 from flows.turn import Turn
 from storage import answers, leads, votes
 
@@ -15,7 +16,11 @@ ITEMS = (
 )
 
 
-async def meeting(turn: Turn) -> list[Post]:
+router = FlowRouter("agenda")
+
+
+@router.verb("meeting", "meeting", "The standing agenda of a meeting, in order, with where we are.")
+async def meeting(turn: Turn, cmd: Command) -> list[Post]:
     community = turn.require_community()
     session = turn.session
     support = await answers.open_support_round(session, community.id)

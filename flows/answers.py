@@ -5,18 +5,16 @@ withdrawing an answer shared without a name through its private code."""
 from __future__ import annotations
 
 import hashlib
-import re
 import secrets
 
 from bot.conversation import Post, ReplyEvent
 from bot.errors import NothingOpen, UsageError
+from bot.registry import Answer, Answerable, Command, FlowRouter, Registry
 from bot.text import trimmed
-from flows import reflection as reflections
-from flows import support_round
 from flows.turn import Turn
 from storage import answers as store
 from storage.delivery import key_for_ref
-from storage.models import Reflection, ReflectionAnswer, SupportRound
+from storage.models import ReflectionAnswer
 
 MAX_ANSWER_CHARS = 4000
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -26,7 +24,6 @@ ANON_RECEIPT = (
     "Shared without your name — thank you. Only you see this code: {code}. "
     "To change it: `/cop edit {code} <new words>`; to take it back: `/cop withdraw {code}`."
 )
-PASS_REFLECTION = "Thanks — passing is always fine."
 EDITED = "Changed — thank you."
 WITHDRAWN = "Taken back — it is no longer on the flipchart."
 BAD_CODE = "I couldn't find an answer with that code."
@@ -53,6 +50,12 @@ def _new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(8))
 
 
+def _answerables() -> Registry:
+    from flows import REGISTRY  # composed from every flow, this one included
+
+    return REGISTRY
+
+
 async def reply(turn: Turn, event: ReplyEvent) -> list[Post]:
     """A member's reply. Replies to anything but an open answerable post are dropped unseen."""
     if turn.community is None:
@@ -62,79 +65,50 @@ async def reply(turn: Turn, event: ReplyEvent) -> list[Post]:
         if not text:
             return [turn.private(NO_WORDS)]
         if is_pass(text):
-            return await pass_turn(turn)
+            return await pass_open(turn)
         return await answer_open(turn, text, anonymous=event.anonymous, from_form=event.from_form)
     key = await key_for_ref(turn.session, turn.place, event.thread_ref)
-    if key is None:
-        return []
-    if re.fullmatch(r"support:\d+", key):
-        support = await store.open_support_round(turn.session, turn.community.id)
-        if support is None or key != f"support:{support.id}":
-            return [turn.private(support_round.NOT_OPEN)]
-        if not text:
-            return [turn.private(NO_WORDS)]
-        if is_pass(text):
-            await turn.member()
-            return await support_round.pass_round(turn, support)
-        if len(text) > MAX_ANSWER_CHARS:
-            return [turn.private(TOO_LONG)]
-        return await _to_support(turn, support, text, event.anonymous)
-    parsed = reflections.parse_step_key(key)
-    if parsed is None:
-        return []
-    reflection = await store.reflection_by_id(turn.session, turn.community.id, parsed[0])
-    if reflection is None:
+    answerable = _answerables().answerable_for(key) if key else None
+    if key is None or answerable is None:
         return []
     if not text:
         return [turn.private(NO_WORDS)]
     if is_pass(text):
         await turn.member()
-        return [turn.private(PASS_REFLECTION)]
-    if len(text) > MAX_ANSWER_CHARS:
-        return [turn.private(TOO_LONG)]
-    return await _to_reflection(turn, reflection, parsed[1], text, event.anonymous, event.from_form)
+        return await answerable.pass_(turn, key)
+    return await _keep(turn, answerable, key, text, anonymous=event.anonymous, from_form=event.from_form)
+
+
+async def _open(turn: Turn) -> tuple[Answerable, str] | None:
+    """What a plain line answers now: the open answerable of lowest priority, and its key."""
+    for answerable in _answerables().by_priority():
+        key = await answerable.open_key(turn)
+        if key is not None:
+            return answerable, key
+    return None
 
 
 async def answer_open(turn: Turn, text: str, *, anonymous: bool, from_form: bool = False) -> list[Post]:
     """Answer whatever is open: the current reflection step first, else the support round."""
-    community = turn.require_community()
+    turn.require_community()
     text = trimmed(text)
     if not text:
         raise UsageError("Usage: /cop share <your words>  (or /cop anon <your words> without your name)")
+    found = await _open(turn)
+    if found is None:
+        return [turn.private(NOTHING_OPEN)]
+    return await _keep(turn, *found, text, anonymous=anonymous, from_form=from_form)
+
+
+async def _keep(
+    turn: Turn, answerable: Answerable, key: str, text: str, *, anonymous: bool, from_form: bool
+) -> list[Post]:
+    """Keep one answer; the member who shared it without a name gets their private code."""
     if len(text) > MAX_ANSWER_CHARS:
         return [turn.private(TOO_LONG)]
-    reflection = await store.open_reflection(turn.session, community.id)
-    if reflection is not None:
-        return await _to_reflection(turn, reflection, reflection.step, text, anonymous, from_form)
-    support = await store.open_support_round(turn.session, community.id)
-    if support is not None:
-        return await _to_support(turn, support, text, anonymous)
-    return [turn.private(NOTHING_OPEN)]
-
-
-async def _to_support(turn: Turn, support: SupportRound, text: str, anonymous: bool) -> list[Post]:
     code = _new_code() if anonymous else None
-    posts = await support_round.answer(
-        turn, support, text, anonymous=anonymous, code_hash=_code_hash(code) if code else None
-    )
-    if code:
-        posts.append(turn.private(ANON_RECEIPT.format(code=code)))
-    return posts
-
-
-async def _to_reflection(
-    turn: Turn, reflection: Reflection, step: int, text: str, anonymous: bool, from_form: bool
-) -> list[Post]:
-    code = _new_code() if anonymous else None
-    posts = await reflections.answer(
-        turn,
-        reflection,
-        step,
-        text,
-        anonymous=anonymous,
-        from_form=from_form,
-        code_hash=_code_hash(code) if code else None,
-    )
+    given = Answer(text, anonymous, from_form, _code_hash(code) if code else None)
+    posts = await answerable.answer(turn, key, given)
     if posts is None:
         return []  # the same answer again: already kept, already acknowledged
     if code:
@@ -142,18 +116,62 @@ async def _to_reflection(
     return posts
 
 
-async def pass_turn(turn: Turn) -> list[Post]:
-    community = turn.require_community()
+router = FlowRouter("answers")
+
+
+@router.verb(
+    "pass",
+    "pass",
+    "Pass on the open round or step. Passing is always fine.",
+    menu="Pass on the open round or step: passing is always fine",
+)
+async def pass_turn(turn: Turn, cmd: Command) -> list[Post]:
+    return await pass_open(turn)
+
+
+async def pass_open(turn: Turn) -> list[Post]:
+    """A pass on whatever is open (the current step first, else the support round)."""
+    turn.require_community()
     await turn.member()
-    if await store.open_reflection(turn.session, community.id) is not None:
-        return [turn.private(PASS_REFLECTION)]
-    support = await store.open_support_round(turn.session, community.id)
-    if support is not None:
-        return await support_round.pass_round(turn, support)
-    raise NothingOpen(NOTHING_OPEN)
+    found = await _open(turn)
+    if found is None:
+        raise NothingOpen(NOTHING_OPEN)
+    answerable, key = found
+    return await answerable.pass_(turn, key)
 
 
-async def edit(turn: Turn, args: tuple[str, ...], rest: str) -> list[Post]:
+@router.verb(
+    "share",
+    "share <your words>",
+    "Answer the open round or step with your name (the same as replying to its post).",
+    free_text=True,
+    menu="share <your words>: answer the open round or step",
+)
+async def share(turn: Turn, cmd: Command) -> list[Post]:
+    return await answer_open(turn, cmd.rest, anonymous=False)
+
+
+@router.verb(
+    "anon",
+    "anon <your words>",
+    "Answer the open round or step without your name (no author is stored).",
+    free_text=True,
+    menu="anon <your words>: answer without your name",
+)
+async def anon(turn: Turn, cmd: Command) -> list[Post]:
+    return await answer_open(turn, cmd.rest, anonymous=True)
+
+
+@router.verb(
+    "edit",
+    "edit <code> <new words>",
+    "Change an answer you shared without your name, with the code copbot gave you privately.",
+    needs_community=False,
+    free_text=True,
+    private_menu="edit <code> <new words>: change an answer shared without your name",
+)
+async def edit(turn: Turn, cmd: Command) -> list[Post]:
+    args, rest = cmd.args, cmd.rest
     if not args:
         raise UsageError(EDIT_USAGE)
     code, _, words = rest.partition(" ")
@@ -172,7 +190,15 @@ async def edit(turn: Turn, args: tuple[str, ...], rest: str) -> list[Post]:
     return [turn.private(EDITED)]
 
 
-async def withdraw(turn: Turn, args: tuple[str, ...]) -> list[Post]:
+@router.verb(
+    "withdraw",
+    "withdraw <code>",
+    "Take back an answer you shared without your name.",
+    needs_community=False,
+    private_menu="withdraw <code>: take back an answer shared without your name",
+)
+async def withdraw(turn: Turn, cmd: Command) -> list[Post]:
+    args = cmd.args
     if len(args) != 1:
         raise UsageError("Usage: /cop withdraw <code>")
     answer = await store.find_by_code(turn.session, _community_id(turn), _code_hash(args[0]))

@@ -4,10 +4,19 @@ from __future__ import annotations
 
 from bot.conversation import Post, Section
 from bot.errors import NotAllowed, UsageError
+from bot.registry import Command, FlowRouter, Forgetter
 from bot.text import trimmed
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads
+
+
+def forgetters() -> tuple[Forgetter, ...]:
+    """Every flow's forgetter (from the composed registry: forget-me lists none itself)."""
+    from flows import REGISTRY
+
+    return REGISTRY.forgetters
+
 
 ROLES = (
     "Peer Support Worker",
@@ -43,8 +52,20 @@ NOT_A_MEMBER = "I don't keep anything about you here."
 MAX_NAME = 120
 
 
-async def setup(turn: Turn, name: str) -> list[Post]:
-    name = " ".join(trimmed(name).split())
+router = FlowRouter("membership")
+
+
+@router.verb(
+    "setup",
+    "setup <community name>",
+    "Start a community in this channel (you become its first co-chair), or bind this "
+    "channel to an existing community (a co-chair of it only).",
+    needs_community=False,
+    free_text=True,
+    menu="setup <community name>: start a community in this channel",
+)
+async def setup(turn: Turn, cmd: Command) -> list[Post]:
+    name = " ".join(trimmed(cmd.rest).split())
     if not name:
         raise UsageError(SETUP_USAGE)
     if len(name) > MAX_NAME:
@@ -81,9 +102,15 @@ def _role(text: str) -> str | None:
     raise UsageError(ROLE_UNKNOWN.format(role=text[:60], roles=", ".join(ROLES)))
 
 
-async def join(turn: Turn, role_text: str) -> list[Post]:
+@router.verb(
+    "join",
+    "join [role]",
+    "Join this community, optionally with your role (e.g. Peer Support Worker).",
+    menu="join [role]: join this community",
+)
+async def join(turn: Turn, cmd: Command) -> list[Post]:
     community = turn.require_community()
-    role = _role(role_text)
+    role = _role(cmd.rest)
     existing = await communities.member_for(turn.session, community.id, turn.place.platform, turn.actor.user_id)
     returning = existing is not None and not existing.active
     if existing is not None:
@@ -95,7 +122,8 @@ async def join(turn: Turn, role_text: str) -> list[Post]:
     return [Post((WELCOME_BACK if returning else JOINED).format(name=member.name, role=suffix))]
 
 
-async def leave(turn: Turn) -> list[Post]:
+@router.verb("leave", "leave", "Leave this community. What you shared stays unless you use forget-me.")
+async def leave(turn: Turn, cmd: Command) -> list[Post]:
     community = turn.require_community()
     member = await turn.member()
     member.active = False
@@ -105,14 +133,22 @@ async def leave(turn: Turn) -> list[Post]:
     return [turn.private(LEFT.format(name=community.name))]
 
 
-async def members(turn: Turn) -> list[Post]:
+@router.verb("members", "members", "Who is in this community, with their roles.")
+async def members(turn: Turn, cmd: Command) -> list[Post]:
     community = turn.require_community()
     people = await communities.active_members(turn.session, community.id)
     lines = tuple(f"{m.name}" + (f" — {m.role}" if m.role else "") for m in people)
     return [Post(MEMBERS.format(name=community.name, n=len(people)), sections=(Section("", lines),))]
 
 
-async def forget_me(turn: Turn) -> list[Post]:
+@router.verb(
+    "forget-me",
+    "forget-me",
+    "Delete everything copbot keeps about you in this community (in a private chat with copbot: in every community).",
+    needs_community=False,
+    private_menu="Delete everything copbot keeps about you, in every community",
+)
+async def forget_me(turn: Turn, cmd: Command) -> list[Post]:
     """In a community's channel: that community. In a private chat with the bot (no community):
     every community the member belongs to on this platform."""
     if turn.community is not None:
@@ -124,7 +160,10 @@ async def forget_me(turn: Turn) -> list[Post]:
         return [turn.private(NOT_A_MEMBER)]
     posts = []
     for community, member in found:
-        counts = await leads.forget_member(turn.session, member)
+        counts: dict[str, int] = {}
+        for forgetter in forgetters():
+            counts.update(await forgetter.forget(turn.session, member))
+        await communities.delete_member(turn.session, member)
         summary = ", ".join(f"{what}: {n}" for what, n in counts.items())
         posts.append(turn.private(FORGOTTEN.format(name=community.name, counts=summary)))
     return posts

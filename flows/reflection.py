@@ -17,10 +17,12 @@ from datetime import date
 from dateutil import parser as dateparser
 
 from bot.conversation import AnswerForm, Button, Post, Section
-from bot.errors import NotAllowed, NothingOpen, UsageError
+from bot.errors import NothingOpen, UsageError
+from bot.registry import Answer, Answerable, Command, FlowRouter, Forgetter, Permission
+from bot.text import number as typed_number
 from bot.text import trimmed
 from flows import gibbs
-from flows.turn import Turn, mention_tokens_in
+from flows.turn import CO_CHAIRS, Turn, mention_tokens_in
 from storage import answers as store
 from storage import community as communities
 from storage import leads
@@ -54,6 +56,7 @@ LATE = "Thank you — kept under step {n} ({question})."
 AFTER_END = "Thank you — kept under step {n} of the reflection on “{topic}”, which has ended."
 BAD_DATE = "I couldn't read the date “{raw}”, so the action has no due date (write it like 2027-02-14)."
 ONLY_CHAIR_OR_LEAD = "Only a co-chair or today's lead can start a reflection. Type `/cop chairs` to see who they are."
+PASS_STEP = "Thanks — passing is always fine."
 
 _DUE = re.compile(r"\bby\s+(\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4})", re.IGNORECASE)
 
@@ -98,13 +101,39 @@ def _step_post(reflection: Reflection, number: int, *, current: bool, replace: b
     )
 
 
-async def start(turn: Turn, topic: str) -> list[Post]:
+async def _chair_or_todays_lead(turn: Turn) -> bool:
+    if await turn.is_chair():
+        return True
+    lead = await leads.lead_before(turn.session, turn.require_community().id, turn.today)
+    return lead is not None and lead.id == (await turn.member()).id
+
+
+CO_CHAIRS_OR_TODAYS_LEAD = Permission(
+    "co-chairs only", _chair_or_todays_lead, ONLY_CHAIR_OR_LEAD, also="or today's lead"
+)
+
+router = FlowRouter("reflection")
+
+
+def _step_number(cmd: Command) -> int | None:
+    """The step (or reflection) number a button carries (``next 2``); typed ``next`` has none."""
+    found = typed_number(cmd.args[0]) if cmd.args else None
+    if cmd.args and found is None:
+        raise UsageError(f"Usage: /cop {cmd.verb}")
+    return found
+
+
+@router.verb(
+    "reflect",
+    "reflect [topic]",
+    "Start reflective practice (Gibbs' six steps) on a topic, or on the lead topic.",
+    who=CO_CHAIRS_OR_TODAYS_LEAD,
+    free_text=True,
+    menu="reflect [topic]: start the six reflection steps (co-chairs)",
+)
+async def start(turn: Turn, cmd: Command) -> list[Post]:
     community = turn.require_community()
-    member = await turn.member()
-    if not await turn.is_chair():
-        lead = await leads.lead_before(turn.session, community.id, turn.today)
-        if lead is None or lead.id != member.id:
-            raise NotAllowed(ONLY_CHAIR_OR_LEAD)
+    topic = cmd.rest
     running = await store.open_reflection(turn.session, community.id)
     if running is not None:
         return [turn.private(ALREADY.format(topic=running.topic, n=running.step))]
@@ -127,6 +156,16 @@ async def _running(turn: Turn) -> Reflection:
     if reflection is None:
         raise NothingOpen(NOT_OPEN)
     return reflection
+
+
+@router.verb("next", "next", "Move the reflection on to the next step.", who=CO_CHAIRS, action="move the reflection on")
+async def next_step(turn: Turn, cmd: Command) -> list[Post]:
+    return await move(turn, +1, _step_number(cmd))
+
+
+@router.verb("back", "back", "Go back one step in the reflection.", who=CO_CHAIRS, action="go back a step")
+async def back(turn: Turn, cmd: Command) -> list[Post]:
+    return await move(turn, -1, _step_number(cmd))
 
 
 async def move(turn: Turn, delta: int, expected: int | None) -> list[Post]:
@@ -157,7 +196,11 @@ async def move(turn: Turn, delta: int, expected: int | None) -> list[Post]:
     return posts
 
 
-async def end(turn: Turn, expected_id: int | None = None) -> list[Post]:
+@router.verb(
+    "end", "end", "End the reflection and post its summary and action plan.", who=CO_CHAIRS, action="end the reflection"
+)
+async def end(turn: Turn, cmd: Command) -> list[Post]:
+    expected_id = _step_number(cmd)
     await turn.require_chair("end the reflection")
     reflection = await _running(turn)
     if expected_id is not None and expected_id != reflection.id:
@@ -236,3 +279,39 @@ async def answer(
     elif number != reflection.step:
         posts.append(turn.private(LATE.format(n=number, question=spec.question)))
     return posts
+
+
+def _owns(key: str) -> bool:
+    return parse_step_key(key) is not None
+
+
+async def _open_key(turn: Turn) -> str | None:
+    reflection = await store.open_reflection(turn.session, turn.require_community().id)
+    return step_key(reflection, reflection.step) if reflection is not None else None
+
+
+async def _answer(turn: Turn, key: str, given: Answer) -> list[Post] | None:
+    parsed = parse_step_key(key)
+    reflection = await store.reflection_by_id(turn.session, turn.require_community().id, parsed[0]) if parsed else None
+    if parsed is None or reflection is None:
+        return None  # a post of a reflection that is gone: nothing to keep
+    return await answer(
+        turn,
+        reflection,
+        parsed[1],
+        given.text,
+        anonymous=given.anonymous,
+        from_form=given.from_form,
+        code_hash=given.code_hash,
+    )
+
+
+async def _pass(turn: Turn, key: str) -> list[Post]:
+    await turn.member()
+    return [turn.private(PASS_STEP)]
+
+
+router.answerable(Answerable("reflection step", _owns, _open_key, _answer, _pass, priority=10))
+router.forgetter(
+    Forgetter("reflection answers", ("reflection_answers", "action_items"), store.forget_reflection_answers)
+)

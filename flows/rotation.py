@@ -15,6 +15,7 @@ from datetime import datetime
 
 from bot.conversation import Button, Post, Section
 from bot.errors import NothingOpen, UsageError
+from bot.registry import Command, FlowRouter, Forgetter
 from bot.text import number
 from flows.turn import Turn
 from storage import community as communities
@@ -43,7 +44,17 @@ ALREADY_CONFIRMED = "{name} is already confirmed to lead our next meeting."
 LEAD_USAGE = "Usage: /cop lead | lead volunteer | lead skip | lead confirm [@member]"
 
 
-async def chairs(turn: Turn, args: tuple[str, ...]) -> list[Post]:
+router = FlowRouter("rotation")
+
+
+@router.verb(
+    "chairs",
+    "chairs | chairs set @a @b [6|12]",
+    "Show the co-chairs and their term; a co-chair sets the next two co-chairs for a 6- or 12-month term.",
+    chair_forms={"set": "set the co-chairs"},
+)
+async def chairs(turn: Turn, cmd: Command) -> list[Post]:
+    args = cmd.args
     community = turn.require_community()
     if args and args[0].lower() == "set":
         return await _set_chairs(turn, args[1:])
@@ -89,7 +100,16 @@ async def _set_chairs(turn: Turn, args: tuple[str, ...]) -> list[Post]:
     ]
 
 
-async def lead(turn: Turn, args: tuple[str, ...]) -> list[Post]:
+@router.verb(
+    "lead",
+    "lead | lead volunteer | lead skip | lead confirm [@member]",
+    "Who leads the next meeting: copbot proposes the member who led least recently; "
+    "volunteer, skip (privately), or a co-chair confirms.",
+    chair_forms={"confirm": "confirm who leads"},
+    menu="lead | lead volunteer | lead skip | lead confirm",
+)
+async def lead(turn: Turn, cmd: Command) -> list[Post]:
+    args = cmd.args
     sub = args[0].lower() if args else ""
     if sub == "":
         return await _suggest(turn)
@@ -183,3 +203,6 @@ async def _just_confirmed(turn: Turn, member: Member) -> bool:
     """A second press of Confirm (or a retry) must not add a second turn to the history."""
     current = await store.next_lead(turn.session, turn.require_community().id)
     return current is not None and current.id == member.id
+
+
+router.forgetter(Forgetter("leads and co-chair terms", ("chair_terms", "lead_turns"), store.forget_lead_history))

@@ -10,8 +10,11 @@ States (the round's ``status`` column)::
 
 from __future__ import annotations
 
+import re
+
 from bot.conversation import AnswerForm, Button, Post, Section
 from bot.errors import NothingOpen
+from bot.registry import Answer, Answerable, Closable, Command, FlowRouter, Forgetter
 from flows.turn import Turn
 from storage import answers as store
 from storage import community as communities
@@ -67,7 +70,16 @@ async def _prompt(turn: Turn, support_round: SupportRound, *, replace: bool) -> 
     )
 
 
-async def open_round(turn: Turn) -> list[Post]:
+router = FlowRouter("support round")
+
+
+@router.verb(
+    "support",
+    "support",
+    'Open the support-statement round: "I will support myself today by …".',
+    menu='Open the round "I will support myself today by ..."',
+)
+async def open_round(turn: Turn, cmd: Command) -> list[Post]:
     community = turn.require_community()
     await turn.member()
     current = await store.open_support_round(turn.session, community.id)
@@ -78,36 +90,51 @@ async def open_round(turn: Turn) -> list[Post]:
     return [await _prompt(turn, support_round, replace=False)]
 
 
-async def answer(
-    turn: Turn, support_round: SupportRound, text: str, *, anonymous: bool, code_hash: str | None
-) -> list[Post]:
+def _owns(key: str) -> bool:
+    return re.fullmatch(r"support:\d+", key) is not None
+
+
+async def _open_key(turn: Turn) -> str | None:
+    support_round = await store.open_support_round(turn.session, turn.require_community().id)
+    return _key(support_round) if support_round is not None else None
+
+
+async def _the_open_round(turn: Turn, key: str) -> SupportRound:
+    """The round ``key`` names, if it is the open one (an answer to a closed round is refused)."""
+    support_round = await store.open_support_round(turn.session, turn.require_community().id)
+    if support_round is None or key != _key(support_round):
+        raise NothingOpen(NOT_OPEN)
+    return support_round
+
+
+async def answer(turn: Turn, key: str, answer: Answer) -> list[Post]:
     """Keep a member's statement; the tally post is updated in place."""
     member = await turn.member()
-    if support_round.status != RoundStatus.OPEN:
-        return [turn.private(NOT_OPEN)]
+    support_round = await _the_open_round(turn, key)
     await store.save_statement(
         turn.session,
         support_round.id,
-        None if anonymous else member.id,
-        text,
+        None if answer.anonymous else member.id,
+        answer.text,
         turn.now,
-        code_hash=code_hash,
+        code_hash=answer.code_hash,
     )
     posts = [await _prompt(turn, support_round, replace=True)]
-    if not anonymous:
+    if not answer.anonymous:
         posts.append(turn.private(THANKS_NAMED))
     return posts
 
 
-async def pass_round(turn: Turn, support_round: SupportRound) -> list[Post]:
+async def pass_round(turn: Turn, key: str) -> list[Post]:
     member = await turn.member()
+    support_round = await _the_open_round(turn, key)
     if await store.has_named_statement(turn.session, support_round.id, member.id):
         return [turn.private(KEPT_ON_PASS)]  # a pass never deletes what was shared
     await store.save_statement(turn.session, support_round.id, member.id, None, turn.now, passed=True)
     return [await _prompt(turn, support_round, replace=True), turn.private(THANKS_PASS)]
 
 
-async def close(turn: Turn) -> list[Post]:
+async def close(turn: Turn, pick: str | None = None) -> list[Post]:
     community = turn.require_community()
     await turn.require_chair("close the support round")
     support_round = await store.open_support_round(turn.session, community.id)
@@ -122,3 +149,12 @@ async def close(turn: Turn) -> list[Post]:
         key=f"{_key(support_round)}:closing",
     )
     return [await _prompt(turn, support_round, replace=True), closing]
+
+
+async def _is_open(turn: Turn) -> bool:
+    return await _open_key(turn) is not None
+
+
+router.answerable(Answerable("support round", _owns, _open_key, answer, pass_round, priority=20))
+router.closable(Closable("support", _is_open, close, priority=20))
+router.forgetter(Forgetter("support statements", ("support_statements",), store.forget_statements))

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from bot.conversation import Button, Post, Section
 from bot.errors import NothingOpen, UsageError
+from bot.registry import Closable, Command, FlowRouter, Forgetter
 from bot.text import number, trimmed
 from flows.turn import Turn
 from storage import community as communities
@@ -100,6 +101,33 @@ async def _vote_post(turn: Turn, vote: TopicVote, *, replace: bool) -> Post:
     )
 
 
+router = FlowRouter("topic vote")
+VOTE_OPEN_USAGE = "Usage: /cop vote open [dots, 1 to 10]"
+
+
+@router.verb(
+    "vote",
+    "vote | vote open [dots] | vote <topic or number>",
+    "A co-chair opens the vote on the next lead topic; members vote (voting again for the "
+    "same topic takes the vote back).",
+    chair_forms={"open": "open the vote"},
+    menu="vote | vote open | vote <topic>: the next lead topic",
+)
+async def vote(turn: Turn, cmd: Command) -> list[Post]:
+    if not cmd.args:
+        if turn.community is not None and await turn.is_chair():
+            return await open_vote(turn, None)
+        return await show(turn)
+    if cmd.args[0].lower() == "open":
+        budget = None
+        if len(cmd.args) > 1:
+            budget = number(cmd.args[1])
+            if budget is None or not 1 <= budget <= 10:
+                raise UsageError(VOTE_OPEN_USAGE)
+        return await open_vote(turn, budget)
+    return await cast(turn, cmd.rest)
+
+
 async def open_vote(turn: Turn, budget: int | None) -> list[Post]:
     community = turn.require_community()
     await turn.require_chair("open the vote")
@@ -169,10 +197,11 @@ async def show(turn: Turn) -> list[Post]:
     return [turn.private(await _my_votes_text(turn, vote, member.id, topics))]
 
 
-async def propose(turn: Turn, title: str) -> list[Post]:
+@router.verb("propose", "propose <topic>", "Add a topic to the vote on the next lead topic.", free_text=True)
+async def propose(turn: Turn, cmd: Command) -> list[Post]:
     community = turn.require_community()
     member = await turn.member()
-    title = " ".join(trimmed(title).split())
+    title = " ".join(trimmed(cmd.rest).split())
     if not title:
         raise UsageError("Usage: /cop propose <topic>")
     if len(title) > MAX_TOPIC_CHARS:
@@ -238,3 +267,11 @@ async def close(turn: Turn, pick: str | None) -> list[Post]:
             key=f"{_key(vote)}:result",
         ),
     ]
+
+
+async def _is_open(turn: Turn) -> bool:
+    return await store.open_vote(turn.session, turn.require_community().id) is not None
+
+
+router.closable(Closable("vote", _is_open, close, priority=10, takes_pick=True))
+router.forgetter(Forgetter("votes", ("ballots", "topics"), store.forget_votes))

@@ -11,10 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.conversation import Actor, Place, Post
 from bot.errors import NotAllowed
+from bot.registry import Permission
 from bot.text import display_token
 from storage import community as communities
 from storage.models import Community, Member
 
+ONLY_CHAIRS = "Only a co-chair can {what}. Type `/cop chairs` to see who they are."
 NO_COMMUNITY = (
     "This channel has no community yet. Start one with `/cop setup <community name>` (you become its first co-chair)."
 )
@@ -60,7 +62,7 @@ class Turn:
     async def require_chair(self, what: str) -> Member:
         member = await self.member()
         if not await communities.is_chair(self.session, member):
-            raise NotAllowed(f"Only a co-chair can {what}. Type `/cop chairs` to see who they are.")
+            raise NotAllowed(ONLY_CHAIRS.format(what=what))
         return member
 
     async def resolve_member(self, token: str) -> Member | None:
@@ -97,3 +99,10 @@ class Turn:
 
 def mention_tokens_in(text: str) -> list[str]:
     return _MENTION_TOKEN.findall(text)
+
+
+async def _is_chair(turn: Turn) -> bool:
+    return await turn.is_chair()
+
+
+CO_CHAIRS = Permission("co-chairs only", _is_chair, ONLY_CHAIRS)

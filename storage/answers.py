@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -291,3 +291,20 @@ async def update_action_text(session: AsyncSession, answer: ReflectionAnswer) ->
     action = await session.scalar(select(ActionItem).where(ActionItem.answer_id == answer.id))
     if action is not None:
         action.text = answer.text
+
+
+async def forget_statements(session: AsyncSession, member: Member) -> dict[str, int]:
+    """forget-me: the member's support statements go."""
+    statements = await session.execute(delete(SupportStatement).where(SupportStatement.member_id == member.id))
+    return {"support statements": getattr(statements, "rowcount", 0) or 0}
+
+
+async def forget_reflection_answers(session: AsyncSession, member: Member) -> dict[str, int]:
+    """forget-me: the member's reflection answers go, with the actions made from them; actions
+    assigned to them stay, owned by the group."""
+    answers = list(await session.scalars(select(ReflectionAnswer.id).where(ReflectionAnswer.member_id == member.id)))
+    if answers:
+        await session.execute(delete(ActionItem).where(ActionItem.answer_id.in_(answers)))
+    await session.execute(delete(ReflectionAnswer).where(ReflectionAnswer.member_id == member.id))
+    await session.execute(update(ActionItem).where(ActionItem.owner_id == member.id).values(owner_id=None))
+    return {"reflection answers": len(answers)}

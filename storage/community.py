@@ -178,3 +178,9 @@ async def meeting_today(session: AsyncSession, community: Community, today: date
         )
         assert meeting is not None
     return meeting
+
+
+async def delete_member(session: AsyncSession, member: Member) -> None:
+    """The member row itself, last of forget-me (after every flow's forgetter)."""
+    await session.delete(member)
+    await session.flush()

@@ -1,4 +1,4 @@
-"""Meeting leads: proposals, confirmations (the rotation's history), and forgetting a member."""
+"""Meeting leads: proposals, confirmations (the rotation's history), and what forget-me does to them."""
 
 from __future__ import annotations
 
@@ -7,16 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
-    ActionItem,
-    Ballot,
-    CoChairTerm,
-    LeadTurn,
-    Member,
-    ReflectionAnswer,
-    SupportStatement,
-    Topic,
-)
+from storage.models import CoChairTerm, LeadTurn, Member
 from storage.states import LeadStatus, move
 from storage.upsert import added
 
@@ -104,23 +95,9 @@ async def next_lead(session: AsyncSession, community_id: int) -> Member | None:
     return await session.get(Member, turn.member_id) if turn and turn.member_id else None
 
 
-async def forget_member(session: AsyncSession, member: Member) -> dict[str, int]:
-    """Delete every row about a member (their words, votes, terms) and anonymise the history
-    that others rely on (leads led, topics proposed, actions owned). Returns counts."""
-    counts: dict[str, int] = {}
-    answers = list(await session.scalars(select(ReflectionAnswer.id).where(ReflectionAnswer.member_id == member.id)))
-    if answers:
-        await session.execute(delete(ActionItem).where(ActionItem.answer_id.in_(answers)))
-    counts["reflection answers"] = len(answers)
-    await session.execute(delete(ReflectionAnswer).where(ReflectionAnswer.member_id == member.id))
-    statements = await session.execute(delete(SupportStatement).where(SupportStatement.member_id == member.id))
-    counts["support statements"] = getattr(statements, "rowcount", 0) or 0
-    ballots = await session.execute(delete(Ballot).where(Ballot.member_id == member.id))
-    counts["votes"] = getattr(ballots, "rowcount", 0) or 0
+async def forget_lead_history(session: AsyncSession, member: Member) -> dict[str, int]:
+    """forget-me: the member's co-chair terms go; the leads they led stay in the rotation's
+    history without their name."""
     await session.execute(delete(CoChairTerm).where(CoChairTerm.member_id == member.id))
-    await session.execute(update(ActionItem).where(ActionItem.owner_id == member.id).values(owner_id=None))
     await session.execute(update(LeadTurn).where(LeadTurn.member_id == member.id).values(member_id=None))
-    await session.execute(update(Topic).where(Topic.proposed_by == member.id).values(proposed_by=None))
-    await session.delete(member)
-    await session.flush()
-    return counts
+    return {}

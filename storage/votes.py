@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Ballot, Member, Topic, TopicVote
@@ -152,3 +152,10 @@ def close_vote(vote: TopicVote, winner: Topic, now: datetime) -> None:
     """open or tied → closed, with its winner."""
     move(vote, VoteStatus.CLOSED)
     vote.closed_at, vote.winner_topic_id = now, winner.id
+
+
+async def forget_votes(session: AsyncSession, member: Member) -> dict[str, int]:
+    """forget-me: the member's votes go; topics they proposed stay, without their name."""
+    ballots = await session.execute(delete(Ballot).where(Ballot.member_id == member.id))
+    await session.execute(update(Topic).where(Topic.proposed_by == member.id).values(proposed_by=None))
+    return {"votes": getattr(ballots, "rowcount", 0) or 0}

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from adapters.teams.icons import color_icon, outline_icon
+from bot.commands import VERBS
 from bot.errors import ConfigError
 
 MANIFEST_VERSION = "1.17"
@@ -20,26 +21,21 @@ APP_VERSION = "1.0.0"
 PLACEHOLDER_URL = "https://example.org/copbot"  # a reserved domain: replace with your own pages
 _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 
-# Teams shows at most 10 commands per menu: the verbs each place needs most.
-CHANNEL_COMMANDS = [
-    ("help", "What copbot can do, or how one verb works"),
-    ("setup", "setup <community name>: start a community in this channel"),
-    ("join", "join [role]: join this community"),
-    ("support", 'Open the round "I will support myself today by ..."'),
-    ("share", "share <your words>: answer the open round or step"),
-    ("anon", "anon <your words>: answer without your name"),
-    ("pass", "Pass on the open round or step: passing is always fine"),
-    ("reflect", "reflect [topic]: start the six reflection steps (co-chairs)"),
-    ("vote", "vote | vote open | vote <topic>: the next lead topic"),
-    ("lead", "lead | lead volunteer | lead skip | lead confirm"),
-]
-# A private chat belongs to no community: only the verbs that work there.
-PERSONAL_COMMANDS = [
-    ("help", "What copbot can do, or how one verb works"),
-    ("edit", "edit <code> <new words>: change an answer shared without your name"),
-    ("withdraw", "withdraw <code>: take back an answer shared without your name"),
-    ("forget-me", "Delete everything copbot keeps about you, in every community"),
-]
+MENU_LIMIT = 10  # Teams shows at most 10 commands per menu
+
+
+def menu(private: bool = False) -> list[tuple[str, str]]:
+    """(verb, description) of Teams' command menu in a channel or group chat, or (``private``)
+    in a private chat, which belongs to no community: the verbs that declare a menu entry
+    there (`bot.registry.Verb.menu` / ``private_menu``), in help's order."""
+    entries = [
+        (verb.name, verb.private_menu if private else verb.menu)
+        for verb in VERBS.values()
+        if (verb.private_menu if private else verb.menu)
+    ]
+    if len(entries) > MENU_LIMIT:
+        raise ValueError(f"Teams shows at most {MENU_LIMIT} commands in a menu; {len(entries)} declare one")
+    return entries
 
 
 def _commands(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
@@ -89,9 +85,9 @@ def build_manifest(app_id: str, name: str = "copbot", site: str = PLACEHOLDER_UR
                 "supportsFiles": False,
                 "isNotificationOnly": False,
                 "commandLists": [
-                    {"scopes": ["team"], "commands": _commands(CHANNEL_COMMANDS)},
-                    {"scopes": ["groupChat"], "commands": _commands(CHANNEL_COMMANDS)},
-                    {"scopes": ["personal"], "commands": _commands(PERSONAL_COMMANDS)},
+                    {"scopes": ["team"], "commands": _commands(menu())},
+                    {"scopes": ["groupChat"], "commands": _commands(menu())},
+                    {"scopes": ["personal"], "commands": _commands(menu(private=True))},
                 ],
             }
         ],
