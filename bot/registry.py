@@ -133,6 +133,7 @@ class FlowRouter:
         self.answerables: list[Answerable] = []
         self.closables: list[Closable] = []
         self.forgetters: list[Forgetter] = []
+        self.stepped_sessions: list[Any] = []
 
     def verb(self, name: str, usage: str, help: str, **options: Any) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -143,6 +144,11 @@ class FlowRouter:
 
     def answerable(self, answerable: Answerable) -> None:
         self.answerables.append(answerable)
+
+    def stepped(self, engine: Any) -> None:
+        """A kind of stepped session (`flows.stepped.SteppedPrompts`): ``next``/``back``/``end``
+        go to whichever is open."""
+        self.stepped_sessions.append(engine)
 
     def closable(self, closable: Closable) -> None:
         self.closables.append(closable)
@@ -164,6 +170,7 @@ class Registry:
     answerables: tuple[Answerable, ...]
     closables: tuple[Closable, ...]
     forgetters: tuple[Forgetter, ...]
+    stepped: tuple[Any, ...] = ()
 
     def answerable_for(self, key: str) -> Answerable | None:
         return next((a for a in self.answerables if a.owns(key)), None)
@@ -180,12 +187,23 @@ def compose(routers: Iterable[FlowRouter]) -> Registry:
     answerables: dict[str, Answerable] = {}
     closables: dict[str, Closable] = {}
     forgetters: dict[str, Forgetter] = {}
+    stepped: dict[str, Any] = {}
     for router in routers:
         _add(router.flow, verbs, router.verbs)
         _add(router.flow, answerables, router.answerables)
         _add(router.flow, closables, router.closables)
         _add(router.flow, forgetters, router.forgetters)
-    return Registry(verbs, tuple(answerables.values()), tuple(closables.values()), tuple(forgetters.values()))
+        for engine in router.stepped_sessions:
+            if engine.kind in stepped:
+                raise DuplicateName(f"{router.flow} declares {engine.kind!r}, which another flow already has")
+            stepped[engine.kind] = engine
+    return Registry(
+        verbs,
+        tuple(answerables.values()),
+        tuple(closables.values()),
+        tuple(forgetters.values()),
+        tuple(stepped.values()),
+    )
 
 
 def _add(flow: str, table: dict[str, Any], items: Iterable[Any]) -> None:

@@ -5,7 +5,7 @@ lists them. A new flow is a module here plus its storage, and one line below."""
 from __future__ import annotations
 
 from bot.registry import Registry, compose
-from flows import agenda, answers, general, membership, reflection, rotation, support_round, topic_vote
+from flows import agenda, answers, general, membership, reflection, rotation, stepped, support_round, topic_vote
 
 REGISTRY: Registry = compose(
     [
@@ -14,6 +14,7 @@ REGISTRY: Registry = compose(
         rotation.router,
         support_round.router,
         reflection.router,
+        stepped.router,
         answers.router,
         topic_vote.router,
         general.close_router,

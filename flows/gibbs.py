@@ -3,20 +3,9 @@ and the guiding questions a facilitator would ask."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from flows.stepped import Step
 
-
-@dataclass(frozen=True)
-class GibbsStep:
-    number: int
-    question: str
-    name: str
-    guidance: tuple[str, ...]
-
-    @property
-    def title(self) -> str:
-        return f"{self.question} ({self.name})"
-
+GibbsStep = Step
 
 STEPS: tuple[GibbsStep, ...] = (
     GibbsStep(

@@ -308,3 +308,13 @@ async def forget_reflection_answers(session: AsyncSession, member: Member) -> di
     await session.execute(delete(ReflectionAnswer).where(ReflectionAnswer.member_id == member.id))
     await session.execute(update(ActionItem).where(ActionItem.owner_id == member.id).values(owner_id=None))
     return {"reflection answers": len(answers)}
+
+
+class ReflectionStore:
+    """The reflections tables as a stepped-session store (`flows.stepped.SessionStore`)."""
+
+    open_session = staticmethod(open_reflection)
+    session_by_id = staticmethod(reflection_by_id)
+    end = staticmethod(end_reflection)
+    add_answer = staticmethod(add_reflection_answer)
+    answers = staticmethod(reflection_answers)
