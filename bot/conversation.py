@@ -102,6 +102,13 @@ class Button:
         object.__setattr__(self, "label", shown(self.label))
 
 
+# One limit for an answer wherever it is typed: Slack's modal and Teams' card enforce it as
+# they are shown, the core refuses a longer thread reply (Slack's input field takes 3,000).
+MAX_ANSWER_CHARS = 3000
+# The one wording of the choice to leave one's name off, on every platform.
+ANONYMOUS_LABEL = "Post without my name"
+
+
 @dataclass(frozen=True)
 class AnswerForm:
     """An answer field on a post (Slack: a Share button opening a modal; Teams: card inputs).

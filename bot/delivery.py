@@ -12,7 +12,9 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Protocol, TypeVar
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any, Protocol, TypeVar
 
 from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
@@ -20,6 +22,7 @@ from tenacity.wait import wait_random_exponential
 
 from bot.conversation import Place, Post
 from bot.errors import DeliveryError
+from bot.work_in_hand import WorkInHand
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -51,6 +54,31 @@ class PostRefs(Protocol):
     async def record_undelivered(self, place: Place, post: Post, reason: str) -> None: ...
 
 
+def retry_after_seconds(headers: Any, *, now: datetime | None = None) -> float | None:
+    """How long a platform asked us to wait (its ``Retry-After`` header, in seconds or as an
+    HTTP date); None when it did not say, or said something unreadable."""
+    raw = None
+    try:
+        raw = headers.get("Retry-After") or headers.get("retry-after")
+    except AttributeError:
+        return None
+    if isinstance(raw, (list, tuple)):
+        raw = raw[0] if raw else None
+    if not isinstance(raw, str) and not isinstance(raw, (int, float)):
+        return None
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(str(raw))
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
 @dataclass(frozen=True)
 class Pace:
     """A platform's outbound limits per channel: ``limits`` = ((posts, per seconds), ...)."""
@@ -78,7 +106,7 @@ class Outbox:
         self._limiters: dict[tuple[str, str], list[AsyncLimiter]] = {}
         self._pending_updates: dict[tuple[str, str, str], tuple[Place, Post]] = {}
         self._flushing: set[tuple[str, str, str]] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._work = WorkInHand(log)
         self._key_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
 
     async def deliver(self, place: Place, posts: Sequence[Post]) -> None:
@@ -92,8 +120,7 @@ class Outbox:
 
     async def drain(self) -> None:
         """Wait until every queued update has been delivered (tests, shutdown)."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self._work.idle()
 
     # -- internals -------------------------------------------------------------------------
 
@@ -103,9 +130,7 @@ class Outbox:
         if slot in self._flushing:
             return
         self._flushing.add(slot)
-        task = asyncio.create_task(self._flush(slot))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._work.start(self._flush(slot), f"updating a post in {place.platform}:{place.channel_id}")
 
     async def _flush(self, slot: tuple[str, str, str]) -> None:
         try:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from bot.conversation import Post, ReplyEvent
+from bot.conversation import MAX_ANSWER_CHARS, Post, ReplyEvent
 from bot.errors import NothingOpen, UsageError
 from bot.registry import Answer, Answerable, Command, FlowRouter, Registry
 from bot.text import trimmed
@@ -16,7 +16,6 @@ from storage import answers as store
 from storage.delivery import key_for_ref
 from storage.models import ReflectionAnswer
 
-MAX_ANSWER_CHARS = 4000
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 TOO_LONG = f"That is longer than I can keep ({MAX_ANSWER_CHARS} characters). Could you shorten it or split it?"
 NOTHING_OPEN = "Nothing is open to answer right now — no support round or reflection step."

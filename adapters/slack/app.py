@@ -26,6 +26,7 @@ from adapters.slack.sender import COMMAND_RESPONSE_URL, SlackSender
 from adapters.slack.settings import SlackSettings
 from bot.conversation import Event, Post
 from bot.request_body import bad_request, check_depth, read_body, utf8, where
+from bot.work_in_hand import WorkInHand
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -89,27 +90,6 @@ def _bolt_sees_no_environment() -> Iterator[None]:
         os.environ.update(saved)
 
 
-class _InFlight:
-    """Counts listeners still working after their ack (for a clean shutdown, and tests)."""
-
-    def __init__(self) -> None:
-        self.count = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
-
-    def __enter__(self) -> None:
-        self.count += 1
-        self._idle.clear()
-
-    def __exit__(self, *exc: object) -> None:
-        self.count -= 1
-        if self.count == 0:
-            self._idle.set()
-
-    async def idle(self) -> None:
-        await self._idle.wait()
-
-
 class SlackAdapter:
     """Slack's side of copbot: one Bolt app, one sender, one name book."""
 
@@ -119,7 +99,7 @@ class SlackAdapter:
         self.client = client or make_client(settings)
         self.sender = SlackSender(self.client, pause=1.0 / settings.per_second)
         self.names = NameBook(self.client)
-        self.in_flight = _InFlight()
+        self.work = WorkInHand(log)
         self.socket: Any = None
         self._connecting: asyncio.Task[None] | None = None
         with _bolt_sees_no_environment():  # synchronous: no other task runs meanwhile
@@ -177,7 +157,7 @@ class SlackAdapter:
     # -- listeners (each acks first; the slow work runs after the ack) ---------------------
 
     async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
-        with self.in_flight, self._unexpected("command"):
+        with self.work.inline("slack: a command"), self._unreadable("command"):
             await ack()  # first: nothing below can hold Slack's request
             event = translate.command_event(body)
             names = await self.names.names([event.actor.user_id, *translate.user_ids_in(translate.field(body, "text"))])
@@ -188,7 +168,7 @@ class SlackAdapter:
         event = body.get("event") or {}
         if not translate.is_answer(event, context.bot_user_id):
             return  # any other channel message: dropped here, neither handled nor logged
-        with self.in_flight, self._unexpected("message"):
+        with self.work.inline("slack: a message"), self._unreadable("message"):
             reply = translate.reply_event(body)
             if await self.runtime.deliveries.key_for(reply.place, reply.thread_ref or "") is None:
                 return  # a thread that is not one of copbot's posts: dropped the same way
@@ -198,13 +178,13 @@ class SlackAdapter:
             await self._dispatch(translate.reply_event(body, names))
 
     async def on_choice(self, ack: Any, body: dict[str, Any]) -> None:
-        with self.in_flight, self._unexpected("button"):
+        with self.work.inline("slack: a button"), self._unreadable("button"):
             await ack()  # first: nothing below can hold Slack's request
             user_id = translate.field(body, "user", "id")
             await self._dispatch(translate.choice_event(body, await self.names.names([user_id])))
 
     async def on_share(self, ack: Any, body: dict[str, Any]) -> None:
-        with self.in_flight, self._unexpected("share button"):
+        with self.work.inline("slack: a share button"), self._unreadable("share button"):
             await ack()  # first: nothing below can hold Slack's request
             share = translate.share_request(body)
             if share is None:
@@ -225,19 +205,17 @@ class SlackAdapter:
             await ack(response_action="errors", errors={ANSWER_BLOCK: sentence})
             return
         await ack()  # closes the window; the answer shows up in the thread
-        with self.in_flight, self._unexpected("answer window"):
+        with self.work.inline("slack: an answer window"), self._unreadable("answer window"):
             names = await self.names.names([submitted.actor.user_id])
             await self._dispatch(translate.form_reply(body, names))
 
     @contextmanager
-    def _unexpected(self, what: str) -> Iterator[None]:
-        """After the ack: a payload that cannot be read, or a failure, is logged by kind only."""
+    def _unreadable(self, what: str) -> Iterator[None]:
+        """After the ack: a payload without what copbot needs is logged by kind and dropped."""
         try:
             yield
         except translate.BadPayload as error:
             log.warning("slack: a %s without %s was ignored", what, str(error).removeprefix("no "))
-        except Exception as error:  # noqa: BLE001 - never a traceback (it could quote a member)
-            log.error("slack: a %s failed: %s at %s", what, type(error).__name__, where(error))
 
     async def _dispatch(self, event: Event) -> None:
         try:
@@ -262,13 +240,13 @@ class SlackAdapter:
         while True:
             for _ in range(5):  # let just-acknowledged listeners start
                 await asyncio.sleep(0)
-            if self.in_flight.count:
-                await self.in_flight.idle()
+            if self.work.count:
+                await self.work.idle()
                 continue
             await self.runtime.drain()
             for _ in range(5):
                 await asyncio.sleep(0)
-            if not self.in_flight.count:
+            if not self.work.count:
                 return
 
     async def connect_socket_mode(self) -> None:

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.conversation import AnswerForm, Button, Post, Section
+from bot.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, AnswerForm, Button, Post, Section
 
 SECTION_CHARS = 3000  # a section block's text
 BLOCKS_PER_MESSAGE = 50
@@ -18,7 +18,6 @@ FALLBACK_CHARS = 3000  # the notification text beside the blocks
 MODAL_TITLE_CHARS = 24
 INPUT_LABEL_CHARS = 2000
 PLACEHOLDER_CHARS = 150
-ANSWER_CHARS = 3000
 
 CHOICE_ACTION = "cop:{n}"
 CHOICE_ACTION_PATTERN = re.compile(r"^cop:\d+$")
@@ -31,8 +30,7 @@ ANONYMOUS_BLOCK, ANONYMOUS_INPUT, ANONYMOUS_VALUE = "anonymous", "choice", "anon
 MODAL_TITLE = "Share"
 MODAL_CLOSE = "Cancel"
 MODAL_PASS_NOTE = "Share if you'd like. Passing is always fine: just close this window."
-ANONYMOUS_LABEL = "Your name"
-ANONYMOUS_OPTION = "Post without my name"
+NAME_FIELD_LABEL = "Your name"
 CONTINUED = "(continued)"
 
 Block = dict[str, Any]
@@ -213,7 +211,7 @@ def share_modal(form: dict[str, Any], channel_id: str, message_ts: str, team_id:
         "type": "plain_text_input",
         "action_id": ANSWER_INPUT,
         "multiline": True,
-        "max_length": ANSWER_CHARS,
+        "max_length": MAX_ANSWER_CHARS,
     }
     if placeholder:
         element["placeholder"] = _plain(placeholder[:PLACEHOLDER_CHARS])
@@ -231,11 +229,11 @@ def share_modal(form: dict[str, Any], channel_id: str, message_ts: str, team_id:
                 "type": "input",
                 "block_id": ANONYMOUS_BLOCK,
                 "optional": True,
-                "label": _plain(ANONYMOUS_LABEL),
+                "label": _plain(NAME_FIELD_LABEL),
                 "element": {
                     "type": "checkboxes",
                     "action_id": ANONYMOUS_INPUT,
-                    "options": [{"text": _plain(ANONYMOUS_OPTION), "value": ANONYMOUS_VALUE}],
+                    "options": [{"text": _plain(ANONYMOUS_LABEL), "value": ANONYMOUS_VALUE}],
                 },
             }
         )

@@ -16,6 +16,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import SlackMessage, render, render_update
 from bot.conversation import Place, Post
+from bot.delivery import retry_after_seconds
 from bot.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -85,20 +86,8 @@ def delivery_error(error: Exception) -> DeliveryError:
 
 
 def _retry_after(headers: Any) -> float:
-    raw = None
-    for name in ("Retry-After", "retry-after"):
-        try:
-            raw = headers.get(name)
-        except AttributeError:
-            raw = None
-        if raw:
-            break
-    if isinstance(raw, (list, tuple)):
-        raw = raw[0] if raw else None
-    try:
-        return max(0.0, float(raw)) if raw is not None else DEFAULT_RETRY_AFTER
-    except (TypeError, ValueError):
-        return DEFAULT_RETRY_AFTER
+    found = retry_after_seconds(headers)
+    return DEFAULT_RETRY_AFTER if found is None else found
 
 
 class SlackSender:

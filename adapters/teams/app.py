@@ -19,6 +19,7 @@ from adapters.teams.sender import TeamsSender
 from adapters.teams.translate import Incoming, channel_reference, is_readable, serialize_reference, to_incoming
 from bot.conversation import CommandEvent, Mention, Place, Post, ReplyEvent
 from bot.request_body import bad_request, is_loopback, json_object, read_body, utf8
+from bot.work_in_hand import WorkInHand
 
 if TYPE_CHECKING:
     from bot.runtime import Runtime
@@ -73,7 +74,7 @@ class TeamsEndpoint:
         self.auth = auth
         self.sender = sender
         self.local = local
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.work = WorkInHand(log)
 
     async def messages(self, request: web.Request) -> web.Response:
         if self.local and not is_loopback(request.remote):
@@ -122,32 +123,22 @@ class TeamsEndpoint:
         await self.runtime.deliveries.save_conversation_ref(
             event.place, serialize_reference(channel_reference(context.activity)), repoint=not self.local
         )
-        task = asyncio.create_task(self._handle(incoming))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self.work.start(self._handle(incoming), f"teams: handling {type(event).__name__} in {event.place.channel_id}")
 
     async def _is_bot_post(self, place: Place, ref: str | None) -> bool:
         return bool(ref) and await self.runtime.deliveries.key_for(place, ref) is not None  # type: ignore[arg-type]
 
     async def _handle(self, incoming: Incoming) -> None:
         event = incoming.event
-        try:
-            if incoming.refusal:
-                await self.runtime.post(event.place, [Post(incoming.refusal, private_to=event.actor.user_id)])
-                return
-            if isinstance(event, ReplyEvent) and event.thread_ref is None and incoming.card_key:
-                ref = await self.runtime.deliveries.ref_for(event.place, incoming.card_key)
-                event = dataclasses.replace(event, thread_ref=ref)
-            if isinstance(event, CommandEvent) and event.mentions:
-                event = await self._with_aad_mentions(event)
-            await self.runtime.dispatch(event)
-        except Exception as error:  # noqa: BLE001 - logged by kind only: messages may quote members
-            log.error(
-                "teams: handling %s in %s failed (%s)",
-                type(event).__name__,
-                event.place.channel_id,
-                type(error).__name__,
-            )
+        if incoming.refusal:
+            await self.runtime.post(event.place, [Post(incoming.refusal, private_to=event.actor.user_id)])
+            return
+        if isinstance(event, ReplyEvent) and event.thread_ref is None and incoming.card_key:
+            ref = await self.runtime.deliveries.ref_for(event.place, incoming.card_key)
+            event = dataclasses.replace(event, thread_ref=ref)
+        if isinstance(event, CommandEvent) and event.mentions:
+            event = await self._with_aad_mentions(event)
+        await self.runtime.dispatch(event)
 
     async def _with_aad_mentions(self, event: CommandEvent) -> CommandEvent:
         """Mentions carry Teams ids (``29:…``) while actors are known by their Entra object id:
@@ -166,6 +157,5 @@ class TeamsEndpoint:
 
     async def idle(self) -> None:
         """Wait until every accepted activity has been handled and its posts delivered."""
-        while self._tasks:
-            await asyncio.gather(*list(self._tasks), return_exceptions=True)
+        await self.work.idle()
         await self.runtime.drain()

@@ -7,7 +7,7 @@ import re
 import secrets
 from typing import Any
 
-from bot.conversation import Button, Post
+from bot.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, Button, Post
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -16,7 +16,6 @@ ANONYMOUS_INPUT = "anonymous"
 COMMAND_DATA = "cop"  # a button: {"cop": "vote 3"}
 ANSWER_DATA = "copAnswer"  # an answer form: {"copAnswer": "<post key>"}
 NONCE_DATA = "v"  # a fresh value per rendering: a double click on one rendering counts once
-MAX_ANSWER_CHARS = 3000
 BUTTONS_PER_ROW = 5  # Teams shows at most 6 actions per action set
 
 # What Teams' TextBlock markdown acts on (bold, italic, links, lists; strike and code on some
@@ -91,7 +90,7 @@ def render_card(post: Post, nonce: str | None = None) -> dict[str, Any]:
                 {
                     "type": "Input.Toggle",
                     "id": ANONYMOUS_INPUT,
-                    "title": "Post without my name",
+                    "title": ANONYMOUS_LABEL,
                     "value": "false",
                     "valueOn": "true",
                     "valueOff": "false",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from typing import Any, Protocol, TypeVar
+from typing import Protocol, TypeVar
 
 from botbuilder.core import CloudAdapterBase, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationParameters
@@ -17,6 +17,7 @@ from urllib3.util.retry import Retry
 from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
 from adapters.teams.translate import deserialize_reference
 from bot.conversation import Place, Post
+from bot.delivery import retry_after_seconds
 from bot.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -41,16 +42,6 @@ def card_activity(post: Post) -> Activity:
     )
 
 
-def _retry_after(headers: Any) -> float | None:
-    value = headers.get("Retry-After") if headers is not None else None
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        return None  # an HTTP date: fall back to the Outbox's backoff
-
-
 def delivery_error(error: Exception) -> DeliveryError:
     """Map a connector failure to what the `Outbox` understands (no member text in reasons)."""
     if isinstance(error, DeliveryError):
@@ -61,9 +52,9 @@ def delivery_error(error: Exception) -> DeliveryError:
         headers = getattr(response, "headers", None)
         reason = f"Teams answered HTTP {status}"
         if status == 429:
-            return DeliveryError(reason, retry_after=_retry_after(headers))
+            return DeliveryError(reason, retry_after=retry_after_seconds(headers))
         if status in TRANSIENT or (isinstance(status, int) and status >= 500):
-            return DeliveryError(reason, retry_after=_retry_after(headers) if status == 503 else None)
+            return DeliveryError(reason, retry_after=retry_after_seconds(headers) if status == 503 else None)
         return DeliveryError(reason, permanent=status in PERMANENT or status is None)
     if isinstance(error, (ClientRequestError, OSError, TimeoutError)):
         return DeliveryError(f"could not reach Teams ({type(error).__name__})")
