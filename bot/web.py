@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Protocol
 
 from aiohttp import web
 
@@ -34,18 +35,33 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=200 if database else 503)
 
 
-def build_app(runtime: Runtime, env: Mapping[str, str]) -> web.Application:
-    """The web application; each adapter adds its routes when its settings are present."""
+class Platform(Protocol):
+    """A platform adapter as the web server sees it (the package ``adapters.<name>``): its name,
+    and ``attach``, which adds its routes when its settings are present and returns the word
+    /healthz shows ("off" when it is not configured)."""
+
+    PLATFORM: str
+
+    def attach(self, app: web.Application, runtime: Runtime, env: Mapping[str, str]) -> str: ...
+
+
+def platforms() -> tuple[Platform, ...]:
+    """Every platform copbot serves. A new one is an adapter package and a line here."""
     from adapters import slack, teams
 
+    return (slack, teams)
+
+
+def build_app(runtime: Runtime, env: Mapping[str, str], serve: Sequence[Platform] | None = None) -> web.Application:
+    """The web application, with the routes of each platform (``serve``, default: all)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_policy])
     app[RUNTIME] = runtime
     app[STATUS] = {}
     app[SCHEDULER] = Scheduler()
     app.cleanup_ctx.append(app[SCHEDULER].lifecycle)
     app.router.add_get("/healthz", healthz)
-    app[STATUS]["slack"] = slack.attach(app, runtime, env)
-    app[STATUS]["teams"] = teams.attach(app, runtime, env)
+    for platform in platforms() if serve is None else serve:
+        app[STATUS][platform.PLATFORM] = platform.attach(app, runtime, env)
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield

@@ -14,6 +14,7 @@ from bot.delivery import Pace
 if TYPE_CHECKING:
     from bot.runtime import Runtime
 
+PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 SLACK = web.AppKey("slack", SlackAdapter)
 

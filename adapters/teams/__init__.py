@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from bot.delivery import Pace
     from bot.runtime import Runtime
 
+PLATFORM = "teams"
 ENDPOINT = web.AppKey("teams_endpoint", object)
 ROUTE = "/api/messages"
 
@@ -27,19 +28,19 @@ def attach(app: web.Application, runtime: Runtime, env: Mapping[str, str], *, pa
 
     from adapters.teams.app import TeamsEndpoint
     from adapters.teams.sender import TeamsSender
-    from adapters.teams.settings import pace_from_env, settings_from_env
+    from adapters.teams.settings import TeamsSettings
     from bot.logs import quiet_third_parties
 
     quiet_third_parties()
     for name in ("msal", "urllib3", "requests_oauthlib"):
         logging.getLogger(name).setLevel(logging.WARNING)
-    settings = settings_from_env(env)
+    settings = TeamsSettings.from_env(env)
     if settings is None:
         return "off"
     auth = ConfigurationBotFrameworkAuthentication(settings)
     adapter = CloudAdapter(auth)
     sender = TeamsSender(adapter, settings.APP_ID, runtime.deliveries)
-    runtime.connect("teams", sender, pace or pace_from_env(env))
+    runtime.connect("teams", sender, pace or settings.pace)
     endpoint = TeamsEndpoint(runtime, adapter, auth, sender, local=settings.local)
     app[ENDPOINT] = endpoint
     app.router.add_post(ROUTE, endpoint.messages)

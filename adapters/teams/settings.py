@@ -24,11 +24,18 @@ class TeamsSettings:
     APP_PASSWORD: str = ""
     APP_TYPE: str = "MultiTenant"
     APP_TENANTID: str = ""
+    pace: Pace = TEAMS_PACE  # outbound, per conversation
 
     @property
     def local(self) -> bool:
         """No app id: the Bot Framework Emulator's local mode (no authentication)."""
         return not self.APP_ID
+
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> TeamsSettings | None:
+        """None when Teams is off; `ConfigError` (one clear line) when half-set."""
+        return settings_from_env(env)
 
 
 def _yes(value: str | None) -> bool:
@@ -54,14 +61,16 @@ def settings_from_env(env: Mapping[str, str]) -> TeamsSettings | None:
             )
         if raw_type and app_type != "MultiTenant":
             raise ConfigError(f"MicrosoftAppType is {app_type} but MicrosoftAppId is not set")
-        return TeamsSettings() if _yes(env.get(LOCAL_ENV)) else None
+        return TeamsSettings(pace=pace_from_env(env)) if _yes(env.get(LOCAL_ENV)) else None
     if app_type in ("SingleTenant", "UserAssignedMSI") and not tenant:
         raise ConfigError(f"MicrosoftAppType is {app_type}: set MicrosoftAppTenantId to your Microsoft Entra tenant id")
     if app_type != "UserAssignedMSI" and not password:
         raise ConfigError("MicrosoftAppId is set but MicrosoftAppPassword is not (the bot's client secret)")
     if _yes(env.get(LOCAL_ENV)):
         raise ConfigError(f"{LOCAL_ENV} is set but so is MicrosoftAppId: local mode is for running without one")
-    return TeamsSettings(APP_ID=app_id, APP_PASSWORD=password, APP_TYPE=app_type, APP_TENANTID=tenant)
+    return TeamsSettings(
+        APP_ID=app_id, APP_PASSWORD=password, APP_TYPE=app_type, APP_TENANTID=tenant, pace=pace_from_env(env)
+    )
 
 
 def pace_from_env(env: Mapping[str, str]) -> Pace:
