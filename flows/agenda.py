@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.conversation import Post, Section
 from bot.registry import Command, FlowRouter
 from flows.turn import Turn
 from storage import answers, leads, votes
+from storage.models import Community
 
 HEADING = "Our meeting, in order"
 ITEMS = (
@@ -21,8 +24,12 @@ router = FlowRouter("agenda")
 
 @router.verb("meeting", "meeting", "The standing agenda of a meeting, in order, with where we are.")
 async def meeting(turn: Turn, cmd: Command) -> list[Post]:
-    community = turn.require_community()
-    session = turn.session
+    return [await agenda_post(turn.session, turn.require_community())]
+
+
+async def agenda_post(session: AsyncSession, community: Community) -> Post:
+    """The standing agenda with where the community is now. Needs no member's turn: the
+    scheduler can post it too."""
     support = await answers.open_support_round(session, community.id)
     reflection = await answers.open_reflection(session, community.id)
     vote = await votes.open_vote(session, community.id)
@@ -36,9 +43,7 @@ async def meeting(turn: Turn, cmd: Command) -> list[Post]:
         + (" — the vote is open" if vote else ""),
         ITEMS[3].format(actions=f" ({open_actions} open)" if open_actions else ""),
     ]
-    return [
-        Post(
-            f"{HEADING} — {community.name}",
-            sections=(Section("", tuple(f"{i}. {line}" for i, line in enumerate(lines, 1))),),
-        )
-    ]
+    return Post(
+        f"{HEADING} — {community.name}",
+        sections=(Section("", tuple(f"{i}. {line}" for i, line in enumerate(lines, 1))),),
+    )

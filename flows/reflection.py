@@ -93,8 +93,8 @@ async def _action_from_step_6(turn: Turn, row: Any, number: int, kept: Any, give
     return [turn.private(BAD_DATE.format(raw=bad))] if bad else []
 
 
-async def _action_plan(turn: Turn, row: Any) -> tuple[str, tuple[Section, ...]]:
-    actions = await store.actions_of_reflection(turn.session, row.id)
+async def _action_plan(session: Any, row: Any) -> tuple[str, tuple[Section, ...]]:
+    actions = await store.actions_of_reflection(session, row.id)
     lines = tuple(
         f"{owner or THE_GROUP}: {text}" + (f" (by {due.isoformat()})" if due else "") for owner, text, due in actions
     )

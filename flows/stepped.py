@@ -100,8 +100,8 @@ class SessionStore(Protocol):
 
 # After an answer is kept: (turn, row, step number, the kept answer row, what was shared) → more posts.
 AnswerHook = Callable[[Turn, Any, int, Any, Answer], Awaitable[list[Post]]]
-# The end of the summary: (turn, row) → (first lines of text, more sections).
-SummaryHook = Callable[[Turn, Any], Awaitable[tuple[str, tuple[Section, ...]]]]
+# The end of the summary: (database session, row) → (more text, more sections).
+SummaryHook = Callable[[Any, Any], Awaitable[tuple[str, tuple[Section, ...]]]]
 
 
 class SteppedPrompts:
@@ -177,8 +177,10 @@ class SteppedPrompts:
             self.step_post(row, 1, current=True),
         ]
 
-    async def summary(self, turn: Turn, row: SessionRow) -> Post:
-        answers = await self.store.answers(turn.session, row.id)
+    async def summary(self, session: Any, row: SessionRow) -> Post:
+        """The summary of a session: every step's answers, and what the instance adds. Needs
+        no member's turn: the scheduler can post it too."""
+        answers = await self.store.answers(session, row.id)
         sections = [
             Section(
                 f"{spec.number}. {spec.title}",
@@ -189,7 +191,7 @@ class SteppedPrompts:
         ]
         text = self.words.summary.format(topic=row.topic)
         if self.summary_end is not None:
-            more_text, more_sections = await self.summary_end(turn, row)
+            more_text, more_sections = await self.summary_end(session, row)
             text += more_text
             sections += more_sections
         return Post(text, sections=tuple(sections), key=f"{self.kind}:{row.id}:summary")
@@ -235,7 +237,7 @@ class SteppedPrompts:
         if expected_id is not None and expected_id != row.id:
             return [turn.private(STALE_BUTTON)]
         self.store.end(row, turn.now)
-        return [self.step_post(row, row.step, current=False, replace=True), await self.summary(turn, row)]
+        return [self.step_post(row, row.step, current=False, replace=True), await self.summary(turn.session, row)]
 
     # -- answers ----------------------------------------------------------------------------
 

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from bot.conversation import AnswerForm, Button, Post, Section
 from bot.errors import NothingOpen
 from bot.registry import Answer, Answerable, Closable, Command, FlowRouter, Forgetter
@@ -141,14 +143,18 @@ async def close(turn: Turn, pick: str | None = None) -> list[Post]:
     if support_round is None:
         raise NothingOpen(NOT_OPEN)
     store.close_support_round(support_round, turn.now)
-    statements = await store.support_statements(turn.session, support_round.id)
+    return [await _prompt(turn, support_round, replace=True), await closing_post(turn.session, support_round)]
+
+
+async def closing_post(session: AsyncSession, support_round: SupportRound) -> Post:
+    """The round's statements, named or without a name. Needs no member's turn."""
+    statements = await store.support_statements(session, support_round.id)
     lines = tuple(f"{name or NO_NAME}: {text}" for name, text in statements)
-    closing = Post(
+    return Post(
         CLOSING if lines else NONE_SHARED,
         sections=(Section("I will support myself today by …", lines),) if lines else (),
         key=f"{_key(support_round)}:closing",
     )
-    return [await _prompt(turn, support_round, replace=True), closing]
 
 
 async def _is_open(turn: Turn) -> bool:

@@ -40,3 +40,27 @@ def test_two_kinds_of_the_same_name_are_refused():
     second.stepped(CHECK_IN)
     with pytest.raises(DuplicateName):
         compose([first, second])
+
+
+async def test_what_the_scheduler_will_post_needs_a_community_not_a_turn(db, clock):
+    from sqlalchemy import select
+
+    from flows.agenda import agenda_post
+    from flows.support_round import closing_post
+    from storage.models import Community, Reflection, SupportRound
+    from tests.room import Room
+
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", "asking for help", to="support:1")
+    await room.cmd("Ann", "reflect Boundaries")
+    await room.reply("Ben", "a ward round", to="reflection:1:step:1")
+    async with db.transaction() as session:
+        community = await session.scalar(select(Community))
+        agenda = await agenda_post(session, community)
+        closing = await closing_post(session, await session.scalar(select(SupportRound)))
+        summary = await REFLECTION.summary(session, await session.scalar(select(Reflection)))
+    assert "now at step 1 of 6" in agenda.plain_text() and "open now" in agenda.plain_text()
+    assert "Ben: asking for help" in closing.plain_text()
+    assert "Ben: a ward round" in summary.plain_text() and "No actions were agreed" in summary.plain_text()

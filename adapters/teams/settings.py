@@ -31,7 +31,6 @@ class TeamsSettings:
         """No app id: the Bot Framework Emulator's local mode (no authentication)."""
         return not self.APP_ID
 
-
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> TeamsSettings | None:
         """None when Teams is off; `ConfigError` (one clear line) when half-set."""
