@@ -10,16 +10,14 @@ several members. Reads stdin line by line, so a scripted meeting can be piped in
 
 from __future__ import annotations
 
-import asyncio
-import io
 import re
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from bot.conversation import Actor, CommandEvent, Mention, Place, Post, ReplyEvent
-from bot.delivery import Pace
-from bot.runtime import Runtime
-from bot.text import number, shown, trimmed
-from storage.db import Database
+from bot.vocabulary.conversation import Actor, CommandEvent, Mention, Place, Post, ReplyEvent
+from bot.vocabulary.text import number, shown, trimmed
+
+if TYPE_CHECKING:
+    from bot.shell.runtime import Runtime
 
 PLACE = Place("console", "terminal")
 DEFAULT_NAME = "Chair"
@@ -134,37 +132,3 @@ class ConsoleSession:
     async def _dispatch(self, event: CommandEvent | ReplyEvent) -> None:
         await self.runtime.dispatch(event)
         await self.runtime.drain()
-
-
-async def run_console(
-    stdin: IO[str], stdout: IO[str], *, db_path: str | None = None, community: str = "", database_url: str | None = None
-) -> int:
-    import os
-
-    url = database_url or (f"sqlite:///{db_path}" if db_path else os.environ.get("DATABASE_URL"))
-    db = Database(url)
-    await db.migrate()
-    runtime = Runtime(db)
-    runtime.connect("console", ConsoleSender(stdout), Pace(limits=()))
-    session = ConsoleSession(runtime, stdout, community or "Terminal")
-    if isinstance(stdin, io.TextIOWrapper):
-        # What is typed or piped in may not be valid UTF-8: decode with replacement characters
-        # and keep the line, rather than stop the meeting.
-        stdin.reconfigure(encoding="utf-8", errors="replace")
-    stdout.write(BANNER.format(name=session.actor.name) + "\n")
-    interactive = stdin.isatty()
-    loop = asyncio.get_running_loop()
-    try:
-        while True:
-            if interactive:
-                stdout.write(f"{session.actor.name}> ")
-                stdout.flush()
-            raw = await loop.run_in_executor(None, stdin.readline)
-            if not raw:
-                break
-            if not await session.line(raw):
-                break
-    finally:
-        await runtime.drain()
-        await db.dispose()
-    return 0

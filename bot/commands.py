@@ -8,8 +8,8 @@ import re
 import shlex
 from collections.abc import Mapping
 
-from bot.errors import UsageError
 from bot.registry import Command, Verb
+from bot.vocabulary.errors import UsageError
 from flows import REGISTRY
 
 __all__ = ["Command", "VERBS", "help_text", "is_bare_command", "parse", "usage"]
@@ -74,24 +74,5 @@ def usage(verb: str) -> str:
 
 
 def help_text(verb: str | None = None) -> str:
-    if verb:
-        name = verb.lower().lstrip("/")
-        if name not in VERBS:
-            raise UsageError(f"There is no verb “{verb[:40]}”. Try `/cop help`.")
-        spec = VERBS[name]
-        return f"/cop {spec.usage}{_who(spec, long=True)}\n{spec.help}"
-    lines = ["Here is what I can do. Type /cop help <verb> for more on one."]
-    for spec in VERBS.values():
-        lines.append(f"/cop {spec.usage}{_who(spec, long=False)} — {spec.help}")
-    return "\n".join(lines)
-
-
-def _who(spec: Verb, *, long: bool) -> str:
-    """Who may use a verb, as help says it: from the same `Permission` the router enforces."""
-    if spec.who.label:
-        also = f" — {spec.who.also}" if spec.who.also else ""
-        if long:
-            return f" ({spec.who.label}){also}"
-        return f" ({spec.who.label.removesuffix(' only')}){' ' + spec.who.also if spec.who.also else ''}"
-    forms = ", ".join(spec.chair_forms)
-    return f" ({forms}: co-chairs only)" if forms and long else ""
+    """Help for every verb, or for one: from the registry (`bot.registry.Registry.help_text`)."""
+    return REGISTRY.help_text(verb)

@@ -16,9 +16,9 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from bot import commands
-from bot.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent, storable_event
-from bot.errors import CopbotError, NotAllowed
 from bot.registry import Command, Handler, Verb
+from bot.vocabulary.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent, storable_event
+from bot.vocabulary.errors import CopbotError, NotAllowed
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
 from storage import community as communities

@@ -20,8 +20,8 @@ from aiolimiter import AsyncLimiter
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from bot.conversation import Place, Post
-from bot.errors import DeliveryError
+from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.errors import DeliveryError
 from bot.work_in_hand import WorkInHand
 
 log = logging.getLogger(__name__)

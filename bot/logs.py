@@ -20,6 +20,9 @@ QUIET_LOGGERS = (
     "sqlalchemy",
     "aiosqlite",
     "asyncpg",
+    "msal",  # Teams' token requests
+    "urllib3",
+    "requests_oauthlib",
 )
 
 

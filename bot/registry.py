@@ -18,7 +18,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from bot.conversation import Post
+from bot.vocabulary.conversation import Post
+from bot.vocabulary.errors import UsageError
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
@@ -178,8 +179,31 @@ class Registry:
     def by_priority(self) -> list[Answerable]:
         return sorted(self.answerables, key=lambda a: a.priority)
 
+    def help_text(self, verb: str | None = None) -> str:
+        """Help for every verb, or for one, saying who may use each (from its `Permission`)."""
+        if verb:
+            name = verb.lower().lstrip("/")
+            if name not in self.verbs:
+                raise UsageError(f"There is no verb “{verb[:40]}”. Try `/cop help`.")
+            spec = self.verbs[name]
+            return f"/cop {spec.usage}{_who(spec, long=True)}\n{spec.help}"
+        lines = ["Here is what I can do. Type /cop help <verb> for more on one."]
+        lines += [f"/cop {spec.usage}{_who(spec, long=False)} — {spec.help}" for spec in self.verbs.values()]
+        return "\n".join(lines)
+
     def closables_by_priority(self) -> list[Closable]:
         return sorted(self.closables, key=lambda c: c.priority)
+
+
+def _who(spec: Verb, *, long: bool) -> str:
+    """Who may use a verb, as help says it: from the same `Permission` the router enforces."""
+    also = spec.who.also
+    if spec.who.label:
+        if long:
+            return f" ({spec.who.label})" + (f" — {also}" if also else "")
+        return f" ({spec.who.label.removesuffix(' only')})" + (f" {also}" if also else "")
+    forms = ", ".join(spec.chair_forms)
+    return f" ({forms}: co-chairs only)" if forms and long else ""
 
 
 def compose(routers: Iterable[FlowRouter]) -> Registry:

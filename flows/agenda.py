@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Post, Section
 from bot.registry import Command, FlowRouter
+from bot.vocabulary.conversation import Post, Section
 from flows.turn import Turn
 from storage import answers, leads, votes
 from storage.models import Community

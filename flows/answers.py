@@ -7,10 +7,10 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from bot.conversation import MAX_ANSWER_CHARS, Post, ReplyEvent
-from bot.errors import NothingOpen, UsageError
 from bot.registry import Answer, Answerable, Command, FlowRouter, Registry
-from bot.text import trimmed
+from bot.vocabulary.conversation import MAX_ANSWER_CHARS, Post, ReplyEvent
+from bot.vocabulary.errors import NothingOpen, UsageError
+from bot.vocabulary.text import trimmed
 from flows.turn import Turn
 from storage import answers as store
 from storage.delivery import key_for_ref

@@ -3,9 +3,9 @@ open (each flow registers what it can close as a `bot.registry.Closable`)."""
 
 from __future__ import annotations
 
-from bot.conversation import Post
-from bot.errors import UsageError
 from bot.registry import Command, FlowRouter, Registry
+from bot.vocabulary.conversation import Post
+from bot.vocabulary.errors import UsageError
 from flows.turn import CO_CHAIRS, Turn
 
 NOTHING_TO_CLOSE = "Nothing is open to close."
@@ -29,9 +29,7 @@ def _registry() -> Registry:
     private_menu="What copbot can do, or how one verb works",
 )
 async def help_verb(turn: Turn, cmd: Command) -> list[Post]:
-    from bot.commands import help_text
-
-    return [turn.private(help_text(cmd.args[0] if cmd.args else None))]
+    return [turn.private(_registry().help_text(cmd.args[0] if cmd.args else None))]
 
 
 @close_router.verb(

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.conversation import Post, Section
-from bot.errors import NotAllowed, UsageError
 from bot.registry import Command, FlowRouter, Forgetter
-from bot.text import trimmed
+from bot.vocabulary.conversation import Post, Section
+from bot.vocabulary.errors import NotAllowed, UsageError
+from bot.vocabulary.text import trimmed
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads

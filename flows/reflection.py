@@ -12,10 +12,10 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
-from bot.conversation import Post, Section
-from bot.errors import UsageError
 from bot.registry import Answer, Command, FlowRouter, Forgetter, Permission
-from bot.text import trimmed
+from bot.vocabulary.conversation import Post, Section
+from bot.vocabulary.errors import UsageError
+from bot.vocabulary.text import trimmed
 from flows import gibbs
 from flows.stepped import SteppedPrompts, Wording
 from flows.turn import Turn, mention_tokens_in

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from bot.conversation import Button, Post, Section
-from bot.errors import NothingOpen, UsageError
 from bot.registry import Command, FlowRouter, Forgetter
-from bot.text import number
+from bot.vocabulary.conversation import Button, Post, Section
+from bot.vocabulary.errors import NothingOpen, UsageError
+from bot.vocabulary.text import number
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads as store

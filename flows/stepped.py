@@ -21,10 +21,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from bot.conversation import AnswerForm, Button, Post, Section
-from bot.errors import NothingOpen, UsageError
 from bot.registry import Answer, Answerable, Command, FlowRouter, Registry
-from bot.text import number as typed_number
+from bot.vocabulary.conversation import AnswerForm, Button, Post, Section
+from bot.vocabulary.errors import NothingOpen, UsageError
+from bot.vocabulary.text import number as typed_number
 from flows.turn import CO_CHAIRS, Turn
 from storage.states import ReflectionStatus
 

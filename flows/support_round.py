@@ -14,9 +14,9 @@ import re
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import AnswerForm, Button, Post, Section
-from bot.errors import NothingOpen
 from bot.registry import Answer, Answerable, Closable, Command, FlowRouter, Forgetter
+from bot.vocabulary.conversation import AnswerForm, Button, Post, Section
+from bot.vocabulary.errors import NothingOpen
 from flows.turn import Turn
 from storage import answers as store
 from storage import community as communities

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.conversation import Button, Post, Section
-from bot.errors import NothingOpen, UsageError
 from bot.registry import Closable, Command, FlowRouter, Forgetter
-from bot.text import number, trimmed
+from bot.vocabulary.conversation import Button, Post, Section
+from bot.vocabulary.errors import NothingOpen, UsageError
+from bot.vocabulary.text import number, trimmed
 from flows.turn import Turn
 from storage import community as communities
 from storage import votes as store

@@ -9,10 +9,10 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Actor, Place, Post
-from bot.errors import NotAllowed
 from bot.registry import Permission
-from bot.text import display_token
+from bot.vocabulary.conversation import Actor, Place, Post
+from bot.vocabulary.errors import NotAllowed
+from bot.vocabulary.text import display_token
 from storage import community as communities
 from storage.models import Community, Member
 

@@ -8,7 +8,7 @@ from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Actor, Place
+from bot.vocabulary.conversation import Actor, Place
 from storage.models import ChannelBinding, CoChairTerm, Community, Meeting, Member
 from storage.upsert import added, insert_ignore
 

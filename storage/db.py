@@ -19,7 +19,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from bot.errors import ConfigError
+from bot.vocabulary.errors import ConfigError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x0C0B_0001  # PostgreSQL advisory lock: one worker migrates at a time

@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.conversation import Place, Post
+from bot.vocabulary.conversation import Place, Post
 from storage.db import Database
 from storage.models import ConversationRef, PostRef, ProcessedEvent, UndeliveredPost
 from storage.upsert import insert_ignore

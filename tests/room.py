@@ -8,9 +8,9 @@ import re
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.conversation import Actor, ChoiceEvent, CommandEvent, Mention, Place, Post, ReplyEvent
 from bot.delivery import Pace
-from bot.runtime import Runtime
+from bot.shell.runtime import Runtime
+from bot.vocabulary.conversation import Actor, ChoiceEvent, CommandEvent, Mention, Place, Post, ReplyEvent
 from storage.db import Database
 from tests.fakes.recording_sender import RecordingSender
 

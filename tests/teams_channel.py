@@ -10,8 +10,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 
 from adapters.teams import endpoint_of
-from bot.runtime import Runtime
-from bot.web import build_app
+from bot.shell.runtime import Runtime
+from bot.shell.web import build_app
 from storage.db import Database
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
 
@@ -134,7 +134,7 @@ async def count_rows(db: Database, model: Any) -> int:
 
 
 async def start_client(db: Database, clock: Any, env: dict[str, str]) -> TestClient:
-    """The real application (`bot.web.build_app`) served on 127.0.0.1."""
+    """The real application (`bot.shell.web.build_app`) served on 127.0.0.1."""
     app = build_app(Runtime(db, clock), env)
     client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()

@@ -6,7 +6,7 @@ import pytest
 
 from bot import commands
 from bot.core import HANDLERS
-from bot.errors import UsageError
+from bot.vocabulary.errors import UsageError
 
 
 @pytest.mark.parametrize(

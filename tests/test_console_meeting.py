@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from adapters.console import run_console
+from bot.shell.chat import run_console
 
 SCRIPT = Path(__file__).parent.parent / "docs" / "meeting.txt"
 
@@ -50,7 +50,7 @@ def test_copbot_chat_reads_a_piped_script(tmp_path):
     env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "chat"],
+        [sys.executable, "-m", "bot.shell.cli", "chat"],
         input="/as Ann\n/cop support\nasking for help\n/cop close\n/quit\n",
         capture_output=True,
         text=True,

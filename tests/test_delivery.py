@@ -6,9 +6,9 @@ from __future__ import annotations
 import asyncio
 import time
 
-from bot.conversation import Place, Post
 from bot.delivery import Outbox, Pace
-from bot.errors import DeliveryError
+from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.errors import DeliveryError
 from storage.delivery import DeliveryLog
 from tests.fakes.recording_sender import RecordingSender
 

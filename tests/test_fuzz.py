@@ -18,8 +18,8 @@ from adapters.slack import translate as slack
 from adapters.teams import translate as teams
 from bot import commands
 from bot.core import SORRY
-from bot.errors import UsageError
-from bot.text import number, shown, trimmed
+from bot.vocabulary.errors import UsageError
+from bot.vocabulary.text import number, shown, trimmed
 from storage.db import Database
 from tests.conftest import Clock
 from tests.fixtures import published

@@ -123,7 +123,7 @@ async def test_logs_never_hold_what_members_wrote(db, clock, caplog):
     await room.cmd("Ben", f"bogus {CANARY}")
     await room.cmd("Ben", f"edit {CANARY}")
     room.sender.failures.append(
-        __import__("bot.errors", fromlist=["DeliveryError"]).DeliveryError("gone", permanent=True)
+        __import__("bot.vocabulary.errors", fromlist=["DeliveryError"]).DeliveryError("gone", permanent=True)
     )
     await room.cmd("Ann", "next")  # this post is undeliverable: recorded, and logged without text
     assert CANARY in room.sender.texts()  # the canary did travel through the bot…

@@ -7,9 +7,9 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from bot.conversation import Actor, CommandEvent, Place, Post, ReplyEvent
 from bot.core import SORRY
-from bot.text import number, shown, trimmed
+from bot.vocabulary.conversation import Actor, CommandEvent, Place, Post, ReplyEvent
+from bot.vocabulary.text import number, shown, trimmed
 from storage.models import Community, ReflectionAnswer, SupportStatement, Topic
 from tests.room import Room, uid
 

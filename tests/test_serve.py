@@ -9,8 +9,8 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
-from bot.runtime import Runtime
-from bot.web import build_app
+from bot.shell.runtime import Runtime
+from bot.shell.web import build_app
 
 
 async def test_healthz_reports_database_and_scheduler(sqlite_db, clock, env_clean):
@@ -28,7 +28,7 @@ def test_half_set_configuration_is_one_clear_line(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
     env.update({"SLACK_BOT_TOKEN": "xoxb-test", "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", "0"],
+        [sys.executable, "-m", "bot.shell.cli", "serve", "--port", "0"],
         capture_output=True,
         text=True,
         env=env,

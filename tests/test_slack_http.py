@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.slack import attach
-from bot.errors import ConfigError
 from bot.logs import quiet_third_parties
+from bot.vocabulary.errors import ConfigError
 from storage.models import Community, ProcessedEvent, SupportStatement
 from tests.fakes.slack_api import BOT_TOKEN, SECRET, running_stack
 

@@ -9,8 +9,8 @@ from argparse import Namespace
 import pytest
 
 from adapters.slack.manifest import BOT_SCOPES, print_manifest
-from bot.cli import main
-from bot.errors import ConfigError
+from bot.shell.cli import main
+from bot.vocabulary.errors import ConfigError
 
 
 def _manifest(**args) -> dict:

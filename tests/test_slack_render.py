@@ -13,7 +13,7 @@ from adapters.slack.render import (
     share_modal,
     split_text,
 )
-from bot.conversation import AnswerForm, Button, Post, Section
+from bot.vocabulary.conversation import AnswerForm, Button, Post, Section
 
 
 def _all_texts(blocks) -> list[str]:

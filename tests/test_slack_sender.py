@@ -8,8 +8,8 @@ import pytest
 from adapters.slack.app import make_client
 from adapters.slack.sender import SlackSender
 from adapters.slack.settings import SlackSettings
-from bot.conversation import Place, Post
-from bot.errors import DeliveryError
+from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.errors import DeliveryError
 from tests.fakes.slack_api import BOT_TOKEN, SECRET, FakeSlackApi
 
 PLACE = Place("slack", "C1", "T1")

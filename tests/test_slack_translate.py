@@ -6,7 +6,7 @@ import json
 
 from adapters.slack import translate
 from adapters.slack.render import share_modal
-from bot.conversation import Actor, Mention, Place
+from bot.vocabulary.conversation import Actor, Mention, Place
 
 BOT = "UBOT"
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, inspect, select
 
-from bot.errors import ConfigError
+from bot.vocabulary.errors import ConfigError
 from storage.db import Database, async_url
 from storage.delivery import claim_event
 from storage.models import ProcessedEvent

@@ -12,8 +12,8 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from bot.conversation import Place, Post
-from bot.runtime import Runtime
+from bot.shell.runtime import Runtime
+from bot.vocabulary.conversation import Place, Post
 from storage.db import Database
 from storage.models import (
     Community,

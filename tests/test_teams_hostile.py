@@ -21,8 +21,8 @@ from sqlalchemy import func, select
 
 from adapters.teams import endpoint_of
 from adapters.teams.translate import to_incoming
-from bot.runtime import Runtime
-from bot.web import build_app
+from bot.shell.runtime import Runtime
+from bot.shell.web import build_app
 from storage.models import Community, ConversationRef, ProcessedEvent, ReflectionAnswer, SupportStatement
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fixtures import published
@@ -57,7 +57,7 @@ async def test_teams_is_off_unless_configured(sqlite_db, clock, env_clean, env):
 def _serve(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "COPBOT_"))}
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "serve", "--port", "0", *args],
+        [sys.executable, "-m", "bot.shell.cli", "serve", "--port", "0", *args],
         capture_output=True,
         text=True,
         env={**clean, **env},
@@ -77,7 +77,7 @@ def test_serve_with_nothing_configured_says_how_instead_of_serving(tmp_path):
 def test_local_mode_listens_on_loopback_only_and_says_so(tmp_path):
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "COPBOT_TEAMS_LOCAL": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
+        [sys.executable, "-m", "bot.shell.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -25,8 +25,8 @@ from adapters.teams.translate import (
     serialize_reference,
     to_incoming,
 )
-from bot.conversation import AnswerForm, Button, ChoiceEvent, CommandEvent, Place, Post, ReplyEvent, Section
-from bot.errors import ConfigError, DeliveryError
+from bot.vocabulary.conversation import AnswerForm, Button, ChoiceEvent, CommandEvent, Place, Post, ReplyEvent, Section
+from bot.vocabulary.errors import ConfigError, DeliveryError
 from tests.fakes.bot_connector import FakeBotConnector
 
 CHANNEL = "19:cop-north@thread.tacv2"

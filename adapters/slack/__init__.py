@@ -12,7 +12,7 @@ from adapters.slack.settings import SlackSettings
 from bot.delivery import Pace
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.shell.runtime import Runtime
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
@@ -30,7 +30,7 @@ def attach(
 
     "off" when neither SLACK_BOT_TOKEN nor SLACK_SIGNING_SECRET is set; "http" serves
     POST /slack/events; "socket-mode" (SLACK_APP_TOKEN set too) connects out to Slack instead.
-    Half-set configuration raises `bot.errors.ConfigError`. ``pace`` overrides Slack's pace
+    Half-set configuration raises `bot.vocabulary.errors.ConfigError`. ``pace`` overrides Slack's pace
     (else COPBOT_SLACK_PACE_PER_SECOND, default 1 message per second per channel).
     """
     settings = SlackSettings.from_env(env)

@@ -24,12 +24,12 @@ from adapters.slack.names import NameBook
 from adapters.slack.render import ANSWER_BLOCK, ANSWER_CALLBACK, CHOICE_ACTION_PATTERN, SHARE_ACTION, share_modal
 from adapters.slack.sender import COMMAND_RESPONSE_URL, SlackSender
 from adapters.slack.settings import SlackSettings
-from bot.conversation import Event, Post
 from bot.request_body import bad_request, check_depth, read_body, utf8, where
+from bot.vocabulary.conversation import Event, Post
 from bot.work_in_hand import WorkInHand
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.shell.runtime import Runtime
 
 log = logging.getLogger("copbot.slack")
 

@@ -7,7 +7,7 @@ import json
 import sys
 from typing import Any, TextIO
 
-from bot.errors import ConfigError
+from bot.vocabulary.errors import ConfigError
 
 EVENTS_PATH = "/slack/events"  # the one URL for commands, events and interactivity
 COMMAND = "/cop"

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, AnswerForm, Button, Post, Section
+from bot.vocabulary.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, AnswerForm, Button, Post, Section
 
 SECTION_CHARS = 3000  # a section block's text
 BLOCKS_PER_MESSAGE = 50

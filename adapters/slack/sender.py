@@ -15,9 +15,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import SlackMessage, render, render_update
-from bot.conversation import Place, Post
 from bot.delivery import retry_after_seconds
-from bot.errors import DeliveryError
+from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from bot.delivery import Pace
-from bot.errors import ConfigError
+from bot.vocabulary.errors import ConfigError
 
 DEFAULT_API_URL = "https://slack.com/api/"
 PACE_VARIABLE = "COPBOT_SLACK_PACE_PER_SECOND"

@@ -19,8 +19,8 @@ from adapters.slack.render import (
     CHOICE_ACTION_PATTERN,
     SHARE_ACTION,
 )
-from bot.conversation import Actor, ChoiceEvent, CommandEvent, Mention, Place, ReplyEvent
-from bot.text import display_token, trimmed
+from bot.vocabulary.conversation import Actor, ChoiceEvent, CommandEvent, Mention, Place, ReplyEvent
+from bot.vocabulary.text import display_token, trimmed
 
 PLATFORM = "slack"
 _ENTITY = re.compile(r"<([^<>]*)>")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -11,7 +10,7 @@ from aiohttp import web
 if TYPE_CHECKING:
     from adapters.teams.app import TeamsEndpoint
     from bot.delivery import Pace
-    from bot.runtime import Runtime
+    from bot.shell.runtime import Runtime
 
 PLATFORM = "teams"
 ENDPOINT = web.AppKey("teams_endpoint", object)
@@ -32,8 +31,6 @@ def attach(app: web.Application, runtime: Runtime, env: Mapping[str, str], *, pa
     from bot.logs import quiet_third_parties
 
     quiet_third_parties()
-    for name in ("msal", "urllib3", "requests_oauthlib"):
-        logging.getLogger(name).setLevel(logging.WARNING)
     settings = TeamsSettings.from_env(env)
     if settings is None:
         return "off"

@@ -17,12 +17,12 @@ from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkA
 
 from adapters.teams.sender import TeamsSender
 from adapters.teams.translate import Incoming, channel_reference, is_readable, serialize_reference, to_incoming
-from bot.conversation import CommandEvent, Mention, Place, Post, ReplyEvent
 from bot.request_body import bad_request, is_loopback, json_object, read_body, utf8
+from bot.vocabulary.conversation import CommandEvent, Mention, Place, Post, ReplyEvent
 from bot.work_in_hand import WorkInHand
 
 if TYPE_CHECKING:
-    from bot.runtime import Runtime
+    from bot.shell.runtime import Runtime
 
 log = logging.getLogger(__name__)
 AUTH_TIMEOUT_SECONDS = 10.0

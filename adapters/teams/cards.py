@@ -7,7 +7,7 @@ import re
 import secrets
 from typing import Any
 
-from bot.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, Button, Post
+from bot.vocabulary.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, Button, Post
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"

@@ -13,7 +13,7 @@ from typing import Any
 
 from adapters.teams.icons import color_icon, outline_icon
 from bot.commands import VERBS
-from bot.errors import ConfigError
+from bot.vocabulary.errors import ConfigError
 
 MANIFEST_VERSION = "1.17"
 SCHEMA = f"https://developer.microsoft.com/json-schemas/teams/v{MANIFEST_VERSION}/MicrosoftTeams.schema.json"

@@ -16,9 +16,9 @@ from urllib3.util.retry import Retry
 
 from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
 from adapters.teams.translate import deserialize_reference
-from bot.conversation import Place, Post
 from bot.delivery import retry_after_seconds
-from bot.errors import DeliveryError
+from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")

@@ -14,8 +14,8 @@ from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
 from adapters.teams.cards import ANONYMOUS_INPUT, ANSWER_DATA, ANSWER_INPUT, COMMAND_DATA
 from bot.commands import is_bare_command
-from bot.conversation import Actor, ChoiceEvent, CommandEvent, Event, Mention, Place, ReplyEvent
-from bot.text import display_token, trimmed
+from bot.vocabulary.conversation import Actor, ChoiceEvent, CommandEvent, Event, Mention, Place, ReplyEvent
+from bot.vocabulary.text import display_token, trimmed
 
 PLATFORM = "teams"
 MESSAGE_ID_MARK = ";messageid="

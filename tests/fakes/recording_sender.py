@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.conversation import Place, Post
-from bot.errors import DeliveryError
+from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.errors import DeliveryError
 
 
 @dataclass

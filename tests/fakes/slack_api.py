@@ -514,7 +514,7 @@ BOT_TOKEN = "xoxb-test-token"
 
 @dataclass
 class SlackStack:
-    """The real aiohttp app (`bot.web.build_app`) on 127.0.0.1 talking to the fake Slack API."""
+    """The real aiohttp app (`bot.shell.web.build_app`) on 127.0.0.1 talking to the fake Slack API."""
 
     slack: FakeSlackApi
     client: Any  # aiohttp.test_utils.TestClient
@@ -549,8 +549,8 @@ def running_stack(db: Any, clock: Any, user_names: dict[str, str] | None = None,
 
     from aiohttp.test_utils import TestClient, TestServer
 
-    from bot.runtime import Runtime
-    from bot.web import build_app
+    from bot.shell.runtime import Runtime
+    from bot.shell.web import build_app
 
     @asynccontextmanager
     async def stack():  # noqa: ANN202

@@ -9,8 +9,8 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.errors import ConfigError
 from bot.logs import setup_logging
+from bot.vocabulary.errors import ConfigError
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,11 +49,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     setup_logging("WARNING" if args.command == "chat" and "LOG_LEVEL" not in os.environ else None)
     try:
         if args.command == "chat":
-            from adapters.console import run_console
+            from bot.shell.chat import run_console
 
             return asyncio.run(run_console(sys.stdin, sys.stdout, db_path=args.db, community=args.community))
         if args.command == "serve":
-            from bot.serve import run_server
+            from bot.shell.serve import run_server
 
             return run_server(args.host, args.port, os.environ)
         if args.command == "migrate":

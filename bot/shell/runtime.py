@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from bot.conversation import Event, Place, Post
 from bot.core import Copbot
 from bot.delivery import Outbox, Pace, Sender
+from bot.vocabulary.conversation import Event, Place, Post
 from storage.db import Database
 from storage.delivery import DeliveryLog
 

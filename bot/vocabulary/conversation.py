@@ -10,7 +10,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from bot.text import shown, storable
+from bot.vocabulary.text import shown, storable
 
 
 @dataclass(frozen=True)
@@ -78,7 +78,7 @@ Event = CommandEvent | ReplyEvent | ChoiceEvent
 
 
 def storable_event(event: Any) -> Any:
-    """The same event (or part of one) with every string made storable (`bot.text.storable`):
+    """The same event (or part of one) with every string made storable (`bot.vocabulary.text.storable`):
     what a platform sent may hold characters no database takes."""
     if isinstance(event, str):
         return storable(event)
@@ -139,7 +139,7 @@ class Post:
     ``key`` names the post (``reflection:7:step:2``) so that later posts can update it
     (``replace``) or answer in its thread (``in_thread_of``), and so that a reply to it can be
     traced back to what it answers. ``private_to`` is a user id: only that member sees it.
-    Text is made safe to show on construction (`bot.text.shown`): whatever a member stored, no
+    Text is made safe to show on construction (`bot.vocabulary.text.shown`): whatever a member stored, no
     platform ever prints a raw control or direction-override character.
     """
 

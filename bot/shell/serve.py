@@ -8,10 +8,10 @@ from collections.abc import Mapping
 
 from aiohttp import web
 
-from bot.errors import ConfigError
 from bot.request_body import is_loopback
-from bot.runtime import Runtime
-from bot.web import STATUS, build_app
+from bot.shell.runtime import Runtime
+from bot.shell.web import STATUS, build_app
+from bot.vocabulary.errors import ConfigError
 from storage.db import Database
 
 LOOPBACK = "127.0.0.1"

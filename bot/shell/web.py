@@ -8,8 +8,8 @@ from typing import Protocol
 from aiohttp import web
 
 from bot.request_body import MAX_BODY_BYTES, error_policy
-from bot.runtime import Runtime
-from bot.scheduling import Scheduler
+from bot.shell.runtime import Runtime
+from bot.shell.scheduling import Scheduler
 
 RUNTIME = web.AppKey("runtime", Runtime)
 STATUS = web.AppKey("status", dict[str, str])

@@ -1,0 +1,46 @@
+"""`copbot chat`: one community in this terminal, on the terminal adapter (`adapters.console`).
+Reads stdin line by line, so a scripted meeting can be piped in."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+from typing import IO
+
+from adapters.console import BANNER, ConsoleSender, ConsoleSession
+from bot.delivery import Pace
+from bot.shell.runtime import Runtime
+from storage.db import Database
+
+
+async def run_console(
+    stdin: IO[str], stdout: IO[str], *, db_path: str | None = None, community: str = "", database_url: str | None = None
+) -> int:
+    url = database_url or (f"sqlite:///{db_path}" if db_path else os.environ.get("DATABASE_URL"))
+    db = Database(url)
+    await db.migrate()
+    runtime = Runtime(db)
+    runtime.connect("console", ConsoleSender(stdout), Pace(limits=()))
+    session = ConsoleSession(runtime, stdout, community or "Terminal")
+    if isinstance(stdin, io.TextIOWrapper):
+        # What is typed or piped in may not be valid UTF-8: decode with replacement characters
+        # and keep the line, rather than stop the meeting.
+        stdin.reconfigure(encoding="utf-8", errors="replace")
+    stdout.write(BANNER.format(name=session.actor.name) + "\n")
+    interactive = stdin.isatty()
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            if interactive:
+                stdout.write(f"{session.actor.name}> ")
+                stdout.flush()
+            raw = await loop.run_in_executor(None, stdin.readline)
+            if not raw:
+                break
+            if not await session.line(raw):
+                break
+    finally:
+        await runtime.drain()
+        await db.dispose()
+    return 0
