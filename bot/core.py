@@ -22,6 +22,7 @@ from bot.vocabulary.errors import CopbotError, NotAllowed
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
 from storage import community as communities
+from storage import outbox
 from storage.db import Database
 from storage.delivery import claim_event
 
@@ -72,7 +73,7 @@ class Copbot:
         try:
             return await retrying(self._handle_once, event)
         except CopbotError as error:
-            return [Post(str(error), private_to=event.actor.user_id)]
+            return await self._answer_alone(event, [Post(str(error), private_to=event.actor.user_id)])
         except (DBAPIError, Exception) as error:  # noqa: BLE001 - a member sees a sentence, the log the type
             log.error(
                 "event from %s:%s failed: %s",
@@ -81,7 +82,16 @@ class Copbot:
                 type(error).__name__,
                 exc_info=log.isEnabledFor(logging.DEBUG),
             )
-            return [Post(SORRY, private_to=event.actor.user_id)]
+            return await self._answer_alone(event, [Post(SORRY, private_to=event.actor.user_id)])
+
+    async def _answer_alone(self, event: Event, posts: list[Post]) -> list[Post]:
+        """A refusal or an apology: the event changed nothing, but the member is told."""
+        try:
+            async with self.db.transaction() as session:
+                await outbox.enqueue(session, event.place, posts, self.clock())
+        except DBAPIError as error:
+            log.error("could not keep the answer to an event: %s", type(error).__name__)
+        return posts
 
     async def _handle_once(self, event: Event) -> list[Post]:
         now = self.clock()
@@ -101,9 +111,11 @@ class Copbot:
                 pressed_button=isinstance(event, ChoiceEvent),
             )
             if isinstance(event, ReplyEvent):
-                return await answers.reply(turn, event)
-            text = event.command if isinstance(event, ChoiceEvent) else event.text
-            return await self._command(turn, text)
+                posts = await answers.reply(turn, event)
+            else:
+                posts = await self._command(turn, event.command if isinstance(event, ChoiceEvent) else event.text)
+            await outbox.enqueue(session, event.place, posts, now)  # decided and kept: one transaction
+            return posts
 
     async def _command(self, turn: Turn, text: str) -> list[Post]:
         cmd = commands.parse(text)

@@ -141,40 +141,45 @@ class Outbox:
             self._flushing.discard(slot)
 
     async def _post(self, place: Place, post: Post) -> None:
+        try:
+            await self.send_now(place, post)
+        except DeliveryError as error:
+            await self.give_up(place, post, error.reason)
+
+    async def give_up(self, place: Place, post: Post, reason: str) -> None:
+        """Record a post that cannot be delivered (never silently dropped)."""
+        where = f"{place.platform}:{place.channel_id}"
+        log.warning("post %s to %s not delivered: %s", post.key or "(unnamed)", where, reason)
+        await self.refs.record_undelivered(place, post, reason)
+
+    async def send_now(self, place: Place, post: Post) -> str | None:
+        """Send (or update) one post now: its thread and its update target come from the stored
+        message ids; this platform's pace (channel posts only: a private post never waits
+        behind them) and a few retries; raises `DeliveryError` when it does not go out. Returns
+        the platform's message id of a new channel post."""
         slot = (place.platform, place.channel_id, post.key or "")
         lock = self._key_locks.setdefault(slot, asyncio.Lock()) if post.key else None
         if lock is None:
-            await self._post_unlocked(place, post)
-            return
+            return await self._send_unlocked(place, post)
         async with lock:  # a key's first post and its updates never race each other
-            await self._post_unlocked(place, post)
+            return await self._send_unlocked(place, post)
 
-    async def _post_unlocked(self, place: Place, post: Post) -> None:
+    async def _send_unlocked(self, place: Place, post: Post) -> str | None:
         existing = None
         if post.key and post.private_to is None:
             existing = await self.refs.ref_for(place, post.key)
         thread_ref = None
         if post.in_thread_of:
             thread_ref = await self.refs.ref_for(place, post.in_thread_of)
-        try:
-            if existing and post.replace:
-                await self._with_retries(place, lambda: self.sender.update(place, existing, post))
-                return
-            ref = await self._with_retries(place, lambda: self.sender.send(place, post, thread_ref))
-        except DeliveryError as error:
-            log.warning(
-                "post %s to %s:%s not delivered: %s",
-                post.key or "(unnamed)",
-                place.platform,
-                place.channel_id,
-                error.reason,
-            )
-            await self.refs.record_undelivered(place, post, error.reason)
-            return
+        if existing and post.replace:
+            await self._with_retries(place, post, lambda: self.sender.update(place, existing, post))
+            return existing
+        ref = await self._with_retries(place, post, lambda: self.sender.send(place, post, thread_ref))
         if ref and post.key and post.private_to is None:
             await self.refs.remember(place, post.key, ref)
+        return ref
 
-    async def _with_retries(self, place: Place, call: Callable[[], Awaitable[T]]) -> T:
+    async def _with_retries(self, place: Place, post: Post, call: Callable[[], Awaitable[T]]) -> T:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self.pace.attempts),
             wait=self._wait,
@@ -182,10 +187,11 @@ class Outbox:
             sleep=self._sleep,
             reraise=True,
         )
-        return await retrying(self._paced, place, call)
+        return await retrying(self._paced, place, post, call)
 
-    async def _paced(self, place: Place, call: Callable[[], Awaitable[T]]) -> T:
-        await self._keep_pace(place)
+    async def _paced(self, place: Place, post: Post, call: Callable[[], Awaitable[T]]) -> T:
+        if post.private_to is None:
+            await self._keep_pace(place)
         return await call()
 
     def _wait(self, state: RetryCallState) -> float:

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.states import ActionStatus, LeadStatus, ReflectionStatus, RoundStatus, VoteStatus, where
+from storage.states import ActionStatus, LeadStatus, OutboxStatus, ReflectionStatus, RoundStatus, VoteStatus, where
 
 
 class Base(DeclarativeBase):
@@ -276,3 +276,34 @@ class ConversationRef(Base):
     channel_id: Mapped[str] = mapped_column(String(255))
     reference: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class OutboxPost(Base):
+    """A post copbot decided to send, written in the same transaction as the change that made
+    it (a transactional outbox). Delivery workers claim due rows, send them once and keep the
+    platform's message id. A sent row loses its content (member text is not kept twice).
+
+    ``slot`` is the post key of a pending update: one pending update per post, so a burst of
+    updates coalesces into one row whose content is the latest."""
+
+    __tablename__ = "outbox_posts"
+    __table_args__ = (
+        _open_only("uq_outbox_pending_update", "platform", "channel_id", "slot", where=where(OutboxStatus.PENDING)),
+        Index("ix_outbox_due", "status", "not_before"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    team_id: Mapped[str] = mapped_column(String(255), default="")
+    key: Mapped[str | None] = mapped_column(String(120))
+    slot: Mapped[str | None] = mapped_column(String(120))
+    private: Mapped[bool] = mapped_column(Boolean, default=False)
+    content: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
+    not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    message_ref: Mapped[str | None] = mapped_column(String(255))
+    reason: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

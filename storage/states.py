@@ -48,6 +48,16 @@ class ActionStatus(StrEnum):
     OPEN = "open"
 
 
+class OutboxStatus(StrEnum):
+    """A post copbot decided to send: pending → sending → sent, or → undeliverable; a claim
+    whose worker died (its lease ran out) is taken again; a retry goes back to pending."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    UNDELIVERABLE = "undeliverable"
+
+
 State = TypeVar("State", bound=StrEnum)
 
 MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
@@ -58,6 +68,12 @@ MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
         VoteStatus.TIED: frozenset({VoteStatus.CLOSED}),
     },
     LeadStatus: {LeadStatus.PROPOSED: frozenset({LeadStatus.CONFIRMED, LeadStatus.SUPERSEDED})},
+    OutboxStatus: {
+        OutboxStatus.PENDING: frozenset({OutboxStatus.SENDING}),
+        OutboxStatus.SENDING: frozenset(
+            {OutboxStatus.SENT, OutboxStatus.UNDELIVERABLE, OutboxStatus.PENDING, OutboxStatus.SENDING}
+        ),
+    },
 }
 
 

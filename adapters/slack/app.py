@@ -22,7 +22,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from adapters.slack import translate
 from adapters.slack.names import NameBook
 from adapters.slack.render import ANSWER_BLOCK, ANSWER_CALLBACK, CHOICE_ACTION_PATTERN, SHARE_ACTION, share_modal
-from adapters.slack.sender import COMMAND_RESPONSE_URL, SlackSender
+from adapters.slack.sender import SlackSender
 from adapters.slack.settings import SlackSettings
 from bot.request_body import bad_request, check_depth, read_body, utf8, where
 from bot.vocabulary.conversation import Event, Post
@@ -161,7 +161,7 @@ class SlackAdapter:
             await ack()  # first: nothing below can hold Slack's request
             event = translate.command_event(body)
             names = await self.names.names([event.actor.user_id, *translate.user_ids_in(translate.field(body, "text"))])
-            COMMAND_RESPONSE_URL.set(translate.field(body, "response_url") or None)
+            self.sender.command_typed(event.place.channel_id, translate.field(body, "response_url"))
             await self._dispatch(translate.command_event(body, names))
 
     async def on_message(self, body: dict[str, Any], context: Any) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
-from contextvars import ContextVar
 from typing import Any
 
 import aiohttp
@@ -57,7 +57,7 @@ PERMANENT_ERRORS = frozenset(
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 # The slash command being handled: its response_url reaches the member even where copbot is not
 # in the channel yet (chat.postMessage / postEphemeral answer not_in_channel there).
-COMMAND_RESPONSE_URL: ContextVar[str | None] = ContextVar("command_response_url", default=None)
+RESPONSE_URL_SECONDS = 30 * 60  # how long Slack honours a slash command's response_url
 NOT_IN_CHANNEL = "I'm not in this channel yet, so I couldn't post here. Add me with `/invite @copbot`, then try again."
 ABSENT_ERRORS = ("not_in_channel", "channel_not_found")
 DEFAULT_RETRY_AFTER = 1.0
@@ -97,6 +97,7 @@ class SlackSender:
     def __init__(self, client: AsyncWebClient, pause: float = 1.0) -> None:
         self.client = client
         self.pause = pause  # between the messages of one over-long post (Slack's pace)
+        self._response_urls: dict[str, tuple[str, float]] = {}
 
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
         messages = render(post)
@@ -104,7 +105,7 @@ class SlackSender:
             first = await self._call(lambda: self._one(place, post, messages[0], thread_ref))
         except DeliveryError as error:
             if error.permanent and any(code in error.reason for code in ABSENT_ERRORS):
-                await self._tell_not_in_channel()
+                await self._tell_not_in_channel(place)
             raise
         for message in messages[1:]:
             await self._continuation(place, post, message, thread_ref)
@@ -120,12 +121,18 @@ class SlackSender:
 
     # -- internals -------------------------------------------------------------------------
 
-    async def _tell_not_in_channel(self) -> None:
-        """Tell the member who typed the command, once, through its response_url."""
-        url = COMMAND_RESPONSE_URL.get()
-        if not url:
+    def command_typed(self, channel_id: str, response_url: str) -> None:
+        """A /cop command came from ``channel_id``: its response_url can tell the member who
+        typed it, should copbot's post there fail because it is not in the channel. Kept in
+        memory only (a hint, for half an hour), never in the outbox."""
+        if response_url:
+            self._response_urls[channel_id] = (response_url, time.monotonic() + RESPONSE_URL_SECONDS)
+
+    async def _tell_not_in_channel(self, place: Place) -> None:
+        """Tell the member who last typed a command there, once, through its response_url."""
+        url, until = self._response_urls.pop(place.channel_id, ("", 0.0))
+        if not url or time.monotonic() > until:
             return
-        COMMAND_RESPONSE_URL.set(None)
         try:
             await AsyncWebhookClient(url, logger=self.client.logger).send(
                 text=NOT_IN_CHANNEL, response_type="ephemeral"

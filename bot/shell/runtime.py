@@ -1,7 +1,10 @@
-"""The composition root: one database, the core, and one outbox per platform.
+"""The composition root: one database, the core, the outbox's delivery worker, and one sender
+per platform.
 
-Adapters call `Runtime.dispatch(event)`: the core decides (in one database transaction) and the
-platform's outbox delivers the posts. Scheduled and proactive posts use `Runtime.post`.
+Adapters call `Runtime.dispatch(event)`: the core decides and keeps what it will post, in one
+database transaction; when that returns, the event is stored and can be acknowledged. The
+delivery worker (`bot.courier.Courier`) sends the posts after. Scheduled and proactive posts
+use `Runtime.post`, which keeps them the same way.
 """
 
 from __future__ import annotations
@@ -10,8 +13,10 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
 from bot.core import Copbot
+from bot.courier import Courier
 from bot.delivery import Outbox, Pace, Sender
 from bot.vocabulary.conversation import Event, Place, Post
+from storage import outbox as outbox_store
 from storage.db import Database
 from storage.delivery import DeliveryLog
 
@@ -29,6 +34,7 @@ class Runtime:
         self.core = Copbot(db, clock)
         self.deliveries = DeliveryLog(db, clock)
         self.outboxes: dict[str, Outbox] = {}
+        self.courier = Courier(db, clock, self.outboxes)
 
     def connect(self, platform: str, sender: Sender, pace: Pace | None = None, **outbox_options: object) -> Outbox:
         """Register a platform's sender; returns its outbox."""
@@ -37,17 +43,21 @@ class Runtime:
         return outbox
 
     async def dispatch(self, event: Event) -> list[Post]:
-        """Handle one incoming event and deliver what the core answers. Returns the posts."""
+        """Handle one incoming event: when this returns, its effect and its posts are stored.
+        Returns the posts (they go out through the delivery worker)."""
         posts = await self.core.handle(event)
-        await self.post(event.place, posts)
+        self.courier.kick()
         return posts
 
     async def post(self, place: Place, posts: Sequence[Post]) -> None:
-        """Deliver posts to a conversation with no incoming message (scheduler, summaries)."""
+        """Keep posts for a conversation with no incoming message (scheduler, summaries)."""
         if posts:
-            await self.outboxes[place.platform].deliver(place, posts)
+            async with self.db.transaction() as session:
+                await outbox_store.enqueue(session, place, posts, self.clock())
+            self.courier.kick()
 
     async def drain(self) -> None:
-        """Wait for every outbox's queued updates (tests, shutdown)."""
+        """Deliver everything that is due now (tests, the terminal)."""
+        await self.courier.drain()
         for outbox in self.outboxes.values():
             await outbox.drain()

@@ -7,6 +7,7 @@ render `Post`s back. Flows only ever see and produce these types.
 from __future__ import annotations
 
 import dataclasses
+import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -165,3 +166,23 @@ class Post:
             lines += [f"  • {line}" for line in section.lines]
             parts.append("\n".join(lines))
         return "\n\n".join(parts)
+
+
+def post_to_json(post: Post) -> str:
+    """A post as JSON, to keep it in the outbox until it is sent."""
+    return json.dumps(dataclasses.asdict(post), ensure_ascii=False)
+
+
+def post_from_json(raw: str) -> Post:
+    """The post `post_to_json` kept."""
+    data = json.loads(raw)
+    return Post(
+        text=data["text"],
+        sections=tuple(Section(s["heading"], tuple(s["lines"])) for s in data.get("sections", ())),
+        buttons=tuple(Button(b["label"], b["command"], b.get("style", "default")) for b in data.get("buttons", ())),
+        form=AnswerForm(**data["form"]) if data.get("form") else None,
+        key=data.get("key"),
+        in_thread_of=data.get("in_thread_of"),
+        private_to=data.get("private_to"),
+        replace=bool(data.get("replace")),
+    )
