@@ -42,6 +42,7 @@ class Courier:
         self._kick = asyncio.Event()
         self._stopping = False
         self._work = WorkInHand(log)
+        self._round = asyncio.Lock()  # one round at a time in a process: a channel's order holds
 
     def kick(self) -> None:
         """New rows are waiting: look now rather than at the next wake-up."""
@@ -73,6 +74,10 @@ class Courier:
         """One round: claim the due rows, send them lane by lane; returns how many were claimed."""
         if not self.outboxes:
             return 0
+        async with self._round:
+            return await self._round_unlocked()
+
+    async def _round_unlocked(self) -> int:
         async with self.db.transaction() as session:
             rows = await store.claim(session, list(self.outboxes), self.clock(), LEASE)
             claimed = [(row.id, _lane(row), row) for row in rows]
@@ -85,7 +90,11 @@ class Courier:
         return len(claimed)
 
     async def _deliver_lane(self, rows: list[OutboxPost]) -> None:
-        for row in rows:
+        for index, row in enumerate(rows):
+            if self._stopping:  # leave the rest for the next worker, untouched
+                async with self.db.transaction() as session:
+                    await store.release(session, [r.id for r in rows[index:]])
+                return
             with self._work.inline(f"delivering outbox row {row.id}"):
                 await self._deliver(row)
 

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from bot.vocabulary.conversation import Place, Post, post_to_json
 from storage.models import OutboxPost
@@ -60,7 +61,25 @@ async def claim(
         and_(OutboxPost.status == OutboxStatus.PENDING, OutboxPost.not_before <= now),
         and_(OutboxPost.status == OutboxStatus.SENDING, OutboxPost.lease_until < now),
     )
-    query = select(OutboxPost).where(due, OutboxPost.platform.in_(platforms)).order_by(OutboxPost.id).limit(limit)
+    # A channel's posts go out in order: none of them while another worker holds one of them.
+    busy = aliased(OutboxPost)
+    held = (
+        select(busy.id)
+        .where(
+            busy.platform == OutboxPost.platform,
+            busy.channel_id == OutboxPost.channel_id,
+            busy.private.is_(False),
+            busy.status == OutboxStatus.SENDING,
+            busy.lease_until >= now,
+        )
+        .exists()
+    )
+    query = (
+        select(OutboxPost)
+        .where(due, OutboxPost.platform.in_(platforms), or_(OutboxPost.private.is_(True), ~held))
+        .order_by(OutboxPost.id)
+        .limit(limit)
+    )
     if session.bind is not None and session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     rows = list(await session.scalars(query))
@@ -87,6 +106,16 @@ async def retry_later(session: AsyncSession, row_id: int, when: datetime, reason
         .where(OutboxPost.id == row_id)
         .values(status=OutboxStatus.PENDING.value, not_before=when, lease_until=None, reason=reason[:255])
     )
+
+
+async def release(session: AsyncSession, row_ids: Sequence[int]) -> None:
+    """Claimed but not started (the worker is stopping): back to pending, for the next worker."""
+    if row_ids:
+        await session.execute(
+            update(OutboxPost)
+            .where(OutboxPost.id.in_(row_ids), OutboxPost.status == OutboxStatus.SENDING)
+            .values(status=OutboxStatus.PENDING.value, lease_until=None)
+        )
 
 
 async def undeliverable(session: AsyncSession, row_id: int, reason: str) -> None:

@@ -8,8 +8,8 @@ import hmac
 import logging
 import os
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -107,7 +107,9 @@ class SlackAdapter:
                 client=self.client,
                 signing_secret=settings.signing_secret,
                 logger=quiet_bolt_logger(),
-                process_before_response=False,  # ack first (3 s), work after
+                # Acknowledged means stored: Slack gets its answer once the listener has kept the
+                # event's effect and its posts (in the outbox); the posts go out after.
+                process_before_response=True,
                 request_verification_enabled=True,
                 ignoring_self_events_enabled=True,
             )
@@ -154,15 +156,18 @@ class SlackAdapter:
         expected = "v0=" + hmac.new(self.settings.signing_secret.encode(), base, hashlib.sha256).hexdigest()
         return hmac.compare_digest(expected, signature)
 
-    # -- listeners (each acks first; the slow work runs after the ack) ---------------------
+    # -- listeners: each keeps what it handled, then acknowledges (Bolt answers Slack when the
+    # listener returns); the posts go out through the outbox after ---------------------------
 
     async def on_command(self, ack: Any, body: dict[str, Any]) -> None:
         with self.work.inline("slack: a command"), self._unreadable("command"):
-            await ack()  # first: nothing below can hold Slack's request
-            event = translate.command_event(body)
-            names = await self.names.names([event.actor.user_id, *translate.user_ids_in(translate.field(body, "text"))])
-            self.sender.command_typed(event.place.channel_id, translate.field(body, "response_url"))
-            await self._dispatch(translate.command_event(body, names))
+            async with self._acked_after(ack):
+                event = translate.command_event(body)
+                names = await self.names.names(
+                    [event.actor.user_id, *translate.user_ids_in(translate.field(body, "text"))]
+                )
+                self.sender.command_typed(event.place.channel_id, translate.field(body, "response_url"))
+                await self._dispatch(translate.command_event(body, names))
 
     async def on_message(self, body: dict[str, Any], context: Any) -> None:
         event = body.get("event") or {}
@@ -179,13 +184,13 @@ class SlackAdapter:
 
     async def on_choice(self, ack: Any, body: dict[str, Any]) -> None:
         with self.work.inline("slack: a button"), self._unreadable("button"):
-            await ack()  # first: nothing below can hold Slack's request
-            user_id = translate.field(body, "user", "id")
-            await self._dispatch(translate.choice_event(body, await self.names.names([user_id])))
+            async with self._acked_after(ack):
+                user_id = translate.field(body, "user", "id")
+                await self._dispatch(translate.choice_event(body, await self.names.names([user_id])))
 
     async def on_share(self, ack: Any, body: dict[str, Any]) -> None:
         with self.work.inline("slack: a share button"), self._unreadable("share button"):
-            await ack()  # first: nothing below can hold Slack's request
+            await ack()  # the window opens by trigger_id, not by this answer
             share = translate.share_request(body)
             if share is None:
                 log.warning("slack: a Share press without its post or trigger was ignored")
@@ -204,10 +209,18 @@ class SlackAdapter:
             sentence = str(error) if isinstance(error, translate.FormError) else translate.UNREADABLE
             await ack(response_action="errors", errors={ANSWER_BLOCK: sentence})
             return
-        await ack()  # closes the window; the answer shows up in the thread
         with self.work.inline("slack: an answer window"), self._unreadable("answer window"):
-            names = await self.names.names([submitted.actor.user_id])
-            await self._dispatch(translate.form_reply(body, names))
+            async with self._acked_after(ack):
+                names = await self.names.names([submitted.actor.user_id])
+                await self._dispatch(translate.form_reply(body, names))  # kept; the window closes
+
+    @asynccontextmanager
+    async def _acked_after(self, ack: Any) -> AsyncIterator[None]:
+        """Acknowledge Slack once the block has kept what it handled, whatever happened in it."""
+        try:
+            yield
+        finally:
+            await ack()
 
     @contextmanager
     def _unreadable(self, what: str) -> Iterator[None]:
@@ -274,7 +287,8 @@ class SlackAdapter:
                 log.warning("slack: Socket Mode connection failed again (%s)", type(error).__name__)
 
     async def close(self) -> None:
-        """Stop taking requests (Socket Mode), then finish what was acknowledged."""
+        """Stop taking requests (Socket Mode), then finish what was acknowledged (its posts are
+        in the outbox: the delivery worker sends them, now or after the next start)."""
         if self._connecting is not None:
             self._connecting.cancel()
             self._connecting = None
@@ -284,4 +298,4 @@ class SlackAdapter:
                 await socket.close_async()
             except Exception as error:  # noqa: BLE001
                 log.warning("slack: closing Socket Mode failed (%s)", type(error).__name__)
-        await self.settle()
+        await self.work.idle()

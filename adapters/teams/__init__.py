@@ -43,7 +43,7 @@ def attach(app: web.Application, runtime: Runtime, env: Mapping[str, str], *, pa
     app.router.add_post(ROUTE, endpoint.messages)
 
     async def finish_pending(app: web.Application) -> None:
-        await endpoint.idle()
+        await endpoint.work.idle()  # what was acknowledged is handled; its posts are in the outbox
 
     # on_shutdown runs before every cleanup_ctx exit: the pending core work still has its database.
     app.on_shutdown.append(finish_pending)

@@ -123,7 +123,10 @@ class TeamsEndpoint:
         await self.runtime.deliveries.save_conversation_ref(
             event.place, serialize_reference(channel_reference(context.activity)), repoint=not self.local
         )
-        self.work.start(self._handle(incoming), f"teams: handling {type(event).__name__} in {event.place.channel_id}")
+        # Acknowledged means stored: Teams gets its answer once the event is handled and its
+        # posts are in the outbox (well inside Teams' 15 s); they go out after.
+        with self.work.inline(f"teams: handling {type(event).__name__} in {event.place.channel_id}"):
+            await self._handle(incoming)
 
     async def _is_bot_post(self, place: Place, ref: str | None) -> bool:
         return bool(ref) and await self.runtime.deliveries.key_for(place, ref) is not None  # type: ignore[arg-type]

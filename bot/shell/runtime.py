@@ -56,6 +56,11 @@ class Runtime:
                 await outbox_store.enqueue(session, place, posts, self.clock())
             self.courier.kick()
 
+    async def outbox_health(self) -> outbox_store.OutboxHealth:
+        """Pending posts, the oldest one's age, undeliverable ones (for /healthz)."""
+        async with self.db.transaction() as session:
+            return await outbox_store.health(session, self.clock())
+
     async def drain(self) -> None:
         """Deliver everything that is due now (tests, the terminal)."""
         await self.courier.drain()

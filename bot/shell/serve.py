@@ -15,6 +15,7 @@ from bot.vocabulary.errors import ConfigError
 from storage.db import Database
 
 LOOPBACK = "127.0.0.1"
+SHUTDOWN_SECONDS = 3.0  # SIGTERM: requests in hand get this long; then delivery stops (see web)
 NOTHING_TO_SERVE = (
     "nothing is configured, so there is nothing to serve. For Slack set SLACK_BOT_TOKEN and "
     "SLACK_SIGNING_SECRET (docs/slack.md); for Teams set MicrosoftAppId and MicrosoftAppPassword "
@@ -42,5 +43,12 @@ def run_server(host: str, port: int, env: Mapping[str, str]) -> int:
         host = LOOPBACK  # an unauthenticated endpoint is never reachable from another machine
     if app[STATUS].get("teams") == "local":
         print(LOCAL_ONLY.format(host=host), flush=True)
-    web.run_app(app, host=host, port=port, loop=loop, print=lambda line: print(line, flush=True))
+    web.run_app(
+        app,
+        host=host,
+        port=port,
+        loop=loop,
+        print=lambda line: print(line, flush=True),
+        shutdown_timeout=SHUTDOWN_SECONDS,
+    )
     return 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Protocol
 
@@ -11,6 +13,8 @@ from bot.request_body import MAX_BODY_BYTES, error_policy
 from bot.shell.runtime import Runtime
 from bot.shell.scheduling import Scheduler
 
+log = logging.getLogger(__name__)
+STOP_DELIVERY_SECONDS = 4.0  # SIGTERM: the process is gone well within 10 s
 RUNTIME = web.AppKey("runtime", Runtime)
 STATUS = web.AppKey("status", dict[str, str])
 SCHEDULER = web.AppKey("scheduler", Scheduler)
@@ -23,6 +27,13 @@ async def healthz(request: web.Request) -> web.Response:
         "database": "ok" if database else "down",
         "scheduler": request.app[SCHEDULER].status(),
     }
+    if database:
+        health = await runtime.outbox_health()
+        body["outbox"] = {
+            "pending": health.pending,
+            "oldest_pending_seconds": round(health.oldest_pending_seconds, 1),
+            "undeliverable": health.undeliverable,
+        }
     platforms: dict[str, str] = request.app[STATUS]
     body.update(platforms)
     body.update(
@@ -65,8 +76,17 @@ def build_app(runtime: Runtime, env: Mapping[str, str], serve: Sequence[Platform
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         yield
-        await runtime.drain()
         await runtime.db.dispose()
 
+    async def delivery(app: web.Application) -> AsyncIterator[None]:
+        worker = asyncio.create_task(runtime.courier.run())
+        yield
+        runtime.courier.stop()  # what is not sent stays in the outbox for the next start
+        try:
+            await asyncio.wait_for(worker, STOP_DELIVERY_SECONDS)
+        except (TimeoutError, asyncio.CancelledError):
+            log.warning("delivery stopped mid-send; the post goes out again after the next start")
+
     app.cleanup_ctx.append(lifecycle)
+    app.cleanup_ctx.append(delivery)
     return app
