@@ -35,8 +35,11 @@ BACKOFF_CAP = timedelta(minutes=5)
 class Courier:
     """One process's delivery worker over the shared outbox."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime], outboxes: Mapping[str, Outbox]) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], datetime], outboxes: Mapping[str, Outbox], lease: timedelta = LEASE
+    ) -> None:
         self.db = db
+        self.lease = lease
         self.clock = clock
         self.outboxes = outboxes
         self._kick = asyncio.Event()
@@ -79,7 +82,7 @@ class Courier:
 
     async def _round_unlocked(self) -> int:
         async with self.db.transaction() as session:
-            rows = await store.claim(session, list(self.outboxes), self.clock(), LEASE)
+            rows = await store.claim(session, list(self.outboxes), self.clock(), self.lease)
             claimed = [(row.id, _lane(row), row) for row in rows]
         if not claimed:
             return 0

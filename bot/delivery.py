@@ -84,9 +84,11 @@ class Pace:
     """A platform's outbound limits per channel: ``limits`` = ((posts, per seconds), ...)."""
 
     limits: tuple[tuple[int, float], ...] = ((1, 1.0),)
-    attempts: int = 6
-    max_backoff: float = 30.0
-    max_retry_after: float = 120.0
+    # Retries within one send; past these the outbox's worker tries again later (the row
+    # keeps its place), so one send never holds its claim for long.
+    attempts: int = 4
+    max_backoff: float = 5.0
+    max_retry_after: float = 10.0
 
 
 class Outbox:
@@ -181,7 +183,7 @@ class Outbox:
 
     async def _with_retries(self, place: Place, post: Post, call: Callable[[], Awaitable[T]]) -> T:
         retrying = AsyncRetrying(
-            stop=stop_after_attempt(self.pace.attempts),
+            stop=self._stop,
             wait=self._wait,
             retry=retry_if_exception(lambda e: isinstance(e, DeliveryError) and not e.permanent),
             sleep=self._sleep,
@@ -193,6 +195,12 @@ class Outbox:
         if post.private_to is None:
             await self._keep_pace(place)
         return await call()
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """Out of attempts, or asked to wait longer than a send may hold on: the worker retries."""
+        error = state.outcome.exception() if state.outcome else None
+        too_long = isinstance(error, DeliveryError) and (error.retry_after or 0) > self.pace.max_retry_after
+        return too_long or stop_after_attempt(self.pace.attempts)(state)
 
     def _wait(self, state: RetryCallState) -> float:
         error = state.outcome.exception() if state.outcome else None

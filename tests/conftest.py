@@ -135,6 +135,16 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
 
 
 @pytest.fixture
+async def postgres_db() -> AsyncIterator[Database]:
+    """PostgreSQL only, for what only PostgreSQL does (several processes on one outbox)."""
+    database = await _fresh_postgres()
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
 async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     """SQLite only, for tests of adapters where the database is not the point."""
     database = Database(f"sqlite:///{tmp_path / 'copbot.db'}")

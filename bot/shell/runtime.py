@@ -10,10 +10,10 @@ use `Runtime.post`, which keeps them the same way.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.core import Copbot
-from bot.courier import Courier
+from bot.courier import LEASE, Courier
 from bot.delivery import Outbox, Pace, Sender
 from bot.vocabulary.conversation import Event, Place, Post
 from storage import outbox as outbox_store
@@ -28,13 +28,13 @@ def utcnow() -> datetime:
 
 
 class Runtime:
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+    def __init__(self, db: Database, clock: Clock = utcnow, *, outbox_lease: timedelta = LEASE) -> None:
         self.db = db
         self.clock = clock
         self.core = Copbot(db, clock)
         self.deliveries = DeliveryLog(db, clock)
         self.outboxes: dict[str, Outbox] = {}
-        self.courier = Courier(db, clock, self.outboxes)
+        self.courier = Courier(db, clock, self.outboxes, outbox_lease)
 
     def connect(self, platform: str, sender: Sender, pace: Pace | None = None, **outbox_options: object) -> Outbox:
         """Register a platform's sender; returns its outbox."""

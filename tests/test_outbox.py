@@ -1,0 +1,203 @@
+"""Nothing acknowledged is lost, nothing decided is sent twice: a burst of answers then ``end``,
+two delivery workers on one PostgreSQL, and a `copbot serve` process killed (-9) or stopped
+(SIGTERM) with posts waiting, then started again."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import pytest
+from sqlalchemy import func, select
+
+from bot.delivery import Pace
+from bot.shell.runtime import Runtime
+from bot.vocabulary.conversation import Place, Post
+from storage.db import Database
+from storage.models import OutboxPost, ReflectionAnswer
+from storage.states import OutboxStatus
+from tests.fakes.recording_sender import RecordingSender
+from tests.fakes.slack_api import BOT_TOKEN, SECRET, FakeSlackApi, SlackRequests, running_stack
+
+ROOT = Path(__file__).parent.parent
+
+
+async def test_a_burst_of_100_answers_then_end_keeps_all_100(db, clock):
+    async with running_stack(db, clock) as stack:
+        for text in ("setup North West", "reflect Boundaries at work"):
+            assert (await stack.requests.command("U1", text)).status == 200
+            await stack.settle()
+        step_ts = stack.slack.ts_of(stack.slack.find_post("Step 1 of 6"))
+        replies = [stack.requests.reply(f"U{n:03d}", f"answer number {n:03d}", step_ts) for n in range(100)]
+        answered = await asyncio.gather(*replies)
+        assert {r.status for r in answered} == {200}
+        # Every answer was acknowledged, so every one is kept before the chair's `end` arrives.
+        assert (await stack.requests.command("U1", "end")).status == 200
+        await stack.settle()
+        summary = stack.slack.find_post("Summary of our reflection").text
+    assert all(f"answer number {n:03d}" in summary for n in range(100))
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ReflectionAnswer)) == 100
+
+
+class CountingSender(RecordingSender):
+    """Counts what it was asked to send, by text, from any worker."""
+
+    def __init__(self, seen: dict[str, int]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
+        await asyncio.sleep(0.001)
+        self.seen[post.text] = self.seen.get(post.text, 0) + 1
+        return await super().send(place, post, thread_ref)
+
+
+async def test_two_workers_on_one_database_send_each_post_once(postgres_db, clock):
+    db = postgres_db
+    seen: dict[str, int] = {}
+    workers = []
+    for _ in range(2):
+        runtime = Runtime(Database(db.url.replace("+asyncpg", "")), clock)
+        runtime.connect("slack", CountingSender(seen), Pace(limits=()))
+        workers.append(runtime)
+    try:
+        place = Place("slack", "C1")
+        for n in range(10):
+            await workers[0].post(place, [Post(f"announcement {n:02d}.{i}", key=f"a:{n}:{i}") for i in range(10)])
+        await asyncio.gather(*(w.courier.drain() for w in workers))
+    finally:
+        for worker in workers:
+            await worker.db.dispose()
+    assert len(seen) == 100 and set(seen.values()) == {1}
+    async with db.transaction() as session:
+        statuses = list(await session.scalars(select(OutboxPost.status)))
+        contents = list(await session.scalars(select(OutboxPost.content)))
+    assert statuses == [OutboxStatus.SENT] * 100
+    assert contents == [None] * 100  # sent rows keep no member text
+
+
+# -- a real `copbot serve` process, killed and restarted ------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """`copbot serve` as a separate process, talking to the fake Slack in this one."""
+
+    def __init__(self, slack: FakeSlackApi, database: Path) -> None:
+        self.port = _free_port()
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "COPBOT_"))},
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SECRET,
+            "SLACK_API_URL": slack.api_url,
+            "COPBOT_SLACK_PACE_PER_SECOND": "500",
+            "COPBOT_OUTBOX_LEASE_SECONDS": "2",
+            "DATABASE_URL": f"sqlite:///{database}",
+            "LOG_LEVEL": "WARNING",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bot.shell.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        async with aiohttp.ClientSession() as client:
+            for _ in range(300):
+                try:
+                    async with client.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.05)
+        raise AssertionError("copbot serve did not start")
+
+    async def health(self) -> dict[str, Any]:
+        async with aiohttp.ClientSession() as client:
+            async with client.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                return dict(await response.json())
+
+    def stop(self, how: signal.Signals) -> float:
+        """Send ``how``; returns the seconds the process took to go."""
+        assert self.process is not None
+        started = time.monotonic()
+        self.process.send_signal(how)
+        self.process.wait(timeout=30)
+        return time.monotonic() - started
+
+
+async def _commands(requests: SlackRequests, people: int) -> None:
+    assert (await requests.command("U0", "setup North West")).status == 200
+    for n in range(1, people + 1):
+        assert (await requests.command(f"U{n}", "join Peer Support Worker", f"person{n}")).status == 200
+
+
+async def _pending(database: Path) -> int:
+    db = Database(f"sqlite:///{database}")
+    try:
+        async with db.transaction() as session:
+            waiting = (OutboxStatus.PENDING, OutboxStatus.SENDING)
+            return int(await session.scalar(select(func.count(OutboxPost.id)).where(OutboxPost.status.in_(waiting))))
+    finally:
+        await db.dispose()
+
+
+async def _until_delivered(server: Server, seconds: float = 20) -> None:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if (await server.health())["outbox"]["pending"] == 0:
+            return
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"still pending: {(await server.health())['outbox']}")
+
+
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill -9", "SIGTERM"])
+async def test_posts_waiting_when_the_process_stops_go_out_once_after_the_restart(tmp_path, how):
+    database = tmp_path / "copbot.db"
+    async with FakeSlackApi() as slack:
+        slack.fail_next(100_000, status=500, retry_after=None, error="internal_error", method="chat.postMessage")
+        first = Server(slack, database)
+        await first.start()
+        async with aiohttp.ClientSession(f"http://127.0.0.1:{first.port}") as client:
+            requests = SlackRequests(client, SECRET, response_url=slack.response_url)
+            await _commands(requests, people=24)
+        await asyncio.sleep(0.3)
+        assert await _pending(database) == 25  # acknowledged: every post decided is kept
+        took = first.stop(how)
+        if how == signal.SIGTERM:
+            assert took < 10, f"SIGTERM took {took:.1f} s"
+        assert await _pending(database) == 25
+        slack._failures.clear()  # Slack is well again
+
+        second = Server(slack, database)
+        await second.start()
+        try:
+            await _until_delivered(second)
+            health = await second.health()
+        finally:
+            second.stop(signal.SIGTERM)
+    delivered = [c for c in slack.calls if c.method == "chat.postMessage" and c.status == 200]
+    texts = [c.text for c in delivered]
+    assert len(delivered) == 25
+    assert sum("Welcome to the North West" in t for t in texts) == 1
+    for n in range(1, 25):
+        assert sum(t.startswith(f"Welcome, person{n} ") or f"Welcome, person{n} (" in t for t in texts) == 1, n
+    assert health["outbox"] == {"pending": 0, "oldest_pending_seconds": 0.0, "undeliverable": 0}
