@@ -201,3 +201,32 @@ async def test_posts_waiting_when_the_process_stops_go_out_once_after_the_restar
     for n in range(1, 25):
         assert sum(t.startswith(f"Welcome, person{n} ") or f"Welcome, person{n} (" in t for t in texts) == 1, n
     assert health["outbox"] == {"pending": 0, "oldest_pending_seconds": 0.0, "undeliverable": 0}
+
+
+async def test_429_then_500_for_a_while_every_post_once_and_the_latest_update_last(sqlite_db, clock):
+    async with running_stack(sqlite_db, clock, {"U1": "Ann", "U2": "Ben", "U3": "Cara"}) as stack:
+        assert (await stack.requests.command("U1", "setup North West")).status == 200
+        await stack.settle()
+        stack.slack.fail_next(1, status=429, retry_after=30, method="chat.postMessage")  # longer than a send holds
+        stack.slack.fail_next(12, status=500, retry_after=None, error="internal_error")
+        for user, text in (("U1", "support"), ("U2", "join"), ("U3", "join")):
+            assert (await stack.requests.command(user, text)).status == 200
+        prompt = None
+        for _ in range(30):  # Slack is down for a while: the clock moves on, the worker retries
+            await stack.settle()
+            if prompt is None and any("I will support myself" in c.text for c in stack.slack.posts()):
+                prompt = stack.slack.ts_of(stack.slack.find_post("I will support myself"))
+                for user in ("U2", "U3"):
+                    await stack.requests.reply(user, f"statement of {user}", prompt)
+            health = await stack.runtime.outbox_health()
+            if health.pending == 0 and prompt is not None:
+                break
+            clock.advance(minutes=5)
+        assert health.pending == 0 and health.undeliverable == 0
+        delivered = [c for c in stack.slack.calls if c.method == "chat.postMessage" and c.status == 200]
+        texts = [c.text for c in delivered]
+        assert sum("I will support myself today" in t for t in texts) == 1
+        # (Slack's users.info failed too: the names are the ones the commands carried)
+        assert sum("Welcome, u2!" in t for t in texts) == 1 and sum("Welcome, u3!" in t for t in texts) == 1
+        updates = [c for c in stack.slack.calls_to("chat.update") if c.params.get("ts") == prompt and c.status == 200]
+        assert updates and "2 of 3 have shared" in updates[-1].text  # the latest tally is the one shown
