@@ -9,6 +9,7 @@ use `Runtime.post`, which keeps them the same way.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -35,6 +36,7 @@ class Runtime:
         self.deliveries = DeliveryLog(db, clock)
         self.outboxes: dict[str, Outbox] = {}
         self.courier = Courier(db, clock, self.outboxes, outbox_lease)
+        self._arrivals: dict[tuple[str, str], asyncio.Lock] = {}
 
     def connect(self, platform: str, sender: Sender, pace: Pace | None = None, **outbox_options: object) -> Outbox:
         """Register a platform's sender; returns its outbox."""
@@ -44,8 +46,12 @@ class Runtime:
 
     async def dispatch(self, event: Event) -> list[Post]:
         """Handle one incoming event: when this returns, its effect and its posts are stored.
-        Returns the posts (they go out through the delivery worker)."""
-        posts = await self.core.handle(event)
+        Events of one channel are applied in the order they arrived (in this process). Returns
+        the posts (they go out through the delivery worker)."""
+        channel = (event.place.platform, event.place.channel_id)
+        # One lock per channel (a few hundred at most), kept: its waiters are served first come.
+        async with self._arrivals.setdefault(channel, asyncio.Lock()):
+            posts = await self.core.handle(event)
         self.courier.kick()
         return posts
 
