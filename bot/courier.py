@@ -99,6 +99,9 @@ class Courier:
                     await store.release(session, [r.id for r in rows[index:]])
                 return
             with self._work.inline(f"delivering outbox row {row.id}"):
+                if index:  # the rows still waiting in this lane stay this worker's
+                    async with self.db.transaction() as session:
+                        await store.renew(session, [r.id for r in rows[index:]], self.clock() + self.lease)
                 await self._deliver(row)
 
     async def _deliver(self, row: OutboxPost) -> None:

@@ -61,22 +61,20 @@ async def claim(
         and_(OutboxPost.status == OutboxStatus.PENDING, OutboxPost.not_before <= now),
         and_(OutboxPost.status == OutboxStatus.SENDING, OutboxPost.lease_until < now),
     )
-    # A channel's posts go out in order: none of them while another worker holds one of them.
-    busy = aliased(OutboxPost)
-    held = (
-        select(busy.id)
-        .where(
-            busy.platform == OutboxPost.platform,
-            busy.channel_id == OutboxPost.channel_id,
-            busy.private.is_(False),
-            busy.status == OutboxStatus.SENDING,
-            busy.lease_until >= now,
-        )
-        .exists()
+    # A channel's posts go out in order: none of them while another worker holds one of them,
+    # and none before an earlier one that waits for its retry.
+    other = aliased(OutboxPost)
+    same_channel = and_(
+        other.platform == OutboxPost.platform,
+        other.channel_id == OutboxPost.channel_id,
+        other.private.is_(False),
     )
+    held = and_(other.status == OutboxStatus.SENDING, other.lease_until >= now)
+    waiting_earlier = and_(other.id < OutboxPost.id, other.status == OutboxStatus.PENDING, other.not_before > now)
+    blocked = select(other.id).where(same_channel, or_(held, waiting_earlier)).exists()
     query = (
         select(OutboxPost)
-        .where(due, OutboxPost.platform.in_(platforms), or_(OutboxPost.private.is_(True), ~held))
+        .where(due, OutboxPost.platform.in_(platforms), or_(OutboxPost.private.is_(True), ~blocked))
         .order_by(OutboxPost.id)
         .limit(limit)
     )
@@ -106,6 +104,16 @@ async def retry_later(session: AsyncSession, row_id: int, when: datetime, reason
         .where(OutboxPost.id == row_id)
         .values(status=OutboxStatus.PENDING.value, not_before=when, lease_until=None, reason=reason[:255])
     )
+
+
+async def renew(session: AsyncSession, row_ids: Sequence[int], until: datetime) -> None:
+    """This worker still holds these rows (it is about to send the first of them)."""
+    if row_ids:
+        await session.execute(
+            update(OutboxPost)
+            .where(OutboxPost.id.in_(row_ids), OutboxPost.status == OutboxStatus.SENDING)
+            .values(lease_until=until)
+        )
 
 
 async def release(session: AsyncSession, row_ids: Sequence[int]) -> None:

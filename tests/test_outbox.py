@@ -97,7 +97,7 @@ def _free_port() -> int:
 class Server:
     """`copbot serve` as a separate process, talking to the fake Slack in this one."""
 
-    def __init__(self, slack: FakeSlackApi, database: Path) -> None:
+    def __init__(self, slack: FakeSlackApi, database: Path | str, lease_seconds: int = 2) -> None:
         self.port = _free_port()
         self.env = {
             **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "COPBOT_"))},
@@ -105,8 +105,8 @@ class Server:
             "SLACK_SIGNING_SECRET": SECRET,
             "SLACK_API_URL": slack.api_url,
             "COPBOT_SLACK_PACE_PER_SECOND": "500",
-            "COPBOT_OUTBOX_LEASE_SECONDS": "2",
-            "DATABASE_URL": f"sqlite:///{database}",
+            "COPBOT_OUTBOX_LEASE_SECONDS": str(lease_seconds),
+            "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
             "LOG_LEVEL": "WARNING",
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -230,3 +230,44 @@ async def test_429_then_500_for_a_while_every_post_once_and_the_latest_update_la
         assert sum("Welcome, u2!" in t for t in texts) == 1 and sum("Welcome, u3!" in t for t in texts) == 1
         updates = [c for c in stack.slack.calls_to("chat.update") if c.params.get("ts") == prompt and c.status == 200]
         assert updates and "2 of 3 have shared" in updates[-1].text  # the latest tally is the one shown
+
+
+async def test_two_serve_processes_on_one_postgresql_send_each_post_once(postgres_db):
+    url = postgres_db.url.replace("+asyncpg", "")
+    async with FakeSlackApi() as slack:
+        slack.fail_next(100_000, status=503, retry_after=None, error="service_unavailable", method="chat.postMessage")
+        servers = [Server(slack, url, lease_seconds=60), Server(slack, url, lease_seconds=60)]
+        await asyncio.gather(*(server.start() for server in servers))
+        try:
+            sessions = [aiohttp.ClientSession(f"http://127.0.0.1:{server.port}") for server in servers]
+            try:
+                channels = [
+                    SlackRequests(s, SECRET, channel=f"C{n}", response_url=slack.response_url)
+                    for n, s in enumerate(sessions)
+                ]
+                for n, requests in enumerate(channels):
+                    assert (await requests.command("U0", f"setup Region {n}")).status == 200
+                for person in range(1, 41):  # each person joins both channels' communities, via both servers
+                    for requests in channels:
+                        assert (await requests.command(f"U{person}", "join", f"person{person}")).status == 200
+            finally:
+                for session in sessions:
+                    await session.close()
+            slack._failures.clear()
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline:
+                pending = [(await server.health())["outbox"]["pending"] for server in servers]
+                if pending == [0, 0]:
+                    break
+                await asyncio.sleep(0.2)
+        finally:
+            for server in servers:
+                server.stop(signal.SIGTERM)
+    delivered = [c for c in slack.calls if c.method == "chat.postMessage" and c.status == 200]
+    assert len(delivered) == 82
+    per_channel: dict[str, list[str]] = {}
+    for call in delivered:
+        per_channel.setdefault(call.params["channel"], []).append(call.text)
+    for channel, texts in per_channel.items():
+        assert len(texts) == 41 and "Welcome to the Region" in texts[0], channel
+        assert len(set(texts)) == 41  # each once
