@@ -203,7 +203,7 @@ def _who(spec: Verb, *, long: bool) -> str:
             return f" ({spec.who.label})" + (f" — {also}" if also else "")
         return f" ({spec.who.label.removesuffix(' only')})" + (f" {also}" if also else "")
     forms = ", ".join(spec.chair_forms)
-    return f" ({forms}: co-chairs only)" if forms and long else ""
+    return f" (co-chairs only: {forms})" if forms and long else ""
 
 
 def compose(routers: Iterable[FlowRouter]) -> Registry:

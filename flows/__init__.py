@@ -5,7 +5,18 @@ lists them. A new flow is a module here plus its storage, and one line below."""
 from __future__ import annotations
 
 from bot.registry import Registry, compose
-from flows import agenda, answers, general, membership, reflection, rotation, stepped, support_round, topic_vote
+from flows import (
+    agenda,
+    answers,
+    general,
+    membership,
+    reflection,
+    rotation,
+    schedule,
+    stepped,
+    support_round,
+    topic_vote,
+)
 
 REGISTRY: Registry = compose(
     [
@@ -19,5 +30,6 @@ REGISTRY: Registry = compose(
         topic_vote.router,
         general.close_router,
         agenda.router,
+        schedule.router,
     ]
 )

@@ -307,3 +307,46 @@ class OutboxPost(Base):
     reason: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class MeetingSchedule(Base):
+    """A community's meeting rhythm: the quarterly rule (an RRULE) at a local time, its time
+    zone, the country whose public holidays are not working days, how many working days before
+    a meeting the agenda and the call for items go out, and the meetings' joining link."""
+
+    __tablename__ = "meeting_schedules"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), unique=True)
+    rule: Mapped[str | None] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(5), default="10:30")
+    zone: Mapped[str] = mapped_column(String(64), default="Europe/Dublin")
+    country: Mapped[str] = mapped_column(String(8), default="IE")
+    agenda_days: Mapped[int] = mapped_column(Integer, default=5)
+    call_days: Mapped[int] = mapped_column(Integer, default=10)
+    join_link: Mapped[str | None] = mapped_column(String(500))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ScheduleChange(Base):
+    """A change to the rhythm: an extra meeting, or a planned one moved or cancelled. ``on``
+    is the local day it concerns (the extra one's day, or the planned day moved or cancelled);
+    ``starts_at`` the new start (UTC) of an extra or moved meeting."""
+
+    __tablename__ = "schedule_changes"
+    __table_args__ = (UniqueConstraint("community_id", "on", name="uq_schedule_change_day"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(8))
+    on: Mapped[date] = mapped_column(Date)
+    starts_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class DayOff(Base):
+    """A day the community does not count as a working day (besides weekends and holidays)."""
+
+    __tablename__ = "days_off"
+    __table_args__ = (UniqueConstraint("community_id", "day", name="uq_day_off"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    day: Mapped[date] = mapped_column(Date)
