@@ -20,6 +20,7 @@ QUIET_LOGGERS = (
     "sqlalchemy",
     "aiosqlite",
     "asyncpg",
+    "apscheduler",  # a line per tick
     "msal",  # Teams' token requests
     "urllib3",
     "requests_oauthlib",

@@ -84,7 +84,7 @@ async def upcoming(session: AsyncSession, schedule: MeetingSchedule, now: dateti
     today = calendar.local(now, schedule.zone).date()
     found: list[Planned] = []
     if schedule.rule:
-        for day in calendar.rule_days(schedule.rule, today - timedelta(days=1), count + len(changes)):
+        for day in calendar.rule_days(schedule.rule, today - timedelta(days=1), count + len(changes) + 2):
             change = by_day.get(day)
             if change is None or change.kind == store.EXTRA:
                 found.append(Planned(calendar.to_utc(day, _at(schedule), schedule.zone), day))

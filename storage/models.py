@@ -350,3 +350,18 @@ class DayOff(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(Date)
+
+
+class Announcement(Base):
+    """A scheduled announcement claimed once: the call for items, the agenda, a reminder, the
+    next steps of one meeting (``due_for`` is the meeting's start, UTC), or a co-chair term's
+    review. The unique key makes it once across workers; ``skipped`` when its window had passed."""
+
+    __tablename__ = "announcements"
+    __table_args__ = (UniqueConstraint("community_id", "kind", "due_for", name="uq_announcement"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_for: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -7,7 +7,15 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DayOff, MeetingSchedule, ScheduleChange
+from storage.models import (
+    Announcement,
+    ChannelBinding,
+    CoChairTerm,
+    DayOff,
+    Meeting,
+    MeetingSchedule,
+    ScheduleChange,
+)
 from storage.upsert import insert_ignore
 
 EXTRA, MOVED, CANCELLED = "extra", "moved", "cancel"
@@ -69,3 +77,48 @@ async def days_off(session: AsyncSession, community_id: int) -> list[date]:
 
 async def add_day_off(session: AsyncSession, community_id: int, day: date) -> bool:
     return await insert_ignore(session, DayOff, {"community_id": community_id, "day": day}, ("community_id", "day"))
+
+
+async def schedules(session: AsyncSession) -> list[MeetingSchedule]:
+    """Every community's schedule (the announcer goes through them)."""
+    return list(await session.scalars(select(MeetingSchedule).order_by(MeetingSchedule.community_id)))
+
+
+async def claim_announcement(
+    session: AsyncSession, community_id: int, kind: str, due_for: datetime, now: datetime, *, skipped: bool = False
+) -> bool:
+    """True for the one caller (of any worker) that claims this announcement."""
+    return await insert_ignore(
+        session,
+        Announcement,
+        {"community_id": community_id, "kind": kind, "due_for": due_for, "skipped": skipped, "created_at": now},
+        ("community_id", "kind", "due_for"),
+    )
+
+
+async def channels_of(session: AsyncSession, community_id: int) -> list[ChannelBinding]:
+    """Where a community's announcements go: every channel bound to it."""
+    query = select(ChannelBinding).where(ChannelBinding.community_id == community_id).order_by(ChannelBinding.id)
+    return list(await session.scalars(query))
+
+
+async def ending_terms(session: AsyncSession, community_id: int, since: date, until: date) -> list[CoChairTerm]:
+    """Current co-chair terms that end between ``since`` and ``until``."""
+    return list(
+        await session.scalars(
+            select(CoChairTerm).where(
+                CoChairTerm.community_id == community_id,
+                CoChairTerm.replaced_on.is_(None),
+                CoChairTerm.ends_on >= since,
+                CoChairTerm.ends_on <= until,
+            )
+        )
+    )
+
+
+async def has_met(session: AsyncSession, community_id: int, before: date) -> bool:
+    """Whether the community has held a meeting before ``before`` (else the next is its first)."""
+    found = await session.scalar(
+        select(Meeting.id).where(Meeting.community_id == community_id, Meeting.held_on < before).limit(1)
+    )
+    return found is not None

@@ -17,6 +17,7 @@ from bot.core import Copbot
 from bot.courier import LEASE, Courier
 from bot.delivery import Outbox, Pace, Sender
 from bot.vocabulary.conversation import Event, Place, Post
+from flows import announcements
 from storage import outbox as outbox_store
 from storage.db import Database
 from storage.delivery import DeliveryLog
@@ -61,6 +62,17 @@ class Runtime:
             async with self.db.transaction() as session:
                 await outbox_store.enqueue(session, place, posts, self.clock())
             self.courier.kick()
+
+    async def announce_due(self) -> int:
+        """Make every scheduled announcement that is due (each once, across workers); its posts
+        go to the outbox in the same transaction. Returns how many posts were kept."""
+        async with self.db.transaction() as session:
+            made = await announcements.due(session, self.clock())
+            for place, posts in made:
+                await outbox_store.enqueue(session, place, posts, self.clock())
+        if made:
+            self.courier.kick()
+        return sum(len(posts) for _, posts in made)
 
     async def outbox_health(self) -> outbox_store.OutboxHealth:
         """Pending posts, the oldest one's age, undeliverable ones (for /healthz)."""

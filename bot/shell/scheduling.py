@@ -6,9 +6,16 @@ in the database first, so that with several workers it is sent once.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from datetime import UTC, datetime
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.request_body import where
+
+log = logging.getLogger(__name__)
 
 
 class Scheduler:
@@ -20,6 +27,22 @@ class Scheduler:
 
     def status(self) -> dict[str, object]:
         return {"running": self.scheduler.running, "jobs": len(self.scheduler.get_jobs())}
+
+    def every(self, seconds: float, job: Callable[[], Awaitable[object]], name: str) -> None:
+        """Run ``job`` every ``seconds`` (and once at start). It keeps nothing of its own: what it
+        does is decided from the database, so every worker may run it."""
+
+        async def tick() -> None:
+            try:
+                await job()
+            except asyncio.CancelledError:
+                return  # shutting down: the next start picks up what was due
+            except Exception as error:  # noqa: BLE001 - logged by kind and place; the next tick tries again
+                log.error("%s failed: %s at %s", name, type(error).__name__, where(error))
+
+        self.scheduler.add_job(
+            tick, "interval", seconds=seconds, id=name, replace_existing=True, next_run_time=datetime.now(UTC)
+        )
 
     async def lifecycle(self, _app: object) -> AsyncIterator[None]:
         """An aiohttp cleanup context: start inside the running loop, stop on shutdown."""

@@ -14,6 +14,7 @@ from bot.shell.runtime import Runtime
 from bot.shell.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
+ANNOUNCE_EVERY_SECONDS = 60  # the scheduled posts' tick: each is due to the minute
 STOP_DELIVERY_SECONDS = 4.0  # SIGTERM: the process is gone well within 10 s
 RUNTIME = web.AppKey("runtime", Runtime)
 STATUS = web.AppKey("status", dict[str, str])
@@ -69,7 +70,7 @@ def build_app(runtime: Runtime, env: Mapping[str, str], serve: Sequence[Platform
     app[RUNTIME] = runtime
     app[STATUS] = {}
     app[SCHEDULER] = Scheduler()
-    app.cleanup_ctx.append(app[SCHEDULER].lifecycle)
+    app[SCHEDULER].every(ANNOUNCE_EVERY_SECONDS, runtime.announce_due, "announcements")
     app.router.add_get("/healthz", healthz)
     for platform in platforms() if serve is None else serve:
         app[STATUS][platform.PLATFORM] = platform.attach(app, runtime, env)
@@ -89,4 +90,5 @@ def build_app(runtime: Runtime, env: Mapping[str, str], serve: Sequence[Platform
 
     app.cleanup_ctx.append(lifecycle)
     app.cleanup_ctx.append(delivery)
+    app.cleanup_ctx.append(app[SCHEDULER].lifecycle)  # the last started is the first stopped
     return app

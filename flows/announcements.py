@@ -1,0 +1,227 @@
+"""What copbot posts by itself for each meeting, on the right working days and local times: the
+call for agenda items, the agenda (the guide's standard template, or the first-meeting agenda),
+a reminder the day before and 15 minutes before (with the joining link), the next steps after
+the meeting, and a co-chair term's review when it ends.
+
+`due(session, now)` is called by the scheduler (and by tests, with the clock moved on). Each
+announcement is claimed once, across workers, in `storage.schedule.claim_announcement`, and its
+posts go to the outbox in the same transaction. Each kind has its own window: an agenda may go
+out late, once, with a note, until the meeting starts; a 15-minute reminder is never sent after
+the meeting started. One whose window passed while copbot was down is skipped and logged once.
+A moved or cancelled meeting needs no clean-up: announcements are made from the schedule as it
+is when they fall due.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.vocabulary.conversation import Place, Post, Section
+from flows import meeting_calendar as calendar
+from flows.schedule import Planned, upcoming
+from storage import answers as answer_store
+from storage import leads
+from storage import schedule as store
+from storage.models import Community, MeetingSchedule, Member
+
+log = logging.getLogger(__name__)
+
+POST_AT = time(9, 0)  # the call for items and the agenda go out at 09:00 local on their day
+LATE_NOTE = "(This is later than planned — sorry.)"
+CALL = (
+    "Our next meeting is on {when}. Any member may place an item on the agenda: tell a co-chair, "
+    "or reply here, by {agenda_day}, when the agenda goes out."
+)
+AGENDA = "Agenda — {community}, {when}{link}"
+STANDING = (
+    "Welcome, and the support round: “I will support myself today by …”",
+    "Reflective practice on the lead topic: {topic}{lead}, in Gibbs' six steps",
+    "Next session: vote on the lead topic, and choose who leads it",
+    "Next steps: the actions recap ({actions} open), and the date of the next meeting",
+)
+FIRST_MEETING = (
+    "Introductions",
+    "What a Community of Practice is",
+    "A reflective-practice session",
+    "Our Terms of Reference",
+    "Breakout groups: starting our vision",
+    "Choosing the topic and the chair of our next meeting",
+    "Next steps",
+)
+NO_TOPIC = "to be chosen"
+EVE = "Reminder: we meet tomorrow, {when}.{link} Share if you'd like — passing is always fine."
+SOON = "We start in 15 minutes ({at}).{link}"
+NEXT_STEPS = "Thank you for today's meeting. {actions} Our next meeting: {next}."
+NO_NEXT = "not set yet (a co-chair sets it with `/cop schedule`)"
+TERM_REVIEW = (
+    "{name}'s term as co-chair ends today ({ends}): time for the review the Terms of Reference ask for. "
+    "The group agrees on the next co-chairs, and a co-chair records them with `/cop chairs set @a @b [6|12]`."
+)
+JOIN = " Join: {link}"
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of announcement: when it falls due for a meeting, until when it may go out."""
+
+    name: str
+    due: Callable[[MeetingSchedule, Planned, Sequence[object]], datetime]
+    until: Callable[[MeetingSchedule, Planned, Sequence[object]], datetime]
+
+
+def _on_working_day(days_before: Callable[[MeetingSchedule], int]) -> Callable[..., datetime]:
+    def due(schedule: MeetingSchedule, meeting: Planned, off: Sequence[object]) -> datetime:
+        day = calendar.working_days_before(meeting.day, days_before(schedule), schedule.country, off)  # type: ignore[arg-type]
+        return calendar.to_utc(day, POST_AT, schedule.zone)
+
+    return due
+
+
+def _agenda_due(schedule: MeetingSchedule, meeting: Planned, off: Sequence[object]) -> datetime:
+    return _on_working_day(lambda s: s.agenda_days)(schedule, meeting, off)
+
+
+KINDS = (
+    Kind("call", _on_working_day(lambda s: s.call_days), _agenda_due),
+    Kind("agenda", _agenda_due, lambda s, m, o: m.starts_at),
+    Kind("eve", lambda s, m, o: m.starts_at - timedelta(days=1), lambda s, m, o: m.starts_at - timedelta(minutes=15)),
+    Kind("soon", lambda s, m, o: m.starts_at - timedelta(minutes=15), lambda s, m, o: m.starts_at),
+    Kind(
+        "next-steps", lambda s, m, o: m.starts_at + timedelta(hours=2), lambda s, m, o: m.starts_at + timedelta(days=2)
+    ),
+)
+LOOK_BACK = timedelta(days=2)  # meetings started this recently still have their next steps to come
+
+
+async def due(session: AsyncSession, now: datetime) -> list[tuple[Place, list[Post]]]:
+    """Every announcement due now, claimed, its posts written to the outbox; returns them."""
+    made: list[tuple[Place, list[Post]]] = []
+    for schedule in await store.schedules(session):
+        community = await session.get(Community, schedule.community_id)
+        if community is None:
+            continue
+        posts = await _community_due(session, community, schedule, now)
+        posts += await _term_reviews(session, community, schedule, now)
+        if posts:
+            for channel in await store.channels_of(session, community.id):
+                place = Place(channel.platform, channel.channel_id, channel.team_id)
+                made.append((place, posts))
+    return made
+
+
+async def _claimed(
+    session: AsyncSession,
+    community: Community,
+    kind: str,
+    due_for: datetime,
+    due_at: datetime,
+    until: datetime,
+    now: datetime,
+) -> bool | None:
+    """True: post it now; None: not due yet, or already made; False: its window passed."""
+    if due_at > now:
+        return None
+    if now > until:
+        if await store.claim_announcement(session, community.id, kind, due_for, now, skipped=True):
+            log.info("announcement %s of community %d skipped: its window had passed", kind, community.id)
+        return None
+    return await store.claim_announcement(session, community.id, kind, due_for, now) or None
+
+
+async def _community_due(
+    session: AsyncSession, community: Community, schedule: MeetingSchedule, now: datetime
+) -> list[Post]:
+    off = await store.days_off(session, community.id)
+    meetings = await upcoming(session, schedule, now - LOOK_BACK, count=3)
+    posts: list[Post] = []
+    for meeting in meetings:
+        for kind in KINDS:
+            due_at, until = kind.due(schedule, meeting, off), kind.until(schedule, meeting, off)
+            if await _claimed(session, community, kind.name, meeting.starts_at, due_at, until, now):
+                late = now - due_at > timedelta(hours=1)
+                posts.append(await _post(session, community, schedule, meeting, kind.name, now, late))
+    return posts
+
+
+async def _term_reviews(
+    session: AsyncSession, community: Community, schedule: MeetingSchedule, now: datetime
+) -> list[Post]:
+    today = calendar.local(now, schedule.zone).date()
+    posts = []
+    for term in await store.ending_terms(session, community.id, today - timedelta(days=14), today):
+        due_for = calendar.to_utc(term.ends_on, POST_AT, schedule.zone)
+        if await _claimed(session, community, "term-review", due_for, due_for, due_for + timedelta(days=14), now):
+            member = await session.get(Member, term.member_id)
+            name = member.name if member is not None else "A co-chair"
+            posts.append(
+                Post(TERM_REVIEW.format(name=name, ends=term.ends_on.isoformat()), key=f"term:{term.id}:review")
+            )
+    return posts
+
+
+def _when(schedule: MeetingSchedule, moment: datetime) -> str:
+    at = calendar.local(moment, schedule.zone)
+    return f"{at.strftime('%A')} {at.day} {at.strftime('%B %Y')} at {at.strftime('%H:%M')} ({schedule.zone})"
+
+
+async def _post(
+    session: AsyncSession,
+    community: Community,
+    schedule: MeetingSchedule,
+    meeting: Planned,
+    kind: str,
+    now: datetime,
+    late: bool,
+) -> Post:
+    link = JOIN.format(link=schedule.join_link) if schedule.join_link else ""
+    key = f"meeting:{community.id}:{meeting.starts_at:%Y%m%dT%H%M}:{kind}"
+    when = _when(schedule, meeting.starts_at)
+    if kind == "call":
+        off = await store.days_off(session, community.id)
+        agenda_day = calendar.working_days_before(meeting.day, schedule.agenda_days, schedule.country, off)
+        text = CALL.format(when=when, agenda_day=f"{agenda_day:%A} {agenda_day.day} {agenda_day:%B}")
+    elif kind == "agenda":
+        return await agenda_post(session, community, schedule, meeting, key=key, late=late)
+    elif kind == "eve":
+        text = EVE.format(when=when, link=link)
+    elif kind == "soon":
+        text = SOON.format(at=calendar.local(meeting.starts_at, schedule.zone).strftime("%H:%M"), link=link)
+    else:
+        coming = await upcoming(session, schedule, now, count=1)
+        actions = await answer_store.open_actions(session, community.id)
+        recap = f"{actions} action{'s' if actions != 1 else ''} are open." if actions else "No actions are open."
+        text = NEXT_STEPS.format(actions=recap, next=_when(schedule, coming[0].starts_at) if coming else NO_NEXT)
+    return Post(f"{text}\n{LATE_NOTE}" if late else text, key=key)
+
+
+async def agenda_post(
+    session: AsyncSession,
+    community: Community,
+    schedule: MeetingSchedule,
+    meeting: Planned,
+    *,
+    key: str | None = None,
+    late: bool = False,
+) -> Post:
+    """The agenda of one meeting on the guide's standard template (a community's first meeting
+    gets the first-meeting agenda). Needs no member's turn."""
+    link = f"\nJoin: {schedule.join_link}" if schedule.join_link else ""
+    heading = AGENDA.format(community=community.name, when=_when(schedule, meeting.starts_at), link=link)
+    if not await store.has_met(session, community.id, meeting.day):
+        items: tuple[str, ...] = FIRST_MEETING
+    else:
+        lead = await leads.next_lead(session, community.id)
+        actions = await answer_store.open_actions(session, community.id)
+        items = (
+            STANDING[0],
+            STANDING[1].format(topic=community.next_topic or NO_TOPIC, lead=f", led by {lead.name}" if lead else ""),
+            STANDING[2],
+            STANDING[3].format(actions=actions),
+        )
+    text = f"{heading}\n{LATE_NOTE}" if late else heading
+    return Post(text, sections=(Section("", tuple(f"{n}. {item}" for n, item in enumerate(items, 1))),), key=key)
