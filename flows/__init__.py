@@ -7,6 +7,7 @@ from __future__ import annotations
 from bot.registry import Registry, compose
 from flows import (
     agenda,
+    agenda_items,
     answers,
     general,
     membership,
@@ -30,6 +31,7 @@ REGISTRY: Registry = compose(
         topic_vote.router,
         general.close_router,
         agenda.router,
+        agenda_items.router,
         schedule.router,
     ]
 )

@@ -1,49 +1,181 @@
-"""The standing agenda of a meeting (the guide's order), with where today's meeting is."""
+"""The agenda, on the guide's templates: the standard one of every meeting after the first
+(support round, reflective practice on the lead topic, the next session's topic and lead, the
+items members placed, next steps) and the first-meeting agenda. `agenda_lines` fills either;
+the scheduler posts it, `/cop agenda` shows the draft, and `/cop meeting` shows today's in
+order with where the meeting is now."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.registry import Command, FlowRouter
 from bot.vocabulary.conversation import Post, Section
+from flows import meeting_calendar as calendar
+from flows.schedule import Planned, upcoming
 from flows.turn import Turn
-from storage import answers, leads, votes
-from storage.models import Community
+from storage import agenda_items, answers, leads, votes
+from storage import schedule as schedules
+from storage.models import Community, MeetingSchedule
 
-HEADING = "Our meeting, in order"
-ITEMS = (
-    "Welcome, and the support round: “I will support myself today by …” (`/cop support`)",
-    "Reflective practice on the lead topic{topic}, in Gibbs' six steps (`/cop reflect`)",
-    "Next session: vote on the lead topic (`/cop vote`) and who leads it (`/cop lead`){lead}",
-    "Next steps: the actions recap{actions}, and the date of the next meeting",
-)
+AGENDA = "Agenda — {community}, {when}{link}"
+HEADING = "Our meeting, in order — {community}"
+FIRST_HEADING = "Our first meeting, in order — {community}"
+NO_TOPIC = "to be chosen"
+NO_DATE = "to be set"
+SUPPORT = "the support round: “I will support myself today by …”"
+NEXT_STEPS = "Next steps: the actions recap ({actions} open), and the date of the next meeting: {next}"
+
+
+@dataclass(frozen=True)
+class Part:
+    """One part of the agenda: ``kind`` says which flow runs it (support, reflection, vote,
+    next) so `/cop meeting` can say where it is; ``hint`` is the command that starts it."""
+
+    kind: str
+    text: str
+    hint: str = ""
+
+
+@dataclass(frozen=True)
+class Filling:
+    """What fills a template in: the lead topic and lead chosen last time, the accepted items,
+    the open actions and the date of the meeting after this one."""
+
+    topic: str | None
+    lead: str | None
+    items: tuple[str, ...]
+    actions: int
+    next_meeting: str | None
+
+
+def agenda_parts(first: bool, filling: Filling) -> list[Part]:
+    """The parts of one meeting, in the guide's order."""
+    topic = filling.topic or NO_TOPIC
+    led_by = f", led by {filling.lead}" if filling.lead else ""
+    if first:
+        parts = [
+            Part("support", f"Introductions, and {SUPPORT}", "/cop support"),
+            Part("", "What a Community of Practice is"),
+            Part("reflection", f"A reflective-practice session (topic: {topic}{led_by})", "/cop reflect"),
+            Part("", "Our Terms of Reference"),
+            Part("", "Breakout groups: starting our vision"),
+            Part("vote", "Choosing the topic and the chair of our next meeting", "/cop vote, /cop lead"),
+        ]
+    else:
+        parts = [
+            Part("support", f"Welcome, and {SUPPORT}", "/cop support"),
+            Part(
+                "reflection",
+                f"Reflective practice on the lead topic: {topic}{led_by}, in Gibbs' six steps",
+                "/cop reflect",
+            ),
+            Part("vote", "Next session: vote on the lead topic, and choose who leads it", "/cop vote, /cop lead"),
+        ]
+    parts += [Part("item", item) for item in filling.items]
+    parts.append(Part("next", NEXT_STEPS.format(actions=filling.actions, next=filling.next_meeting or NO_DATE)))
+    return parts
+
+
+def agenda_lines(parts: list[Part], status: dict[str, str] | None = None, hints: bool = False) -> tuple[str, ...]:
+    """``1. …`` lines; ``status`` adds where the meeting is ("open now") to a kind of part."""
+    lines = []
+    for n, part in enumerate(parts, 1):
+        hint = f" (`{part.hint}`)" if hints and part.hint else ""
+        lines.append(f"{n}. {part.text}{hint}{(status or {}).get(part.kind, '')}")
+    return tuple(lines)
+
+
+def when(schedule: MeetingSchedule, moment: datetime) -> str:
+    """A meeting's start in the community's words and zone: "Tuesday 9 February 2027 at 10:30"."""
+    at = calendar.local(moment, schedule.zone)
+    return f"{at.strftime('%A')} {at.day} {at.strftime('%B %Y')} at {at.strftime('%H:%M')} ({schedule.zone})"
+
+
+async def filling(
+    session: AsyncSession,
+    community: Community,
+    schedule: MeetingSchedule,
+    *,
+    chosen_before: datetime,
+    after: datetime,
+    items: list[str],
+) -> Filling:
+    """The template's filling for a meeting: the lead confirmed last before ``chosen_before``,
+    and the date of the first meeting after ``after`` (this meeting's start)."""
+    lead = await leads.next_lead(session, community.id, before=chosen_before)
+    coming = await upcoming(session, schedule, after + timedelta(minutes=1), count=1)
+    return Filling(
+        topic=community.next_topic,
+        lead=lead.name if lead else None,
+        items=tuple(items),
+        actions=await answers.open_actions(session, community.id),
+        next_meeting=when(schedule, coming[0].starts_at) if coming else None,
+    )
+
+
+async def is_first_meeting(session: AsyncSession, community_id: int, day: date) -> bool:
+    return not await schedules.has_met(session, community_id, day)
+
+
+async def meeting_agenda(
+    session: AsyncSession,
+    community: Community,
+    schedule: MeetingSchedule,
+    meeting: Planned,
+    items: list[str],
+    now: datetime,
+    *,
+    heading: str = AGENDA,
+    key: str | None = None,
+) -> Post:
+    """The agenda of one coming meeting on its template (the first-meeting agenda if the
+    community has not met before), with its date, time and joining link. Needs no member's turn."""
+    link = f"\nJoin: {schedule.join_link}" if schedule.join_link else ""
+    fill = await filling(session, community, schedule, chosen_before=now, after=meeting.starts_at, items=items)
+    parts = agenda_parts(await is_first_meeting(session, community.id, meeting.day), fill)
+    text = heading.format(community=community.name, when=when(schedule, meeting.starts_at), link=link)
+    return Post(text, sections=(Section("", agenda_lines(parts)),), key=key)
 
 
 router = FlowRouter("agenda")
 
 
-@router.verb("meeting", "meeting", "The standing agenda of a meeting, in order, with where we are.")
+@router.verb(
+    "meeting",
+    "meeting",
+    "Today's meeting in order (the first-meeting agenda at a community's first), with where we are.",
+)
 async def meeting(turn: Turn, cmd: Command) -> list[Post]:
-    return [await agenda_post(turn.session, turn.require_community())]
+    return [await agenda_post(turn.session, turn.require_community(), turn.now)]
 
 
-async def agenda_post(session: AsyncSession, community: Community) -> Post:
-    """The standing agenda with where the community is now. Needs no member's turn: the
-    scheduler can post it too."""
+async def agenda_post(session: AsyncSession, community: Community, now: datetime) -> Post:
+    """Today's agenda with where the meeting is now. Needs no member's turn."""
+    schedule = await schedules.schedule_of(session, community.id, now)
+    today = calendar.local(now, schedule.zone).date()
+    start_of_day = calendar.to_utc(today, time(0, 0), schedule.zone)
+    todays: Planned | None = next(
+        (m for m in await upcoming(session, schedule, start_of_day, count=1) if m.day == today), None
+    )
+    placed = await agenda_items.on_agenda_of(session, community.id, todays.starts_at) if todays else []
+    waiting = await agenda_items.accepted_in_draft(session, community.id)
+    end_of_day = datetime.combine(today, time(23, 59), tzinfo=UTC)
+    items = [item.text for item in placed + waiting]
+    fill = await filling(session, community, schedule, chosen_before=start_of_day, after=end_of_day, items=items)
+    chosen_today = await leads.next_lead(session, community.id)
+    first = await is_first_meeting(session, community.id, today)
     support = await answers.open_support_round(session, community.id)
     reflection = await answers.open_reflection(session, community.id)
     vote = await votes.open_vote(session, community.id)
-    next_lead = await leads.next_lead(session, community.id)
-    open_actions = await answers.open_actions(session, community.id)
-    topic = f" “{community.next_topic}”" if community.next_topic else ""
-    lines = [
-        ITEMS[0] + (" — open now" if support else ""),
-        ITEMS[1].format(topic=topic) + (f" — now at step {reflection.step} of 6" if reflection else ""),
-        ITEMS[2].format(lead=f"; next lead: {next_lead.name}" if next_lead else "")
-        + (" — the vote is open" if vote else ""),
-        ITEMS[3].format(actions=f" ({open_actions} open)" if open_actions else ""),
-    ]
-    return Post(
-        f"{HEADING} — {community.name}",
-        sections=(Section("", tuple(f"{i}. {line}" for i, line in enumerate(lines, 1))),),
-    )
+    status = {
+        "support": " — open now" if support else "",
+        "reflection": f" — now at step {reflection.step} of 6" if reflection else "",
+        "vote": (" — the vote is open" if vote else "")
+        + (f" — next lead: {chosen_today.name}" if chosen_today and chosen_today.name != fill.lead else ""),
+    }
+    heading = (FIRST_HEADING if first else HEADING).format(community=community.name)
+    lines = agenda_lines(agenda_parts(first, fill), status, hints=True)
+    return Post(heading, sections=(Section("", lines),))

@@ -14,6 +14,7 @@ is when they fall due.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,11 +22,12 @@ from datetime import datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.vocabulary.conversation import Place, Post, Section
+from bot.vocabulary.conversation import Place, Post
+from flows import agenda
 from flows import meeting_calendar as calendar
 from flows.schedule import Planned, upcoming
+from storage import agenda_items
 from storage import answers as answer_store
-from storage import leads
 from storage import schedule as store
 from storage.models import Community, MeetingSchedule, Member
 
@@ -34,26 +36,9 @@ log = logging.getLogger(__name__)
 POST_AT = time(9, 0)  # the call for items and the agenda go out at 09:00 local on their day
 LATE_NOTE = "(This is later than planned — sorry.)"
 CALL = (
-    "Our next meeting is on {when}. Any member may place an item on the agenda: tell a co-chair, "
-    "or reply here, by {agenda_day}, when the agenda goes out."
+    "Our next meeting is on {when}. Any member may place an item on the agenda through the co-chairs: "
+    "type `/cop agenda add <your item>` by {agenda_day}, when the agenda goes out."
 )
-AGENDA = "Agenda — {community}, {when}{link}"
-STANDING = (
-    "Welcome, and the support round: “I will support myself today by …”",
-    "Reflective practice on the lead topic: {topic}{lead}, in Gibbs' six steps",
-    "Next session: vote on the lead topic, and choose who leads it",
-    "Next steps: the actions recap ({actions} open), and the date of the next meeting",
-)
-FIRST_MEETING = (
-    "Introductions",
-    "What a Community of Practice is",
-    "A reflective-practice session",
-    "Our Terms of Reference",
-    "Breakout groups: starting our vision",
-    "Choosing the topic and the chair of our next meeting",
-    "Next steps",
-)
-NO_TOPIC = "to be chosen"
 EVE = "Reminder: we meet tomorrow, {when}.{link} Share if you'd like — passing is always fine."
 SOON = "We start in 15 minutes ({at}).{link}"
 NEXT_STEPS = "Thank you for today's meeting. {actions} Our next meeting: {next}."
@@ -164,11 +149,6 @@ async def _term_reviews(
     return posts
 
 
-def _when(schedule: MeetingSchedule, moment: datetime) -> str:
-    at = calendar.local(moment, schedule.zone)
-    return f"{at.strftime('%A')} {at.day} {at.strftime('%B %Y')} at {at.strftime('%H:%M')} ({schedule.zone})"
-
-
 async def _post(
     session: AsyncSession,
     community: Community,
@@ -180,13 +160,18 @@ async def _post(
 ) -> Post:
     link = JOIN.format(link=schedule.join_link) if schedule.join_link else ""
     key = f"meeting:{community.id}:{meeting.starts_at:%Y%m%dT%H%M}:{kind}"
-    when = _when(schedule, meeting.starts_at)
+    when = agenda.when(schedule, meeting.starts_at)
     if kind == "call":
         off = await store.days_off(session, community.id)
         agenda_day = calendar.working_days_before(meeting.day, schedule.agenda_days, schedule.country, off)
         text = CALL.format(when=when, agenda_day=f"{agenda_day:%A} {agenda_day.day} {agenda_day:%B}")
     elif kind == "agenda":
-        return await agenda_post(session, community, schedule, meeting, key=key, late=late)
+        planned = [m.starts_at for m in await upcoming(session, schedule, now, count=8)]
+        items = await agenda_items.settle(session, community.id, meeting.starts_at, now, planned)
+        posted = await agenda.meeting_agenda(
+            session, community, schedule, meeting, [i.text for i in items], now, key=key
+        )
+        return dataclasses.replace(posted, text=f"{posted.text}\n{LATE_NOTE}") if late else posted
     elif kind == "eve":
         text = EVE.format(when=when, link=link)
     elif kind == "soon":
@@ -195,33 +180,5 @@ async def _post(
         coming = await upcoming(session, schedule, now, count=1)
         actions = await answer_store.open_actions(session, community.id)
         recap = f"{actions} action{'s' if actions != 1 else ''} are open." if actions else "No actions are open."
-        text = NEXT_STEPS.format(actions=recap, next=_when(schedule, coming[0].starts_at) if coming else NO_NEXT)
+        text = NEXT_STEPS.format(actions=recap, next=agenda.when(schedule, coming[0].starts_at) if coming else NO_NEXT)
     return Post(f"{text}\n{LATE_NOTE}" if late else text, key=key)
-
-
-async def agenda_post(
-    session: AsyncSession,
-    community: Community,
-    schedule: MeetingSchedule,
-    meeting: Planned,
-    *,
-    key: str | None = None,
-    late: bool = False,
-) -> Post:
-    """The agenda of one meeting on the guide's standard template (a community's first meeting
-    gets the first-meeting agenda). Needs no member's turn."""
-    link = f"\nJoin: {schedule.join_link}" if schedule.join_link else ""
-    heading = AGENDA.format(community=community.name, when=_when(schedule, meeting.starts_at), link=link)
-    if not await store.has_met(session, community.id, meeting.day):
-        items: tuple[str, ...] = FIRST_MEETING
-    else:
-        lead = await leads.next_lead(session, community.id)
-        actions = await answer_store.open_actions(session, community.id)
-        items = (
-            STANDING[0],
-            STANDING[1].format(topic=community.next_topic or NO_TOPIC, lead=f", led by {lead.name}" if lead else ""),
-            STANDING[2],
-            STANDING[3].format(actions=actions),
-        )
-    text = f"{heading}\n{LATE_NOTE}" if late else heading
-    return Post(text, sections=(Section("", tuple(f"{n}. {item}" for n, item in enumerate(items, 1))),), key=key)

@@ -2,7 +2,7 @@
 unique constraints so that retries, double clicks and two workers never count anything twice.
 
 Rows that hold what members wrote: `SupportStatement.text`, `ReflectionAnswer.text`,
-`ActionItem.text`, `Topic.title` (a proposal) and `UndeliveredPost.body`. An anonymous answer has
+`ActionItem.text`, `Topic.title` (a proposal), `AgendaItem.text` and `UndeliveredPost.body`. An anonymous answer has
 ``member_id`` NULL: its author is not stored anywhere.
 """
 
@@ -24,7 +24,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from storage.states import ActionStatus, LeadStatus, OutboxStatus, ReflectionStatus, RoundStatus, VoteStatus, where
+from storage.states import (
+    ActionStatus,
+    AgendaItemStatus,
+    LeadStatus,
+    OutboxStatus,
+    ReflectionStatus,
+    RoundStatus,
+    VoteStatus,
+    where,
+)
 
 
 class Base(DeclarativeBase):
@@ -56,6 +65,11 @@ class ChannelBinding(Base):
     channel_id: Mapped[str] = mapped_column(String(255))
     team_id: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # False once copbot was removed from the channel or the workspace (an uninstall, a revoked
+    # token, a 403 or `channel_not_found` on delivery): nothing more is posted there.
+    active: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    inactive_reason: Mapped[str | None] = mapped_column(String(64))
+    inactive_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class Member(Base):
@@ -364,4 +378,22 @@ class Announcement(Base):
     kind: Mapped[str] = mapped_column(String(16))
     due_for: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class AgendaItem(Base):
+    """An item a member asked to place on the agenda, numbered per community. A co-chair
+    accepts or declines it. The next agenda posted settles it: ``agenda_of`` is then that
+    meeting's start (UTC), and an accepted item is on that agenda; an undecided one waits.
+    ``member_id`` is NULL once its author used forget-me."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (UniqueConstraint("community_id", "number", name="uq_agenda_item_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=AgendaItemStatus.PROPOSED.value)
+    agenda_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

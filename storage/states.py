@@ -48,6 +48,15 @@ class ActionStatus(StrEnum):
     OPEN = "open"
 
 
+class AgendaItemStatus(StrEnum):
+    """A member's agenda item: proposed → accepted or declined (a co-chair may change their
+    mind until the agenda goes out, when an accepted item is placed on it)."""
+
+    PROPOSED = "proposed"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+
+
 class OutboxStatus(StrEnum):
     """A post copbot decided to send: pending → sending → sent, or → undeliverable; a claim
     whose worker died (its lease ran out) is taken again; a retry goes back to pending."""
@@ -68,6 +77,11 @@ MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
         VoteStatus.TIED: frozenset({VoteStatus.CLOSED}),
     },
     LeadStatus: {LeadStatus.PROPOSED: frozenset({LeadStatus.CONFIRMED, LeadStatus.SUPERSEDED})},
+    AgendaItemStatus: {
+        AgendaItemStatus.PROPOSED: frozenset({AgendaItemStatus.ACCEPTED, AgendaItemStatus.DECLINED}),
+        AgendaItemStatus.ACCEPTED: frozenset({AgendaItemStatus.DECLINED}),
+        AgendaItemStatus.DECLINED: frozenset({AgendaItemStatus.ACCEPTED}),
+    },
     OutboxStatus: {
         OutboxStatus.PENDING: frozenset({OutboxStatus.SENDING}),
         OutboxStatus.SENDING: frozenset(

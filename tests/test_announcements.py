@@ -105,11 +105,11 @@ async def test_the_standing_agenda_after_the_first_meeting(db, clock):
 
 async def test_two_workers_post_each_of_many_due_announcements_once(postgres_db, clock):
     room = Room(postgres_db, clock)
-    for n in range(20):
+    for n in range(50):
         room.place = type(room.place)("slack", f"C{n}", "T1")
         await room.cmd("Ann", f"setup Region {n}")
         await room.cmd("Ann", RULE)
-    clock.now = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)  # the call (late) and the agenda of 20 communities
+    clock.now = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)  # the call (late) and the agenda of 50 communities
     workers = []
     for _ in range(2):
         runtime = Runtime(Database(postgres_db.url.replace("+asyncpg", "")), clock)
@@ -120,7 +120,23 @@ async def test_two_workers_post_each_of_many_due_announcements_once(postgres_db,
     finally:
         for worker in workers:
             await worker.db.dispose()
-    assert sum(made) == 40  # each community's (late) call for items and its agenda, once each
+    assert sum(made) == 100  # each community's (late) call for items and its agenda, once each
     async with postgres_db.transaction() as session:
         keys = list(await session.scalars(select(OutboxPost.key).where(OutboxPost.key.like("meeting:%"))))
-    assert len(keys) == len(set(keys)) == 40
+    assert len(keys) == len(set(keys)) == 100
+
+
+async def test_a_restart_between_claim_and_send_posts_each_once(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", RULE)
+    clock.now = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    assert await room.runtime.announce_due() == 1  # claimed and in the outbox; the process dies before sending
+    restarted = Room(db, clock)  # a new process on the same database
+    assert await restarted.runtime.announce_due() == 0  # not claimed again
+    await restarted.runtime.drain()
+    calls = [p.plain_text() for p in restarted.sender.public() if "Our next meeting is on" in p.plain_text()]
+    assert len(calls) == 1
+    await restarted.runtime.drain()
+    await room.runtime.drain()  # the old worker, back: nothing left to send
+    assert len([p for p in room.sender.public() if "Our next meeting is on" in p.plain_text()]) == 0

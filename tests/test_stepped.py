@@ -58,7 +58,7 @@ async def test_what_the_scheduler_will_post_needs_a_community_not_a_turn(db, clo
     await room.reply("Ben", "a ward round", to="reflection:1:step:1")
     async with db.transaction() as session:
         community = await session.scalar(select(Community))
-        agenda = await agenda_post(session, community)
+        agenda = await agenda_post(session, community, clock())
         closing = await closing_post(session, await session.scalar(select(SupportRound)))
         summary = await REFLECTION.summary(session, await session.scalar(select(Reflection)))
     assert "now at step 1 of 6" in agenda.plain_text() and "open now" in agenda.plain_text()
