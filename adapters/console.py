@@ -4,13 +4,19 @@ several members. Reads stdin line by line, so a scripted meeting can be piped in
     /as <name>          switch who you are (the first member becomes the first co-chair)
     /cop <verb> …       the same commands as in Slack and Teams
     /reply <#n> <text>  answer post #n (e.g. a reflection step you want to add to late)
+    /clock <date> [time]  pretend it is then (UTC), to see what copbot posts by itself
     <any other line>    answers whatever is open (the support round, or the current step)
     /quit               leave
+
+What copbot posts by itself (the call for items, the agenda, reminders) appears as it falls
+due, checked at every line; a meeting's .ics invitation is saved as a file in ``files_dir``.
 """
 
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, time
+from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from bot.vocabulary.conversation import Actor, CommandEvent, Mention, Place, Post, ReplyEvent
@@ -26,6 +32,34 @@ BANNER = (
     "Type /cop help for commands, /as <name> to speak as another member, /quit to leave."
 )
 _MENTION = re.compile(r"@([^\s@]+)")
+_SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
+CLOCK_USAGE = "Usage: /clock <YYYY-MM-DD> [HH:MM] (UTC), or /clock now"
+
+
+class TerminalClock:
+    """The terminal's clock: the real time, unless `/clock` set another (to try the rhythm)."""
+
+    def __init__(self) -> None:
+        self.fixed: datetime | None = None
+
+    def __call__(self) -> datetime:
+        return self.fixed or datetime.now(UTC)
+
+    def set(self, words: str) -> str:
+        """``2026-12-09 09:00`` (UTC) or ``now`` → the sentence to show."""
+        parts = words.split()
+        if parts == ["now"]:
+            self.fixed = None
+            return "(the clock is back to the real time)"
+        try:
+            day = datetime.strptime(parts[0], "%Y-%m-%d").date() if parts else None
+            at = time.fromisoformat(parts[1]) if len(parts) == 2 else time(9, 0)
+        except ValueError:
+            day = None
+        if day is None or len(parts) > 2:
+            return CLOCK_USAGE
+        self.fixed = datetime.combine(day, at, tzinfo=UTC)
+        return f"(it is now {self.fixed:%Y-%m-%d %H:%M} UTC here)"
 
 
 def user_id(name: str) -> str:
@@ -35,9 +69,10 @@ def user_id(name: str) -> str:
 class ConsoleSender:
     """Prints posts; a post's reference is its number (#n)."""
 
-    def __init__(self, out: IO[str]) -> None:
+    def __init__(self, out: IO[str], files_dir: Path | None = None) -> None:
         self.out = out
         self.count = 0
+        self.files_dir = files_dir
 
     def _write(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -52,7 +87,16 @@ class ConsoleSender:
         if thread_ref:
             head += f" ↳ in reply to #{thread_ref}"
         self._write(f"{head}:\n{self._render(post)}\n")
+        if post.attachment is not None and self.files_dir is not None:
+            self._write(f"  (file saved: {self._save(post.attachment.filename, post.attachment.content)})\n")
         return None if post.private_to else ref
+
+    def _save(self, filename: str, content: str) -> Path:
+        assert self.files_dir is not None
+        self.files_dir.mkdir(parents=True, exist_ok=True)
+        path = self.files_dir / (_SAFE_FILENAME.sub("_", filename)[:80] or "file")
+        path.write_text(content, encoding="utf-8", newline="")
+        return path
 
     async def update(self, place: Place, ref: str, post: Post) -> None:
         self._write(f"#{ref} copbot (updated):\n{self._render(post)}\n")
@@ -82,10 +126,11 @@ def _with_mentions(text: str) -> tuple[str, tuple[Mention, ...]]:
 class ConsoleSession:
     """Turns terminal lines into neutral events for one community."""
 
-    def __init__(self, runtime: Runtime, out: IO[str], community: str) -> None:
+    def __init__(self, runtime: Runtime, out: IO[str], community: str, clock: TerminalClock | None = None) -> None:
         self.runtime = runtime
         self.out = out
         self.community = community
+        self.clock = clock
         self.actor = Actor(user_id(DEFAULT_NAME), DEFAULT_NAME)
 
     async def line(self, raw: str) -> bool:
@@ -104,6 +149,10 @@ class ConsoleSession:
                 self.actor = Actor(user_id(name), name)
                 self.out.write(f"(you are now {shown(name)})\n")
             return True
+        if word == "/clock" and self.clock is not None:
+            self.out.write(self.clock.set(rest) + "\n")
+            await self._announce()
+            return True
         await self._ensure_community()
         if word.lower() in ("/cop", "cop") and (word == "/cop" or rest):
             body, mentions = _with_mentions(text)
@@ -115,10 +164,16 @@ class ConsoleSession:
             else:
                 await self._dispatch(ReplyEvent(self.actor, PLACE, words.strip(), thread_ref=target.lstrip("#")))
         elif word.startswith("/") and word != "/" and not rest:  # a mistyped terminal command
-            self.out.write("Unknown terminal command. Use /cop …, /as <name>, /reply <#n> …, or /quit.\n")
+            self.out.write("Unknown terminal command. Use /cop …, /as <name>, /reply <#n> …, /clock …, or /quit.\n")
         else:
             await self._dispatch(ReplyEvent(self.actor, PLACE, text))
+        await self._announce()
         return True
+
+    async def _announce(self) -> None:
+        """What copbot posts by itself, if anything fell due (the terminal has no scheduler)."""
+        if await self.runtime.announce_due():
+            await self.runtime.drain()
 
     async def _ensure_community(self) -> None:
         """The first member to speak sets up the terminal's community and becomes co-chair."""

@@ -21,8 +21,8 @@ from bot.vocabulary.conversation import ChoiceEvent, CommandEvent, Event, Post, 
 from bot.vocabulary.errors import CopbotError, NotAllowed
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
+from storage import channels, outbox
 from storage import community as communities
-from storage import outbox
 from storage.db import Database
 from storage.delivery import claim_event
 
@@ -100,6 +100,10 @@ class Copbot:
                 log.info("event %s already handled; skipped", event.event_id)
                 return []
             community = await communities.community_for(session, event.place)
+            if community is not None and await channels.reactivate(
+                session, event.place.platform, event.place.channel_id
+            ):
+                log.info("%s:%s is active again", event.place.platform, event.place.channel_id)
             mentions = {m.user_id: m.name for m in getattr(event, "mentions", ())}
             turn = Turn(
                 session,

@@ -20,6 +20,7 @@ from bot.delivery import Outbox
 from bot.vocabulary.conversation import Place, post_from_json
 from bot.vocabulary.errors import DeliveryError
 from bot.work_in_hand import WorkInHand
+from storage import channels
 from storage import outbox as store
 from storage.db import Database
 from storage.models import OutboxPost
@@ -127,6 +128,12 @@ class Courier:
             await self.outboxes[row.platform].give_up(place, post, error.reason)  # type: ignore[arg-type]
             async with self.db.transaction() as session:
                 await store.undeliverable(session, row.id, error.reason)
+                if error.gone and not row.private:
+                    gone = await channels.deactivate(
+                        session, row.platform, error.reason, now, channel_id=row.channel_id
+                    )
+                    if gone:
+                        log.warning("%s:%s is inactive: %s", row.platform, row.channel_id, error.reason)
             return
         wait = timedelta(seconds=error.retry_after) if error.retry_after else timedelta(seconds=2**row.attempts)
         log.info("outbox row %d: %s; trying again in %ds", row.id, error.reason, int(wait.total_seconds()))

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.registry import Command, FlowRouter
 from bot.vocabulary.conversation import Post, Section
+from bot.vocabulary.text import plural
 from flows import meeting_calendar as calendar
 from flows.schedule import Planned, upcoming
 from flows.turn import Turn
@@ -26,7 +27,7 @@ FIRST_HEADING = "Our first meeting, in order — {community}"
 NO_TOPIC = "to be chosen"
 NO_DATE = "to be set"
 SUPPORT = "the support round: “I will support myself today by …”"
-NEXT_STEPS = "Next steps: the actions recap ({actions} open), and the date of the next meeting: {next}"
+NEXT_STEPS = "Next steps: the actions recap ({actions}), and the date of the next meeting: {next}"
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def agenda_parts(first: bool, filling: Filling) -> list[Part]:
             Part("vote", "Next session: vote on the lead topic, and choose who leads it", "/cop vote, /cop lead"),
         ]
     parts += [Part("item", item) for item in filling.items]
-    parts.append(Part("next", NEXT_STEPS.format(actions=filling.actions, next=filling.next_meeting or NO_DATE)))
+    actions = plural(filling.actions, "action") + " open" if filling.actions else "no actions open"
+    parts.append(Part("next", NEXT_STEPS.format(actions=actions, next=filling.next_meeting or NO_DATE)))
     return parts
 
 

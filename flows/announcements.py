@@ -23,10 +23,12 @@ from datetime import datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.text import plural
 from flows import agenda
 from flows import meeting_calendar as calendar
+from flows.invitation import meeting_invitation
 from flows.schedule import Planned, upcoming
-from storage import agenda_items
+from storage import agenda_items, channels
 from storage import answers as answer_store
 from storage import schedule as store
 from storage.models import Community, MeetingSchedule, Member
@@ -39,7 +41,7 @@ CALL = (
     "Our next meeting is on {when}. Any member may place an item on the agenda through the co-chairs: "
     "type `/cop agenda add <your item>` by {agenda_day}, when the agenda goes out."
 )
-EVE = "Reminder: we meet tomorrow, {when}.{link} Share if you'd like — passing is always fine."
+EVE = "Reminder: we meet tomorrow, {when}. Share if you'd like — passing is always fine.{link}"
 SOON = "We start in 15 minutes ({at}).{link}"
 NEXT_STEPS = "Thank you for today's meeting. {actions} Our next meeting: {next}."
 NO_NEXT = "not set yet (a co-chair sets it with `/cop schedule`)"
@@ -88,12 +90,13 @@ async def due(session: AsyncSession, now: datetime) -> list[tuple[Place, list[Po
     made: list[tuple[Place, list[Post]]] = []
     for schedule in await store.schedules(session):
         community = await session.get(Community, schedule.community_id)
-        if community is None:
-            continue
+        places = await channels.active_channels(session, schedule.community_id)
+        if community is None or not places:
+            continue  # copbot is in none of its channels: nothing is claimed, nothing is lost
         posts = await _community_due(session, community, schedule, now)
         posts += await _term_reviews(session, community, schedule, now)
         if posts:
-            for channel in await store.channels_of(session, community.id):
+            for channel in places:
                 place = Place(channel.platform, channel.channel_id, channel.team_id)
                 made.append((place, posts))
     return made
@@ -168,10 +171,11 @@ async def _post(
     elif kind == "agenda":
         planned = [m.starts_at for m in await upcoming(session, schedule, now, count=8)]
         items = await agenda_items.settle(session, community.id, meeting.starts_at, now, planned)
-        posted = await agenda.meeting_agenda(
-            session, community, schedule, meeting, [i.text for i in items], now, key=key
-        )
-        return dataclasses.replace(posted, text=f"{posted.text}\n{LATE_NOTE}") if late else posted
+        names = [item.text for item in items]
+        posted = await agenda.meeting_agenda(session, community, schedule, meeting, names, now, key=key)
+        ics = meeting_invitation(community, schedule, meeting.starts_at, posted, now)
+        text = f"{posted.text}\n{LATE_NOTE}" if late else posted.text
+        return dataclasses.replace(posted, text=text, attachment=ics)
     elif kind == "eve":
         text = EVE.format(when=when, link=link)
     elif kind == "soon":
@@ -179,6 +183,10 @@ async def _post(
     else:
         coming = await upcoming(session, schedule, now, count=1)
         actions = await answer_store.open_actions(session, community.id)
-        recap = f"{actions} action{'s' if actions != 1 else ''} are open." if actions else "No actions are open."
+        recap = (
+            f"{plural(actions, 'action')} {'is' if actions == 1 else 'are'} open."
+            if actions
+            else "No actions are open."
+        )
         text = NEXT_STEPS.format(actions=recap, next=agenda.when(schedule, coming[0].starts_at) if coming else NO_NEXT)
     return Post(f"{text}\n{LATE_NOTE}" if late else text, key=key)

@@ -20,6 +20,7 @@ from bot.vocabulary.errors import UsageError
 from bot.vocabulary.text import number
 from flows import meeting_calendar as calendar
 from flows.turn import Turn
+from storage import channels
 from storage import schedule as store
 from storage.models import MeetingSchedule
 
@@ -30,6 +31,10 @@ NO_MEETINGS = (
     "or adds one with `/cop schedule add 2027-03-19 10:30`."
 )
 LINE = "{when} — call for items {call}, agenda {agenda}, reminders {eve} and {soon} on the day"
+REMOVED = (
+    "copbot is no longer in the {platform} channel {channel}{since} (removed, or the app uninstalled): "
+    "nothing is posted there. Add copbot back there, or use this channel."
+)
 EXTRA_MARK = " (an extra meeting)"
 NOT_WORKING = "Note: {day} is {why}. To move it to the next working day: `/cop schedule move {day} {next}`."
 RULE_SET = "Thank you — we meet on the {rule_words}, at {at}."
@@ -113,8 +118,9 @@ async def listing(session: AsyncSession, schedule: MeetingSchedule, now: datetim
     """The next four meetings, each with the days copbot posts the call, the agenda and the
     reminders, and a word on any that falls on a day that is not a working day."""
     meetings = await upcoming(session, schedule, now)
+    removed = tuple(await _removed_from(session, schedule))
     if not meetings:
-        return Post(NO_MEETINGS)
+        return Post(NO_MEETINGS, sections=(Section("", removed),) if removed else ())
     off = await store.days_off(session, schedule.community_id)
     lines, notes = [], []
     for meeting in meetings:
@@ -136,8 +142,24 @@ async def listing(session: AsyncSession, schedule: MeetingSchedule, now: datetim
             next_day = calendar.next_working_day(day, schedule.country, off)
             notes.append(NOT_WORKING.format(day=day.isoformat(), why=why, next=next_day.isoformat()))
     text = HEADING.format(zone=schedule.zone)
+    notes += removed
     sections = (Section("", tuple(lines)),) + ((Section("", tuple(notes)),) if notes else ())
     return Post(text, sections=sections)
+
+
+async def _removed_from(session: AsyncSession, schedule: MeetingSchedule) -> list[str]:
+    """A word on each of the community's channels copbot was removed from."""
+    notes = []
+    for channel in await channels.inactive_channels(session, schedule.community_id):
+        since = calendar.local(_utc(channel.inactive_since), schedule.zone).date() if channel.inactive_since else None
+        notes.append(
+            REMOVED.format(
+                platform=channel.platform.capitalize(),
+                channel=channel.channel_id[:40],
+                since=f" since {since.isoformat()}" if since else "",
+            )
+        )
+    return notes
 
 
 router = FlowRouter("schedule")

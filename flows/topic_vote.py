@@ -15,7 +15,7 @@ from datetime import timedelta
 from bot.registry import Closable, Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Button, Post, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
-from bot.vocabulary.text import number, trimmed
+from bot.vocabulary.text import number, plural, trimmed
 from flows.turn import Turn
 from storage import community as communities
 from storage import votes as store
@@ -228,7 +228,7 @@ async def close(turn: Turn, pick: str | None) -> list[Post]:
     top = max(counts.values())
     leaders = [i for i, t in enumerate(topics) if counts.get(t.id) == top]
     result_lines = tuple(
-        f"{i}. {t.title} — {counts[t.id]} vote{'s' if counts[t.id] != 1 else ''}"
+        f"{i}. {t.title} — {plural(counts[t.id], 'vote')}"
         for i, t in sorted(enumerate(topics, 1), key=lambda pair: -counts.get(pair[1].id, 0))
         if counts.get(t.id)
     )

@@ -135,6 +135,23 @@ async def undeliverable(session: AsyncSession, row_id: int, reason: str) -> None
     )
 
 
+async def cancel_pending(session: AsyncSession, platform: str, channel_ids: Sequence[str]) -> int:
+    """copbot was removed from these channels: what waits to be posted there is cancelled
+    (its content dropped; a post being sent right now finishes or fails on its own)."""
+    if not channel_ids:
+        return 0
+    result = await session.execute(
+        update(OutboxPost)
+        .where(
+            OutboxPost.platform == platform,
+            OutboxPost.channel_id.in_(list(channel_ids)),
+            OutboxPost.status == OutboxStatus.PENDING,
+        )
+        .values(status=OutboxStatus.CANCELLED.value, content=None, reason="copbot was removed from the channel")
+    )
+    return getattr(result, "rowcount", 0) or 0
+
+
 @dataclass(frozen=True)
 class OutboxHealth:
     pending: int

@@ -9,7 +9,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
     Announcement,
-    ChannelBinding,
     CoChairTerm,
     DayOff,
     Meeting,
@@ -94,12 +93,6 @@ async def claim_announcement(
         {"community_id": community_id, "kind": kind, "due_for": due_for, "skipped": skipped, "created_at": now},
         ("community_id", "kind", "due_for"),
     )
-
-
-async def channels_of(session: AsyncSession, community_id: int) -> list[ChannelBinding]:
-    """Where a community's announcements go: every channel bound to it."""
-    query = select(ChannelBinding).where(ChannelBinding.community_id == community_id).order_by(ChannelBinding.id)
-    return list(await session.scalars(query))
 
 
 async def ending_terms(session: AsyncSession, community_id: int, since: date, until: date) -> list[CoChairTerm]:

@@ -59,12 +59,14 @@ class AgendaItemStatus(StrEnum):
 
 class OutboxStatus(StrEnum):
     """A post copbot decided to send: pending → sending → sent, or → undeliverable; a claim
-    whose worker died (its lease ran out) is taken again; a retry goes back to pending."""
+    whose worker died (its lease ran out) is taken again; a retry goes back to pending;
+    pending → cancelled when copbot was removed from the channel."""
 
     PENDING = "pending"
     SENDING = "sending"
     SENT = "sent"
     UNDELIVERABLE = "undeliverable"
+    CANCELLED = "cancelled"
 
 
 State = TypeVar("State", bound=StrEnum)
@@ -83,7 +85,7 @@ MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
         AgendaItemStatus.DECLINED: frozenset({AgendaItemStatus.ACCEPTED}),
     },
     OutboxStatus: {
-        OutboxStatus.PENDING: frozenset({OutboxStatus.SENDING}),
+        OutboxStatus.PENDING: frozenset({OutboxStatus.SENDING, OutboxStatus.CANCELLED}),
         OutboxStatus.SENDING: frozenset(
             {OutboxStatus.SENT, OutboxStatus.UNDELIVERABLE, OutboxStatus.PENDING, OutboxStatus.SENDING}
         ),

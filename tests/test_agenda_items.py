@@ -122,7 +122,7 @@ async def test_the_agenda_is_filled_from_the_previous_meeting(db, clock):
     agenda = [text for text in await _tick(room, clock, AGENDA_DAY) if text.startswith("Agenda")][0]
     assert "Join: https://meet.example.org/cop" in agenda
     assert "2. Reflective practice on the lead topic: Peer Work in the community, led by Cara" in agenda
-    assert "4. Next steps: the actions recap (1 open)" in agenda
+    assert "4. Next steps: the actions recap (1 action open)" in agenda
     assert "the date of the next meeting: Wednesday 17 March 2027 at 10:30" in agenda
 
 

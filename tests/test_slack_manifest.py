@@ -25,7 +25,10 @@ def test_http_manifest_has_command_events_interactivity_and_only_used_scopes():
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/cop" and command["should_escape"] is True and command["url"] == url
     settings = manifest["settings"]
-    assert settings["event_subscriptions"] == {"request_url": url, "bot_events": ["message.channels", "message.groups"]}
+    assert settings["event_subscriptions"] == {
+        "request_url": url,
+        "bot_events": ["message.channels", "message.groups", "app_uninstalled", "tokens_revoked"],
+    }
     assert settings["interactivity"] == {"is_enabled": True, "request_url": url}
     assert settings["socket_mode_enabled"] is False
     assert manifest["oauth_config"]["scopes"]["bot"] == [
@@ -34,6 +37,7 @@ def test_http_manifest_has_command_events_interactivity_and_only_used_scopes():
         "channels:history",
         "groups:history",
         "users:read",
+        "files:write",
     ]
     assert manifest["features"]["bot_user"]["display_name"] == "copbot"
     assert 174 <= len(manifest["display_information"]["long_description"]) <= 4000

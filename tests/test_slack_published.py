@@ -30,8 +30,11 @@ def test_the_published_shapes_are_read_as_slack_means_them():
         "SLACK_BLOCK_ACTIONS": "ignored",  # another app's button
         "SLACK_VIEW_SUBMISSION": "ignored",  # another app's window
         "SLACK_VIEW_CLOSED": "ignored",
-        "SLACK_APP_UNINSTALLED_EVENT": "ignored",
+        "SLACK_APP_UNINSTALLED_EVENT": "bolt",  # copbot marks the workspace's channels inactive
+        "SLACK_TOKENS_REVOKED_EVENT": "bolt",
     }
+    assert translate.removed_from(published.SLACK_APP_UNINSTALLED_EVENT) == "TXXXXXXXX"
+    assert translate.removed_from(published.SLACK_TOKENS_REVOKED_EVENT) == "TXXXXXXXX"
     broadcast = published.SLACK_THREAD_BROADCAST_EVENT["event"]
     assert "parent_user_id" not in broadcast and translate.is_answer(broadcast, "UBOT")
     event = translate.command_event(published.SLACK_SLASH_COMMAND)

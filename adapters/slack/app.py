@@ -115,6 +115,8 @@ class SlackAdapter:
             )
         self.bolt.command("/cop")(self.on_command)
         self.bolt.event("message")(self.on_message)
+        for removal in translate.REMOVALS:
+            self.bolt.event(removal)(self.on_removed)
         self.bolt.action(CHOICE_ACTION_PATTERN)(self.on_choice)
         self.bolt.action(SHARE_ACTION)(self.on_share)
         self.bolt.view(ANSWER_CALLBACK)(self.on_answer)
@@ -181,6 +183,14 @@ class SlackAdapter:
                 [reply.actor.user_id, *translate.user_ids_in(translate.field(event, "text"))]
             )
             await self._dispatch(translate.reply_event(body, names))
+
+    async def on_removed(self, body: dict[str, Any]) -> None:
+        """The app was uninstalled or its bot token revoked: the workspace's channels go inactive."""
+        team_id = translate.removed_from(body)
+        if team_id:
+            event_type = translate.field(body, "event", "type")
+            with self.work.inline(f"slack: {event_type}"):
+                await self.runtime.removed("slack", f"slack: {event_type}", team_id=team_id)
 
     async def on_choice(self, ack: Any, body: dict[str, Any]) -> None:
         with self.work.inline("slack: a button"), self._unreadable("button"):

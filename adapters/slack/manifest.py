@@ -19,8 +19,10 @@ BOT_SCOPES = (
     "channels:history",  # message.channels: members' replies in a bot post's thread (public channels)
     "groups:history",  # message.groups: the same in private channels
     "users:read",  # users.info: a member's display name (kept in memory for an hour)
+    "files:write",  # files.uploadV2: the meeting's .ics invitation with its agenda
 )
-BOT_EVENTS = ("message.channels", "message.groups")
+# Members' replies; and the app's removal (no scope needed), after which nothing is posted.
+BOT_EVENTS = ("message.channels", "message.groups", "app_uninstalled", "tokens_revoked")
 
 DESCRIPTION = "Facilitator and flipchart for your Community of Practice."
 LONG_DESCRIPTION = (

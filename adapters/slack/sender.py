@@ -16,7 +16,7 @@ from slack_sdk.webhook.async_client import AsyncWebhookClient
 
 from adapters.slack.render import SlackMessage, render, render_update
 from bot.delivery import retry_after_seconds
-from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.conversation import Attachment, Place, Post
 from bot.vocabulary.errors import DeliveryError
 
 log = logging.getLogger(__name__)
@@ -54,6 +54,19 @@ PERMANENT_ERRORS = frozenset(
         "invalid_arguments",
     }
 )
+# Codes that say the channel is gone or copbot is out of it (or out of the workspace).
+GONE_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "team_access_not_granted",
+    }
+)
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
 # The slash command being handled: its response_url reaches the member even where copbot is not
 # in the channel yet (chat.postMessage / postEphemeral answer not_in_channel there).
@@ -78,7 +91,7 @@ def delivery_error(error: Exception) -> DeliveryError:
         if status >= 500 or code in TRANSIENT_ERRORS:
             return DeliveryError(f"slack: {status} {code}".strip())
         if code in PERMANENT_ERRORS or (status == 200 and code and code not in TRANSIENT_ERRORS):
-            return DeliveryError(f"slack: {code}", permanent=True)
+            return DeliveryError(f"slack: {code}", permanent=True, gone=code in GONE_ERRORS)
         return DeliveryError(f"slack: HTTP {status} {code}".strip(), permanent=400 <= status < 500)
     if isinstance(error, (aiohttp.ClientError, asyncio.TimeoutError, OSError)):
         return DeliveryError(f"slack: connection failed ({type(error).__name__})")
@@ -109,7 +122,25 @@ class SlackSender:
             raise
         for message in messages[1:]:
             await self._continuation(place, post, message, thread_ref)
+        if post.attachment is not None and not post.private_to:
+            await self._attach(place, post.attachment, thread_ref or first)
         return None if post.private_to else first
+
+    async def _attach(self, place: Place, attachment: Attachment, thread_ts: str | None) -> None:
+        """The post's file (a meeting's .ics), in the post's thread. The post is out already: a
+        failed upload is logged, never a reason to post the message twice."""
+        try:
+            await self._call(
+                lambda: self.client.files_upload_v2(
+                    channel=place.channel_id,
+                    thread_ts=thread_ts,
+                    content=attachment.content,
+                    filename=attachment.filename,
+                    title=attachment.filename,
+                )
+            )
+        except DeliveryError as error:
+            log.warning("slack: the file of a post to %s was not uploaded: %s", place.channel_id, error.reason)
 
     async def update(self, place: Place, ref: str, post: Post) -> None:
         message = render_update(post)

@@ -152,7 +152,7 @@ def request_kind(body: Any) -> str:
         event = body.get("event")
         if not isinstance(event, Mapping) or not field(event, "type"):
             return "malformed"
-        return "bolt" if event.get("type") == "message" else "ignored"
+        return "bolt" if event.get("type") in ("message", *REMOVALS) else "ignored"
     if kind == "block_actions":
         try:
             action = _first_action(body)
@@ -167,6 +167,25 @@ def request_kind(body: Any) -> str:
             return "malformed"
         return "bolt" if field(body, "view", "callback_id") == ANSWER_CALLBACK else "ignored"
     return "ignored" if isinstance(kind, str) and kind else "malformed"
+
+
+REMOVALS = ("app_uninstalled", "tokens_revoked")
+
+
+def removed_from(body: Mapping[str, Any]) -> str | None:
+    """The workspace copbot was removed from: the app uninstalled, or its bot token revoked
+    (a revoked user token alone changes nothing); None otherwise or without a team id."""
+    event = body.get("event")
+    if not isinstance(event, Mapping):
+        return None
+    if event.get("type") == "tokens_revoked":
+        tokens = event.get("tokens")
+        bots = tokens.get("bot") if isinstance(tokens, Mapping) else None
+        if not isinstance(bots, list) or not bots:
+            return None
+    elif event.get("type") != "app_uninstalled":
+        return None
+    return field(body, "team_id") or None
 
 
 def command_event(body: Mapping[str, Any], names: Mapping[str, str] | None = None) -> CommandEvent:

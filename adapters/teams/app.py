@@ -16,7 +16,14 @@ from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
 from adapters.teams.sender import TeamsSender
-from adapters.teams.translate import Incoming, channel_reference, is_readable, serialize_reference, to_incoming
+from adapters.teams.translate import (
+    Incoming,
+    channel_reference,
+    is_readable,
+    removal_of,
+    serialize_reference,
+    to_incoming,
+)
 from bot.request_body import bad_request, is_loopback, json_object, read_body, utf8
 from bot.vocabulary.conversation import CommandEvent, Mention, Place, Post, ReplyEvent
 from bot.work_in_hand import WorkInHand
@@ -113,6 +120,13 @@ class TeamsEndpoint:
             # Card actions copbot uses are Action.Submit messages; any invoke (Action.Execute,
             # a task module, a link unfurl) is acknowledged with the documented empty 200.
             await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200)))
+            return
+        removal = removal_of(context.activity)
+        if removal is not None:
+            with self.work.inline("teams: copbot removed"):
+                await self.runtime.removed(
+                    "teams", removal.reason, channel_id=removal.channel_id or None, team_id=removal.team_id or None
+                )
             return
         incoming = to_incoming(context.activity)
         if incoming is None:

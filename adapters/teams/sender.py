@@ -55,7 +55,8 @@ def delivery_error(error: Exception) -> DeliveryError:
             return DeliveryError(reason, retry_after=retry_after_seconds(headers))
         if status in TRANSIENT or (isinstance(status, int) and status >= 500):
             return DeliveryError(reason, retry_after=retry_after_seconds(headers) if status == 503 else None)
-        return DeliveryError(reason, permanent=status in PERMANENT or status is None)
+        # 403: copbot is no longer in the conversation (removed from the team or the chat).
+        return DeliveryError(reason, permanent=status in PERMANENT or status is None, gone=status == 403)
     if isinstance(error, (ClientRequestError, OSError, TimeoutError)):
         return DeliveryError(f"could not reach Teams ({type(error).__name__})")
     return DeliveryError(f"Teams delivery failed ({type(error).__name__})")

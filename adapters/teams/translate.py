@@ -191,6 +191,37 @@ def is_readable(activity: Activity) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Removal:
+    """copbot was removed: from a whole team (``team_id``) or from one chat (``channel_id``)."""
+
+    reason: str
+    team_id: str = ""
+    channel_id: str = ""
+
+
+def removal_of(activity: Activity) -> Removal | None:
+    """A conversationUpdate whose ``membersRemoved`` holds copbot itself, or an
+    installationUpdate that removes the app; None for anything else."""
+    conversation_id = base_conversation_id(_text(activity.conversation.id)) if activity.conversation else ""
+    team = channel_data_field(activity, "team", "id")
+    if activity.type == ActivityTypes.installation_update:
+        if _text(activity.action) not in ("remove", "remove-upgrade"):
+            return None
+        reason = "teams: the app was uninstalled"
+    elif activity.type == ActivityTypes.conversation_update:
+        bot = _text(activity.recipient.id) if activity.recipient is not None else ""
+        removed = [_text(getattr(m, "id", None)) for m in activity.members_removed or []]
+        if not bot or bot not in removed:
+            return None
+        reason = "teams: copbot was removed"
+    else:
+        return None
+    if team:
+        return Removal(reason, team_id=team)
+    return Removal(reason, channel_id=conversation_id) if conversation_id else None
+
+
 def to_incoming(activity: Activity) -> Incoming | None:
     """Translate one message activity (check `is_readable` first); None when it is nothing
     copbot should see."""

@@ -6,23 +6,32 @@ from __future__ import annotations
 import asyncio
 import io
 import os
+from pathlib import Path
 from typing import IO
 
-from adapters.console import BANNER, ConsoleSender, ConsoleSession
+from adapters.console import BANNER, ConsoleSender, ConsoleSession, TerminalClock
 from bot.delivery import Pace
 from bot.shell.runtime import Runtime
-from storage.db import Database
+from storage.db import Database, default_sqlite_path
 
 
 async def run_console(
-    stdin: IO[str], stdout: IO[str], *, db_path: str | None = None, community: str = "", database_url: str | None = None
+    stdin: IO[str],
+    stdout: IO[str],
+    *,
+    db_path: str | None = None,
+    community: str = "",
+    database_url: str | None = None,
+    files_dir: str | None = None,
 ) -> int:
     url = database_url or (f"sqlite:///{db_path}" if db_path else os.environ.get("DATABASE_URL"))
     db = Database(url)
     await db.migrate()
-    runtime = Runtime(db)
-    runtime.connect("console", ConsoleSender(stdout), Pace(limits=()))
-    session = ConsoleSession(runtime, stdout, community or "Terminal")
+    clock = TerminalClock()
+    runtime = Runtime(db, clock)
+    files = Path(files_dir) if files_dir else default_sqlite_path().parent / "files"
+    runtime.connect("console", ConsoleSender(stdout, files), Pace(limits=()))
+    session = ConsoleSession(runtime, stdout, community or "Terminal", clock)
     if isinstance(stdin, io.TextIOWrapper):
         # What is typed or piped in may not be valid UTF-8: decode with replacement characters
         # and keep the line, rather than stop the meeting.

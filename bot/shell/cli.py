@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     chat = sub.add_parser("chat", help="run a community in this terminal (you can act as several members)")
     chat.add_argument("--db", help="SQLite file to keep the community in (default: DATABASE_URL or the user data dir)")
     chat.add_argument("--community", default="", help="community name for a new terminal community")
+    chat.add_argument("--files", help="folder for the meetings' .ics invitations (default: the user data dir)")
 
     serve = sub.add_parser("serve", help="serve Slack (/slack/events) and Teams (/api/messages)")
     serve.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
@@ -51,7 +52,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "chat":
             from bot.shell.chat import run_console
 
-            return asyncio.run(run_console(sys.stdin, sys.stdout, db_path=args.db, community=args.community))
+            return asyncio.run(
+                run_console(sys.stdin, sys.stdout, db_path=args.db, community=args.community, files_dir=args.files)
+            )
         if args.command == "serve":
             from bot.shell.serve import run_server
 

@@ -10,6 +10,7 @@ use `Runtime.post`, which keeps them the same way.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -18,11 +19,13 @@ from bot.courier import LEASE, Courier
 from bot.delivery import Outbox, Pace, Sender
 from bot.vocabulary.conversation import Event, Place, Post
 from flows import announcements
+from storage import channels
 from storage import outbox as outbox_store
 from storage.db import Database
 from storage.delivery import DeliveryLog
 
 Clock = Callable[[], datetime]
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -62,6 +65,19 @@ class Runtime:
             async with self.db.transaction() as session:
                 await outbox_store.enqueue(session, place, posts, self.clock())
             self.courier.kick()
+
+    async def removed(
+        self, platform: str, reason: str, *, channel_id: str | None = None, team_id: str | None = None
+    ) -> int:
+        """copbot was removed from a channel, or from a whole workspace/team (an uninstall, a
+        revoked token): mark those channels inactive and cancel their pending posts."""
+        async with self.db.transaction() as session:
+            gone = await channels.deactivate(
+                session, platform, reason, self.clock(), channel_id=channel_id, team_id=team_id
+            )
+        if gone:
+            log.warning("%s: %d channel(s) inactive: %s", platform, len(gone), reason)
+        return len(gone)
 
     async def announce_due(self) -> int:
         """Make every scheduled announcement that is due (each once, across workers); its posts

@@ -122,6 +122,16 @@ class AnswerForm:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    """A file that goes with a post where the platform takes files (a meeting's ``.ics``
+    invitation): its name, media type and text."""
+
+    filename: str
+    media_type: str
+    content: str
+
+
+@dataclass(frozen=True)
 class Section:
     """A titled list of lines inside a post (a step's answers, the action plan, a tally)."""
 
@@ -152,6 +162,7 @@ class Post:
     in_thread_of: str | None = None
     private_to: str | None = None
     replace: bool = False
+    attachment: Attachment | None = None
 
     def __post_init__(self) -> None:
         if self.private_to is not None and not self.private_to:
@@ -185,4 +196,5 @@ def post_from_json(raw: str) -> Post:
         in_thread_of=data.get("in_thread_of"),
         private_to=data.get("private_to"),
         replace=bool(data.get("replace")),
+        attachment=Attachment(**data["attachment"]) if data.get("attachment") else None,
     )

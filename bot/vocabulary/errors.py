@@ -29,10 +29,12 @@ class ConfigError(CopbotError):
 
 class DeliveryError(CopbotError):
     """A platform did not take a post. ``retry_after`` (seconds) when it asked us to wait;
-    ``permanent`` when retrying cannot help (channel gone, bot removed)."""
+    ``permanent`` when retrying cannot help; ``gone`` when the channel itself is gone or copbot
+    was removed from it (nothing more can be posted there)."""
 
-    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False):
+    def __init__(self, reason: str, *, retry_after: float | None = None, permanent: bool = False, gone: bool = False):
         super().__init__(reason)
         self.reason = reason
         self.retry_after = retry_after
-        self.permanent = permanent
+        self.permanent = permanent or gone
+        self.gone = gone

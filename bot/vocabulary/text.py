@@ -66,3 +66,8 @@ def display_token(name: str, user_id: str) -> str:
     """How a mentioned member reads in kept text: their name with spaces as underscores, so it
     stays one token that the core can resolve to the member again (``@Ana_Lopez``)."""
     return "_".join(name.split()) or user_id
+
+
+def plural(count: int, word: str) -> str:
+    """``1 action``, ``3 actions``."""
+    return f"{count} {word}{'' if count == 1 else 's'}"

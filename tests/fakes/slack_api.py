@@ -102,6 +102,7 @@ class FakeSlackApi:
     user_names: dict[str, str] = field(default_factory=dict)
     calls: list[Call] = field(default_factory=list)
     acks: list[dict[str, Any]] = field(default_factory=list)
+    uploads: dict[str, bytes] = field(default_factory=dict)
     port: int = 0
 
     def __post_init__(self) -> None:
@@ -119,6 +120,7 @@ class FakeSlackApi:
         app.router.add_route("*", "/api/{method}", self._api)
         app.router.add_get("/socket", self._socket)
         app.router.add_post("/response/{path:.*}", self._response)
+        app.router.add_post("/upload/{file_id}", self._upload)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -246,6 +248,22 @@ class FakeSlackApi:
         await self._record(call)
         return web.json_response(body)
 
+    async def _upload(self, request: web.Request) -> web.Response:
+        """files.uploadV2's second step: the bytes, to the URL getUploadURLExternal gave."""
+        file_id = request.match_info["file_id"]
+        self.uploads[file_id] = await request.read()
+        return web.Response(text=f"OK - {len(self.uploads[file_id])}")
+
+    def files_shared(self) -> list[tuple[Call, bytes]]:
+        """Each completed upload with its bytes (files.completeUploadExternal)."""
+        shared = []
+        for call in self.calls_to("files.completeUploadExternal"):
+            files = call.params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            for item in files or []:
+                shared.append((call, self.uploads.get(item.get("id"), b"")))
+        return shared
+
     async def _response(self, request: web.Request) -> web.Response:
         await self._record(Call("response_url", await request.json(), time.monotonic(), 200, ""))
         return web.Response(text="ok")
@@ -305,6 +323,13 @@ class FakeSlackApi:
                     "profile": {"display_name": name, "real_name": name},
                 },
             }
+        if method == "files.getUploadURLExternal":
+            file_id = f"F{next(self._ts)}"
+            return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
+        if method == "files.completeUploadExternal":
+            files = params.get("files")
+            files = json.loads(files) if isinstance(files, str) else files
+            return {"ok": True, "files": [{"id": f.get("id"), "title": f.get("title")} for f in files or []]}
         if method == "apps.connections.open":
             return {"ok": True, "url": f"ws://127.0.0.1:{self.port}/socket"}
         return {"ok": False, "error": "unknown_method"}
