@@ -163,3 +163,18 @@ async def test_the_meeting_command_follows_the_first_meeting_order_on_the_day(db
     await room.cmd("Ben", "meeting")
     later = room.sender.public()[-1].plain_text()
     assert later.startswith("Our meeting, in order") and "Introductions" not in later
+
+
+async def test_teams_an_item_reaches_the_co_chair_in_a_private_chat_and_is_accepted_in_the_channel(channel):
+    await channel.say("Ann", "@copbot setup North West")
+    await channel.say("Cara", "@copbot join")
+    await channel.say("Cara", "@copbot agenda add Peer supervision across sites")
+    assert "is with the co-chairs" in channel.private_to("Cara")
+    to_ann = channel.private_to("Ann")
+    assert "Cara would like an item on the next agenda: 1. “Peer supervision across sites”" in to_ann
+    assert "In the channel, type: @copbot agenda accept 1 · @copbot agenda decline 1" in to_ann
+    assert not [
+        c for c in channel.fake.direct_messages("29:ann") if c.buttons()
+    ]  # no button that would lose the channel
+    await channel.say("Ann", "@copbot agenda accept 1")
+    assert "A co-chair accepted your agenda item “Peer supervision across sites”" in channel.private_to("Cara")

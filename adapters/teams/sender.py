@@ -4,6 +4,7 @@ failures become `DeliveryError`s the `Outbox` can pace and retry."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
@@ -23,6 +24,7 @@ from bot.vocabulary.errors import DeliveryError
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
+TYPE_IN_CHANNEL = "In the channel, type: {commands}"
 TRANSIENT = {408, 412, 429, 500, 502, 503, 504}
 PERMANENT = {400, 401, 403, 404, 405, 409, 410, 413}
 
@@ -40,6 +42,15 @@ def card_activity(post: Post) -> Activity:
         type=ActivityTypes.message,
         attachments=[Attachment(content_type=CARD_CONTENT_TYPE, content=render_card(post))],
     )
+
+
+def typed_instead_of_buttons(post: Post) -> Post:
+    """A private post is a 1:1 chat in Teams, where a button press would not know the channel
+    it belongs to: its buttons become the commands to type in the channel."""
+    if not post.buttons:
+        return post
+    typed = " · ".join(f"@copbot {button.command}" for button in post.buttons)
+    return dataclasses.replace(post, buttons=(), text=f"{post.text}\n{TYPE_IN_CHANNEL.format(commands=typed)}")
 
 
 def delivery_error(error: Exception) -> DeliveryError:
@@ -78,7 +89,7 @@ class TeamsSender:
         self.refs = refs
 
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
-        activity = card_activity(post)
+        activity = card_activity(typed_instead_of_buttons(post) if post.private_to else post)
 
         async def deliver(
             connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount
