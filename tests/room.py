@@ -25,6 +25,7 @@ def uid(name: str) -> str:
 class Room:
     def __init__(self, db: Database, clock: Callable[[], datetime], channel: str = "C1", platform: str = "slack"):
         self.runtime = Runtime(db, clock)
+        self.clock = clock
         self.sender = RecordingSender()
         self.runtime.connect(platform, self.sender, Pace(limits=()), sleep=_no_sleep)
         self.place = Place(platform, channel, "T1")
@@ -56,6 +57,14 @@ class Room:
         posts = await self.runtime.dispatch(event)
         await self.runtime.drain()
         return posts
+
+    async def at(self, moment: datetime) -> list[str]:
+        """Move the clock to ``moment``, let the scheduler's tick run, deliver: what was posted."""
+        before = len(self.sender.public())
+        self.clock.now = moment  # type: ignore[attr-defined]
+        await self.runtime.announce_due()
+        await self.runtime.drain()
+        return [post.plain_text() for post in self.sender.public()[before:]]
 
     def said_to(self, who: str) -> str:
         """Everything said privately to ``who`` so far."""

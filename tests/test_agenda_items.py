@@ -16,14 +16,6 @@ RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"  # next: Wed 
 AGENDA_DAY = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)  # 5 working days before, 09:00 Dublin
 
 
-async def _tick(room: Room, clock, moment: datetime) -> list[str]:  # noqa: ANN001
-    before = len(room.sender.public())
-    clock.now = moment
-    await room.runtime.announce_due()
-    await room.runtime.drain()
-    return [post.plain_text() for post in room.sender.public()[before:]]
-
-
 async def _items(db) -> list[tuple[int, str, str]]:  # noqa: ANN001
     async with db.transaction() as session:
         rows = await session.scalars(select(AgendaItem).order_by(AgendaItem.number))
@@ -60,7 +52,7 @@ async def test_an_item_goes_through_the_co_chairs_onto_the_posted_agenda(db, clo
     await room.cmd("Ann", "agenda")
     assert [b.command for b in room.sender.private(uid("Ann"))[-1].buttons] == ["agenda accept 3", "agenda decline 3"]
 
-    agenda = [text for text in await _tick(room, clock, AGENDA_DAY) if text.startswith("Agenda")]
+    agenda = [text for text in await room.at(AGENDA_DAY) if text.startswith("Agenda")]
     assert len(agenda) == 1
     assert "Peer supervision across sites\n" in agenda[0] and "Travel expenses" not in agenda[0]
     assert "Room booking" not in agenda[0]
@@ -119,7 +111,7 @@ async def test_the_agenda_is_filled_from_the_previous_meeting(db, clock):
     await room.cmd("Ann", "lead confirm")
     await room.cmd("Ann", RULE)
     await room.cmd("Ann", "schedule link https://meet.example.org/cop")
-    agenda = [text for text in await _tick(room, clock, AGENDA_DAY) if text.startswith("Agenda")][0]
+    agenda = [text for text in await room.at(AGENDA_DAY) if text.startswith("Agenda")][0]
     assert "Join: https://meet.example.org/cop" in agenda
     assert "2. Reflective practice on the lead topic: Peer Work in the community, led by Cara" in agenda
     assert "4. Next steps: the actions recap (1 action open)" in agenda
@@ -131,17 +123,17 @@ async def test_a_meeting_moved_after_its_agenda_went_out_gets_it_again_with_its_
     await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Ben"))
     await room.cmd("Ann", RULE)
     await room.cmd("Ann", "agenda add Peer supervision")
-    first = [text for text in await _tick(room, clock, AGENDA_DAY) if text.startswith("Agenda")]
+    first = [text for text in await room.at(AGENDA_DAY) if text.startswith("Agenda")]
     assert len(first) == 1 and "Peer supervision" in first[0]
     await room.cmd("Ann", "schedule move 2026-12-16 2026-12-14")  # its agenda day has passed: out now
-    posted = await _tick(room, clock, datetime(2026, 12, 9, 9, 1, tzinfo=UTC))
+    posted = await room.at(datetime(2026, 12, 9, 9, 1, tzinfo=UTC))
     again = [text for text in posted if text.startswith("Agenda")]
     assert len(again) == 1 and "Monday 14 December 2026 at 10:30" in again[0] and "Peer supervision" in again[0]
     assert "later than planned" in again[0]
-    soon = await _tick(room, clock, datetime(2026, 12, 14, 10, 15, tzinfo=UTC))
+    soon = await room.at(datetime(2026, 12, 14, 10, 15, tzinfo=UTC))
     assert any("We start in 15 minutes" in text for text in soon)
-    await _tick(room, clock, datetime(2026, 12, 14, 13, 0, tzinfo=UTC))  # its next steps
-    assert await _tick(room, clock, datetime(2026, 12, 16, 10, 15, tzinfo=UTC)) == []  # nothing for the old date
+    await room.at(datetime(2026, 12, 14, 13, 0, tzinfo=UTC))  # its next steps
+    assert await room.at(datetime(2026, 12, 16, 10, 15, tzinfo=UTC)) == []  # nothing for the old date
     async with db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(AgendaItem)) == 1
 

@@ -19,36 +19,27 @@ from tests.room import Room
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"  # next: Wed 16 Dec 2026, 10:30 Dublin
 
 
-async def _at(room: Room, clock, moment: datetime) -> list[str]:  # noqa: ANN001
-    """Move the clock to ``moment``, let the scheduler's tick run, deliver: what was posted."""
-    before = len(room.sender.public())
-    clock.now = moment
-    await room.runtime.announce_due()
-    await room.runtime.drain()
-    return [post.plain_text() for post in room.sender.public()[before:]]
-
-
 async def test_each_announcement_once_on_its_working_day_and_local_time(db, clock):
     room = Room(db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", RULE)
     await room.cmd("Ann", "schedule link https://meet.example.org/cop")
-    assert await _at(room, clock, datetime(2026, 12, 2, 8, 59, tzinfo=UTC)) == []
-    posted = await _at(room, clock, datetime(2026, 12, 2, 9, 0, tzinfo=UTC))  # 10 working days before
+    assert await room.at(datetime(2026, 12, 2, 8, 59, tzinfo=UTC)) == []
+    posted = await room.at(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))  # 10 working days before
     assert len(posted) == 1 and "Our next meeting is on Wednesday 16 December 2026 at 10:30" in posted[0]
     assert "by Wednesday 9 December" in posted[0]
-    assert await _at(room, clock, datetime(2026, 12, 2, 9, 5, tzinfo=UTC)) == []  # once
+    assert await room.at(datetime(2026, 12, 2, 9, 5, tzinfo=UTC)) == []  # once
 
-    agenda = await _at(room, clock, datetime(2026, 12, 9, 9, 0, tzinfo=UTC))
+    agenda = await room.at(datetime(2026, 12, 9, 9, 0, tzinfo=UTC))
     assert len(agenda) == 1 and "Agenda — North West" in agenda[0] and "Join: https://meet.example.org/cop" in agenda[0]
     assert "1. Introductions" in agenda[0] and "4. Our Terms of Reference" in agenda[0]  # the first meeting's
-    eve = await _at(room, clock, datetime(2026, 12, 15, 10, 30, tzinfo=UTC))
+    eve = await room.at(datetime(2026, 12, 15, 10, 30, tzinfo=UTC))
     assert len(eve) == 1 and "we meet tomorrow" in eve[0] and "https://meet.example.org/cop" in eve[0]
-    soon = await _at(room, clock, datetime(2026, 12, 16, 10, 15, tzinfo=UTC))
+    soon = await room.at(datetime(2026, 12, 16, 10, 15, tzinfo=UTC))
     assert len(soon) == 1 and "We start in 15 minutes (10:30)" in soon[0]
-    steps = await _at(room, clock, datetime(2026, 12, 16, 12, 30, tzinfo=UTC))
+    steps = await room.at(datetime(2026, 12, 16, 12, 30, tzinfo=UTC))
     assert len(steps) == 1 and "Our next meeting: Wednesday 17 March 2027 at 10:30" in steps[0]
-    assert await _at(room, clock, datetime(2026, 12, 20, 9, 0, tzinfo=UTC)) == []
+    assert await room.at(datetime(2026, 12, 20, 9, 0, tzinfo=UTC)) == []
     async with db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Announcement)) == 5
 
@@ -58,7 +49,7 @@ async def test_a_summer_meeting_keeps_its_local_time(db, clock):
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "schedule quarterly 3rd Wednesday of Jun 10:30")
     clock.now = datetime(2027, 6, 1, 9, 0, tzinfo=UTC)
-    posted = await _at(room, clock, datetime(2027, 6, 16, 9, 15, tzinfo=UTC))  # 10:15 Irish summer time
+    posted = await room.at(datetime(2027, 6, 16, 9, 15, tzinfo=UTC))  # 10:15 Irish summer time
     assert any("We start in 15 minutes (10:30)" in text for text in posted)
 
 
@@ -66,10 +57,10 @@ async def test_after_a_long_downtime_a_late_agenda_goes_out_once_and_a_missed_re
     room = Room(db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", RULE)
-    posted = await _at(room, clock, datetime(2026, 12, 10, 12, 0, tzinfo=UTC))  # copbot was down since 26 Nov
+    posted = await room.at(datetime(2026, 12, 10, 12, 0, tzinfo=UTC))  # copbot was down since 26 Nov
     assert len(posted) == 1 and "Agenda — North West" in posted[0] and "later than planned" in posted[0]
     # down again over the meeting: the 15-minute reminder is never sent after the start
-    posted = await _at(room, clock, datetime(2026, 12, 16, 11, 0, tzinfo=UTC))
+    posted = await room.at(datetime(2026, 12, 16, 11, 0, tzinfo=UTC))
     assert posted == []
     async with db.transaction() as session:
         skipped = set(await session.scalars(select(Announcement.kind).where(Announcement.skipped.is_(True))))
@@ -80,12 +71,12 @@ async def test_a_moved_meeting_is_announced_for_its_new_day_only(db, clock):
     room = Room(db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", RULE)
-    await _at(room, clock, datetime(2026, 12, 9, 9, 0, tzinfo=UTC))  # call and agenda out
+    await room.at(datetime(2026, 12, 9, 9, 0, tzinfo=UTC))  # call and agenda out
     await room.cmd("Ann", "schedule move 2026-12-16 2026-12-17")
-    posted = await _at(room, clock, datetime(2026, 12, 15, 10, 30, tzinfo=UTC))
+    posted = await room.at(datetime(2026, 12, 15, 10, 30, tzinfo=UTC))
     assert not any("we meet tomorrow" in text for text in posted)  # no reminder for the 16th
     assert len(posted) == 1 and "Agenda — North West, Thursday 17 December 2026" in posted[0]  # the new date
-    eve = await _at(room, clock, datetime(2026, 12, 16, 10, 30, tzinfo=UTC))
+    eve = await room.at(datetime(2026, 12, 16, 10, 30, tzinfo=UTC))
     assert len(eve) == 1 and "we meet tomorrow, Thursday 17 December 2026" in eve[0]
 
 
@@ -98,7 +89,7 @@ async def test_the_standing_agenda_after_the_first_meeting(db, clock):
     await room.cmd("Ben", "vote 2")
     await room.cmd("Ann", "close vote")
     await room.cmd("Ann", RULE)
-    agenda = [t for t in await _at(room, clock, datetime(2026, 12, 9, 9, 0, tzinfo=UTC)) if "Agenda" in t]
+    agenda = [t for t in await room.at(datetime(2026, 12, 9, 9, 0, tzinfo=UTC)) if "Agenda" in t]
     assert "2. Reflective practice on the lead topic: Peer Work in the community" in agenda[0]
     assert "1. Welcome, and the support round" in agenda[0] and "Introductions" not in agenda[0]
 

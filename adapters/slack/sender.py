@@ -21,8 +21,8 @@ from bot.vocabulary.errors import DeliveryError
 
 log = logging.getLogger(__name__)
 
-# Slack error codes that retrying the same call cannot fix.
-PERMANENT_ERRORS = frozenset(
+# Codes that say the channel is gone or copbot is out of it (or out of the workspace).
+GONE_ERRORS = frozenset(
     {
         "channel_not_found",
         "not_in_channel",
@@ -31,6 +31,12 @@ PERMANENT_ERRORS = frozenset(
         "invalid_auth",
         "not_authed",
         "token_revoked",
+        "team_access_not_granted",
+    }
+)
+# Slack error codes that retrying the same call cannot fix.
+PERMANENT_ERRORS = GONE_ERRORS | frozenset(
+    {
         "token_expired",
         "no_permission",
         "missing_scope",
@@ -39,7 +45,6 @@ PERMANENT_ERRORS = frozenset(
         "restricted_action_thread_only_channel",
         "restricted_action_non_threadable_channel",
         "ekm_access_denied",
-        "team_access_not_granted",
         "user_not_in_channel",
         "message_not_found",
         "cant_update_message",
@@ -52,19 +57,6 @@ PERMANENT_ERRORS = frozenset(
         "too_many_attachments",
         "duplicate_channel_not_found",
         "invalid_arguments",
-    }
-)
-# Codes that say the channel is gone or copbot is out of it (or out of the workspace).
-GONE_ERRORS = frozenset(
-    {
-        "channel_not_found",
-        "not_in_channel",
-        "is_archived",
-        "account_inactive",
-        "invalid_auth",
-        "not_authed",
-        "token_revoked",
-        "team_access_not_granted",
     }
 )
 TRANSIENT_ERRORS = frozenset({"internal_error", "fatal_error", "service_unavailable", "request_timeout"})
