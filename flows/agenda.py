@@ -19,7 +19,7 @@ from flows.schedule import Planned, upcoming
 from flows.turn import Turn
 from storage import agenda_items, answers, leads, votes
 from storage import schedule as schedules
-from storage.models import Community, MeetingSchedule
+from storage.models import Community, MeetingSchedule, Member
 
 AGENDA = "Agenda — {community}, {when}{link}"
 HEADING = "Our meeting, in order — {community}"
@@ -101,13 +101,12 @@ async def filling(
     community: Community,
     schedule: MeetingSchedule,
     *,
-    chosen_before: datetime,
+    lead: Member | None,
     after: datetime,
     items: list[str],
 ) -> Filling:
-    """The template's filling for a meeting: the lead confirmed last before ``chosen_before``,
-    and the date of the first meeting after ``after`` (this meeting's start)."""
-    lead = await leads.next_lead(session, community.id, before=chosen_before)
+    """The template's filling for a meeting led by ``lead``, with the date of the first meeting
+    after ``after`` (this meeting's start)."""
     coming = await upcoming(session, schedule, after + timedelta(minutes=1), count=1)
     return Filling(
         topic=community.next_topic,
@@ -136,7 +135,8 @@ async def meeting_agenda(
     """The agenda of one coming meeting on its template (the first-meeting agenda if the
     community has not met before), with its date, time and joining link. Needs no member's turn."""
     link = f"\nJoin: {schedule.join_link}" if schedule.join_link else ""
-    fill = await filling(session, community, schedule, chosen_before=now, after=meeting.starts_at, items=items)
+    lead = await leads.next_lead(session, community.id)  # chosen at the last meeting
+    fill = await filling(session, community, schedule, lead=lead, after=meeting.starts_at, items=items)
     parts = agenda_parts(await is_first_meeting(session, community.id, meeting.day), fill)
     text = heading.format(community=community.name, when=when(schedule, meeting.starts_at), link=link)
     return Post(text, sections=(Section("", agenda_lines(parts)),), key=key)
@@ -166,7 +166,8 @@ async def agenda_post(session: AsyncSession, community: Community, now: datetime
     waiting = await agenda_items.accepted_in_draft(session, community.id)
     end_of_day = datetime.combine(today, time(23, 59), tzinfo=UTC)
     items = [item.text for item in placed + waiting]
-    fill = await filling(session, community, schedule, chosen_before=start_of_day, after=end_of_day, items=items)
+    todays_lead = await leads.lead_before(session, community.id, today)
+    fill = await filling(session, community, schedule, lead=todays_lead, after=end_of_day, items=items)
     chosen_today = await leads.next_lead(session, community.id)
     first = await is_first_meeting(session, community.id, today)
     support = await answers.open_support_round(session, community.id)

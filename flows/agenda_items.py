@@ -20,6 +20,7 @@ from flows.schedule import upcoming
 from flows.turn import Turn
 from storage import agenda_items as store
 from storage import community as communities
+from storage import leads
 from storage import schedule as schedules
 from storage.models import AgendaItem, Member
 from storage.states import AgendaItemStatus
@@ -137,7 +138,12 @@ async def _draft(turn: Turn) -> Post:
         )
     else:
         fill = await agenda.filling(
-            turn.session, community, schedule, chosen_before=turn.now, after=turn.now, items=accepted
+            turn.session,
+            community,
+            schedule,
+            lead=await leads.next_lead(turn.session, community.id),
+            after=turn.now,
+            items=accepted,
         )
         first = await agenda.is_first_meeting(
             turn.session, community.id, meeting_calendar.local(turn.now, schedule.zone).date()

@@ -84,13 +84,14 @@ async def lead_before(session: AsyncSession, community_id: int, today: date) -> 
     return await session.get(Member, turn.member_id)
 
 
-async def next_lead(session: AsyncSession, community_id: int, before: datetime | None = None) -> Member | None:
-    """The most recently confirmed lead (for the coming meeting); with ``before``, the one
-    confirmed last before then (today's lead, when ``before`` is the start of today)."""
-    query = select(LeadTurn).where(LeadTurn.community_id == community_id, LeadTurn.status == LeadStatus.CONFIRMED)
-    if before is not None:
-        query = query.where(LeadTurn.confirmed_at < before)
-    turn = await session.scalar(query.order_by(LeadTurn.confirmed_at.desc()).limit(1))
+async def next_lead(session: AsyncSession, community_id: int) -> Member | None:
+    """The most recently confirmed lead (for the coming meeting)."""
+    turn = await session.scalar(
+        select(LeadTurn)
+        .where(LeadTurn.community_id == community_id, LeadTurn.status == LeadStatus.CONFIRMED)
+        .order_by(LeadTurn.confirmed_at.desc())
+        .limit(1)
+    )
     return await session.get(Member, turn.member_id) if turn and turn.member_id else None
 
 
