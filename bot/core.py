@@ -44,8 +44,9 @@ async def _permitted(turn: Turn, verb: Verb, cmd: Command) -> None:
     (``chairs set``) or a verb only some may use raises `NotAllowed` with the verb's sentence."""
     form = cmd.args[0].lower() if cmd.args else ""
     if form in verb.chair_forms:
-        if not await CO_CHAIRS.allows(turn):
-            raise NotAllowed(CO_CHAIRS.refusal.format(what=verb.chair_forms[form]))
+        who = verb.forms_who or CO_CHAIRS
+        if not await who.allows(turn):
+            raise NotAllowed(who.refusal.format(what=verb.chair_forms[form]))
     if not await verb.who.allows(turn):
         raise NotAllowed(verb.who.refusal.format(what=verb.action or verb.name))
 

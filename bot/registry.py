@@ -68,6 +68,7 @@ class Verb:
     action: str = ""  # finishes "Only a co-chair can …" ("move the reflection on")
     # Forms only co-chairs may use, by first argument: {"set": "set the co-chairs"}.
     chair_forms: Mapping[str, str] = field(default_factory=dict)
+    forms_who: Permission | None = None  # who else may use those forms (None: co-chairs only)
     needs_community: bool = True
     free_text: bool = False  # the words after the verb are kept and shown later (a topic, an answer)
     menu: str = ""  # Teams' command menu in a channel: a short description ("" = not listed)
@@ -203,7 +204,8 @@ def _who(spec: Verb, *, long: bool) -> str:
             return f" ({spec.who.label})" + (f" — {also}" if also else "")
         return f" ({spec.who.label.removesuffix(' only')})" + (f" {also}" if also else "")
     forms = ", ".join(spec.chair_forms)
-    return f" (co-chairs only: {forms})" if forms and long else ""
+    also = f" {spec.forms_who.also}" if spec.forms_who and spec.forms_who.also else ""
+    return f" (co-chairs{also} only: {forms})" if forms and long else ""
 
 
 def compose(routers: Iterable[FlowRouter]) -> Registry:

@@ -24,6 +24,7 @@ from storage.models import Community, MeetingSchedule, Member
 AGENDA = "Agenda — {community}, {when}{link}"
 HEADING = "Our meeting, in order — {community}"
 FIRST_HEADING = "Our first meeting, in order — {community}"
+TODAYS_LEAD = "\nLed today by {name}, with the co-chairs."
 NO_TOPIC = "to be chosen"
 NO_DATE = "to be set"
 SUPPORT = "the support round: “I will support myself today by …”"
@@ -180,5 +181,7 @@ async def agenda_post(session: AsyncSession, community: Community, now: datetime
         + (f" — next lead: {chosen_today.name}" if chosen_today and chosen_today.name != fill.lead else ""),
     }
     heading = (FIRST_HEADING if first else HEADING).format(community=community.name)
+    if todays_lead is not None:
+        heading += TODAYS_LEAD.format(name=todays_lead.name)
     lines = agenda_lines(agenda_parts(first, fill), status, hints=True)
     return Post(heading, sections=(Section("", lines),))

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.registry import Command, FlowRouter, Registry
 from bot.vocabulary.conversation import Post
 from bot.vocabulary.errors import UsageError
-from flows.turn import CO_CHAIRS, Turn
+from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 
 NOTHING_TO_CLOSE = "Nothing is open to close."
 
@@ -36,7 +36,7 @@ async def help_verb(turn: Turn, cmd: Command) -> list[Post]:
     "close",
     "close [support|vote] | close <number>",
     "Close the open support round or vote; after a tie, close with the number of the chosen topic.",
-    who=CO_CHAIRS,
+    who=CO_CHAIRS_OR_TODAYS_LEAD,
     action="close a round or vote",
 )
 async def close(turn: Turn, cmd: Command) -> list[Post]:

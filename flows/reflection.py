@@ -12,16 +12,15 @@ from typing import Any
 
 from dateutil import parser as dateparser
 
-from bot.registry import Answer, Command, FlowRouter, Forgetter, Permission
+from bot.registry import Answer, Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Post, Section
 from bot.vocabulary.errors import UsageError
 from bot.vocabulary.text import trimmed
 from flows import gibbs
 from flows.stepped import SteppedPrompts, Wording
-from flows.turn import Turn, mention_tokens_in
+from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn, mention_tokens_in
 from storage import answers as store
 from storage import community as communities
-from storage import leads
 
 INTRO = (
     "Reflective practice on: {topic}\n"
@@ -44,7 +43,6 @@ THE_GROUP = "the group"
 LATE = "Thank you — kept under step {n} ({question})."
 AFTER_END = "Thank you — kept under step {n} of the reflection on “{topic}”, which has ended."
 BAD_DATE = "I couldn't read the date “{raw}”, so the action has no due date (write it like 2027-02-14)."
-ONLY_CHAIR_OR_LEAD = "Only a co-chair or today's lead can start a reflection. Type `/cop chairs` to see who they are."
 PASS_STEP = "Thanks — passing is always fine."
 MAX_TOPIC_CHARS = 300
 
@@ -112,17 +110,6 @@ REFLECTION = SteppedPrompts(
 )
 
 
-async def _chair_or_todays_lead(turn: Turn) -> bool:
-    if await turn.is_chair():
-        return True
-    lead = await leads.lead_before(turn.session, turn.require_community().id, turn.today)
-    return lead is not None and lead.id == (await turn.member()).id
-
-
-CO_CHAIRS_OR_TODAYS_LEAD = Permission(
-    "co-chairs only", _chair_or_todays_lead, ONLY_CHAIR_OR_LEAD, also="or today's lead"
-)
-
 router = FlowRouter("reflection")
 
 
@@ -131,6 +118,7 @@ router = FlowRouter("reflection")
     "reflect [topic]",
     "Start reflective practice (Gibbs' six steps) on a topic, or on the lead topic.",
     who=CO_CHAIRS_OR_TODAYS_LEAD,
+    action="start a reflection",
     free_text=True,
     menu="reflect [topic]: start the six reflection steps (co-chairs)",
 )

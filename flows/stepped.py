@@ -25,7 +25,7 @@ from bot.registry import Answer, Answerable, Command, FlowRouter, Registry
 from bot.vocabulary.conversation import AnswerForm, Button, Post, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
 from bot.vocabulary.text import number as typed_number
-from flows.turn import CO_CHAIRS, Turn
+from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 from storage.states import ReflectionStatus
 
 NOTHING_RUNNING = "Nothing is running that has steps. A co-chair starts one (`/cop reflect`)."
@@ -309,20 +309,32 @@ def _number(cmd: Command) -> int | None:
     return found
 
 
-@router.verb("next", "next", "Move the reflection on to the next step.", who=CO_CHAIRS, action="move the reflection on")
+@router.verb(
+    "next",
+    "next",
+    "Move the reflection on to the next step.",
+    who=CO_CHAIRS_OR_TODAYS_LEAD,
+    action="move the reflection on",
+)
 async def next_step(turn: Turn, cmd: Command) -> list[Post]:
     expected = _number(cmd)
     return await (await _open_one(turn)).move(turn, +1, expected)
 
 
-@router.verb("back", "back", "Go back one step in the reflection.", who=CO_CHAIRS, action="go back a step")
+@router.verb(
+    "back", "back", "Go back one step in the reflection.", who=CO_CHAIRS_OR_TODAYS_LEAD, action="go back a step"
+)
 async def back(turn: Turn, cmd: Command) -> list[Post]:
     expected = _number(cmd)
     return await (await _open_one(turn)).move(turn, -1, expected)
 
 
 @router.verb(
-    "end", "end", "End the reflection and post its summary and action plan.", who=CO_CHAIRS, action="end the reflection"
+    "end",
+    "end",
+    "End the reflection and post its summary and action plan.",
+    who=CO_CHAIRS_OR_TODAYS_LEAD,
+    action="end the reflection",
 )
 async def end(turn: Turn, cmd: Command) -> list[Post]:
     expected = _number(cmd)

@@ -138,7 +138,7 @@ async def pass_round(turn: Turn, key: str) -> list[Post]:
 
 async def close(turn: Turn, pick: str | None = None) -> list[Post]:
     community = turn.require_community()
-    await turn.require_chair("close the support round")
+    await turn.require_chair_or_lead("close the support round")
     support_round = await store.open_support_round(turn.session, community.id)
     if support_round is None:
         raise NothingOpen(NOT_OPEN)

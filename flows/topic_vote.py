@@ -16,7 +16,7 @@ from bot.registry import Closable, Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Button, Post, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
 from bot.vocabulary.text import number, plural, trimmed
-from flows.turn import Turn
+from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 from storage import community as communities
 from storage import votes as store
 from storage.models import Topic, TopicVote
@@ -111,11 +111,12 @@ VOTE_OPEN_USAGE = "Usage: /cop vote open [dots, 1 to 10]"
     "A co-chair opens the vote on the next lead topic; members vote (voting again for the "
     "same topic takes the vote back).",
     chair_forms={"open": "open the vote"},
+    forms_who=CO_CHAIRS_OR_TODAYS_LEAD,
     menu="vote | vote open | vote <topic>: the next lead topic",
 )
 async def vote(turn: Turn, cmd: Command) -> list[Post]:
     if not cmd.args:
-        if turn.community is not None and await turn.is_chair():
+        if turn.community is not None and await turn.may_run_the_meeting():
             return await open_vote(turn, None)
         return await show(turn)
     if cmd.args[0].lower() == "open":
@@ -130,7 +131,7 @@ async def vote(turn: Turn, cmd: Command) -> list[Post]:
 
 async def open_vote(turn: Turn, budget: int | None) -> list[Post]:
     community = turn.require_community()
-    await turn.require_chair("open the vote")
+    await turn.require_chair_or_lead("open the vote")
     if await store.open_vote(turn.session, community.id) is not None:
         return [turn.private(ALREADY)]
     await _ensure_topics(turn)
@@ -217,7 +218,7 @@ async def propose(turn: Turn, cmd: Command) -> list[Post]:
 
 async def close(turn: Turn, pick: str | None) -> list[Post]:
     community = turn.require_community()
-    await turn.require_chair("close the vote")
+    await turn.require_chair_or_lead("close the vote")
     vote = await store.open_vote(turn.session, community.id)
     if vote is None:
         raise NothingOpen(NOT_OPEN)

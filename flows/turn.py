@@ -14,9 +14,13 @@ from bot.vocabulary.conversation import Actor, Place, Post
 from bot.vocabulary.errors import NotAllowed
 from bot.vocabulary.text import display_token
 from storage import community as communities
+from storage import leads
 from storage.models import Community, Member
 
 ONLY_CHAIRS = "Only a co-chair can {what}. Type `/cop chairs` to see who they are."
+ONLY_CHAIRS_OR_LEAD = (
+    "Only a co-chair or today's lead can {what}. `/cop chairs` shows the co-chairs, `/cop meeting` today's lead."
+)
 NO_COMMUNITY = (
     "This channel has no community yet. Start one with `/cop setup <community name>` (you become its first co-chair)."
 )
@@ -65,6 +69,21 @@ class Turn:
             raise NotAllowed(ONLY_CHAIRS.format(what=what))
         return member
 
+    async def is_todays_lead(self) -> bool:
+        """Whether the actor leads today's meeting (confirmed as lead at an earlier meeting)."""
+        lead = await leads.lead_before(self.session, self.require_community().id, self.today)
+        return lead is not None and lead.id == (await self.member()).id
+
+    async def may_run_the_meeting(self) -> bool:
+        """A co-chair, or today's lead: the guide's flat leadership, where members take turns
+        to lead the meeting's parts."""
+        return await self.is_chair() or await self.is_todays_lead()
+
+    async def require_chair_or_lead(self, what: str) -> Member:
+        if not await self.may_run_the_meeting():
+            raise NotAllowed(ONLY_CHAIRS_OR_LEAD.format(what=what))
+        return await self.member()
+
     async def resolve_member(self, token: str) -> Member | None:
         """``@<user id>`` or ``@Name`` → a member of this community (created for a mentioned
         platform user who has not joined yet)."""
@@ -106,3 +125,10 @@ async def _is_chair(turn: Turn) -> bool:
 
 
 CO_CHAIRS = Permission("co-chairs only", _is_chair, ONLY_CHAIRS)
+
+
+async def _runs_the_meeting(turn: Turn) -> bool:
+    return await turn.may_run_the_meeting()
+
+
+CO_CHAIRS_OR_TODAYS_LEAD = Permission("co-chairs only", _runs_the_meeting, ONLY_CHAIRS_OR_LEAD, also="or today's lead")
