@@ -142,3 +142,4 @@ router.answerable(REFLECTION.answerable(PASS_STEP, priority=10))
 router.forgetter(
     Forgetter("reflection answers", ("reflection_answers", "action_items"), store.forget_reflection_answers)
 )
+router.forgetter(Forgetter("step moves", ("reflections",), store.forget_moves))

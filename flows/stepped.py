@@ -19,6 +19,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any, Protocol
 
 from bot.registry import Answer, Answerable, Command, FlowRouter, Registry
@@ -31,6 +32,10 @@ from storage.states import ReflectionStatus
 NOTHING_RUNNING = "Nothing is running that has steps. A co-chair starts one (`/cop reflect`)."
 STALE_BUTTON = "We have already moved on — nothing changed."
 FIRST_STEP = "We are at the first step already."
+JUST_MOVED = (
+    "We've just moved to step {n}, so I left it there. If you meant to go on from step {n}, type `{verb}` again."
+)
+JUST_MOVED_WINDOW = timedelta(seconds=5)
 NO_NAME = "Shared without a name"
 NO_ANSWERS = "(no answers shared)"
 ECHO_NAMED = "{name} shared: {text}"
@@ -86,6 +91,8 @@ class SessionStore(Protocol):
     """Where one kind of stepped session keeps its rows and its answers (`storage`)."""
 
     async def open_session(self, session: Any, community_id: int) -> Any: ...
+
+    async def open_to_move(self, session: Any, community_id: int) -> Any: ...
 
     async def session_by_id(self, session: Any, community_id: int, session_id: int) -> Any: ...
 
@@ -201,23 +208,44 @@ class SteppedPrompts:
     async def open_row(self, turn: Turn) -> Any:
         return await self.store.open_session(turn.session, turn.require_community().id)
 
-    async def running(self, turn: Turn) -> Any:
-        row = await self.open_row(turn)
+    async def running(self, turn: Turn, *, to_move: bool = False) -> Any:
+        community_id = turn.require_community().id
+        if to_move:
+            row = await self.store.open_to_move(turn.session, community_id)
+        else:
+            row = await self.open_row(turn)
         if row is None:
             raise NothingOpen(self.words.not_open)
         return row
 
+    async def _just_moved(self, turn: Turn, row: Any, expected: int | None, verb: str) -> Post | None:
+        """A typed ``next``/``back``/``end`` (no step number, unlike a button) seconds after
+        someone else moved the steps was most likely meant for the step before: it moves
+        nothing. Whoever moved saw where they moved to: their own next `next` goes on."""
+        turn_member_id = (await turn.member()).id
+        moved = getattr(row, "moved_at", None)
+        if expected is not None or moved is None or getattr(row, "moved_by", None) == turn_member_id:
+            return None
+        moved = moved if moved.tzinfo else moved.replace(tzinfo=turn.now.tzinfo)
+        if turn.now - moved >= JUST_MOVED_WINDOW:
+            return None
+        return turn.private(JUST_MOVED.format(n=row.step, verb=verb))
+
     async def move(self, turn: Turn, delta: int, expected: int | None) -> list[Post]:
         """``next`` (+1) or ``back`` (-1) from the step ``expected`` (a button's), if given."""
-        row = await self.running(turn)
+        row = await self.running(turn, to_move=True)
         if expected is not None and expected != row.step:
             return [turn.private(STALE_BUTTON)]
+        just_moved = await self._just_moved(turn, row, expected, "next" if delta > 0 else "back")
+        if just_moved is not None:
+            return [just_moved]
         target = row.step + delta
         if target > self.last:
             return [turn.private(self.words.last_step)]
         if target < 1:
             return [turn.private(FIRST_STEP)]
         previous, row.step = row.step, target
+        row.moved_at, row.moved_by = turn.now, (await turn.member()).id
         posts = [self.step_post(row, previous, current=False, replace=True)]
         if delta > 0:
             posts.append(self.step_post(row, target, current=True))
@@ -233,9 +261,12 @@ class SteppedPrompts:
         return posts
 
     async def end(self, turn: Turn, expected_id: int | None) -> list[Post]:
-        row = await self.running(turn)
+        row = await self.running(turn, to_move=True)
         if expected_id is not None and expected_id != row.id:
             return [turn.private(STALE_BUTTON)]
+        just_moved = await self._just_moved(turn, row, expected_id, "end")
+        if just_moved is not None:
+            return [just_moved]
         self.store.end(row, turn.now)
         return [self.step_post(row, row.step, current=False, replace=True), await self.summary(turn.session, row)]
 

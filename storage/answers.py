@@ -137,6 +137,16 @@ async def open_reflection(session: AsyncSession, community_id: int) -> Reflectio
     )
 
 
+async def open_reflection_to_move(session: AsyncSession, community_id: int) -> Reflection | None:
+    """The open reflection, locked until this transaction ends (PostgreSQL): two co-chairs'
+    `next` at the same moment are decided one after the other, each seeing the other's move."""
+    return await session.scalar(
+        select(Reflection)
+        .where(Reflection.community_id == community_id, Reflection.status == ReflectionStatus.OPEN)
+        .with_for_update()
+    )
+
+
 async def reflection_by_id(session: AsyncSession, community_id: int, reflection_id: int) -> Reflection | None:
     return await session.scalar(
         select(Reflection).where(Reflection.id == reflection_id, Reflection.community_id == community_id)
@@ -310,10 +320,17 @@ async def forget_reflection_answers(session: AsyncSession, member: Member) -> di
     return {"reflection answers": len(answers)}
 
 
+async def forget_moves(session: AsyncSession, member: Member) -> dict[str, int]:
+    """forget-me: which step moves the member made is not kept."""
+    await session.execute(update(Reflection).where(Reflection.moved_by == member.id).values(moved_by=None))
+    return {}
+
+
 class ReflectionStore:
     """The reflections tables as a stepped-session store (`flows.stepped.SessionStore`)."""
 
     open_session = staticmethod(open_reflection)
+    open_to_move = staticmethod(open_reflection_to_move)
     session_by_id = staticmethod(reflection_by_id)
     end = staticmethod(end_reflection)
     add_answer = staticmethod(add_reflection_answer)

@@ -151,6 +151,9 @@ class Reflection(Base):
     status: Mapped[str] = mapped_column(String(16), default=ReflectionStatus.OPEN.value)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The last next/back, and who made it: a typed `next` by someone else seconds later moves nothing.
+    moved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    moved_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
 
 
 class ReflectionAnswer(Base):

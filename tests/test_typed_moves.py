@@ -1,0 +1,68 @@
+"""Typed commands can't skip a step: two co-chairs typing `next` at the same moment move one step,
+not two — in one process, and across two workers on PostgreSQL; whoever moved may go on."""
+
+from __future__ import annotations
+
+import asyncio
+
+from sqlalchemy import select
+
+from bot.delivery import Pace
+from bot.shell.runtime import Runtime
+from bot.vocabulary.conversation import Actor, CommandEvent
+from storage.db import Database
+from storage.models import OutboxPost, Reflection
+from tests.fakes.recording_sender import RecordingSender
+from tests.room import Room, uid
+
+
+async def _step(db) -> int:  # noqa: ANN001
+    async with db.transaction() as session:
+        return (await session.scalar(select(Reflection))).step
+
+
+async def test_a_second_typed_next_seconds_later_moves_nothing(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "reflect Boundaries")
+    await room.cmd("Ann", "next")
+    await room.cmd("Ben", "next")  # typed at the same moment as Ann's, meant for step 1
+    assert await _step(db) == 2
+    assert "We've just moved to step 2, so I left it there" in room.said_to("Ben")
+    await room.cmd("Ben", "end")
+    assert await _step(db) == 2 and "type `end` again" in room.said_to("Ben")
+    clock.advance(seconds=6)
+    await room.cmd("Ben", "next")  # later: Ben has seen step 2
+    assert await _step(db) == 3
+    await room.cmd("Ben", "next")  # the one who moved goes on at once
+    await room.cmd("Ben", "back")
+    assert await _step(db) == 3
+    await room.press("Ann", "next 3")  # a button says which step it was pressed on
+    assert await _step(db) == 4
+
+
+async def test_two_workers_typing_next_at_once_move_one_step(postgres_db, clock):
+    room = Room(postgres_db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "reflect Boundaries")
+    workers = []
+    for _ in range(2):
+        runtime = Runtime(Database(postgres_db.url.replace("+asyncpg", "")), clock)
+        runtime.connect("slack", RecordingSender(), Pace(limits=()))
+        workers.append(runtime)
+    try:
+        await asyncio.gather(
+            *(
+                worker.dispatch(CommandEvent(Actor(uid(name), name), room.place, "next"))
+                for worker, name in zip(workers, ("Ann", "Ben"), strict=True)
+            )
+        )
+    finally:
+        for worker in workers:
+            await worker.db.dispose()
+    assert await _step(postgres_db) == 2
+    async with postgres_db.transaction() as session:
+        new_posts = await session.scalars(
+            select(OutboxPost.id).where(OutboxPost.key == "reflection:1:step:2", OutboxPost.slot.is_(None))
+        )
+        assert len(list(new_posts)) == 1  # step 2 was posted once: the second `next` moved nothing
