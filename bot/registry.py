@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.vocabulary.conversation import Post
@@ -92,8 +93,9 @@ class Answerable:
 
     ``owns(key)``: whether a post key is one of these. ``open_key(turn)``: the key a plain line
     (or ``share``/``anon``/``pass`` without a thread) answers now, or None. ``answer`` keeps an
-    answer (None: the same answer was kept already). ``pass_`` records a pass. ``priority``:
-    when several are open, the lowest answers a plain line."""
+    answer (None: the same answer was kept already). ``pass_`` records a pass. When several
+    are open, a plain line answers the one opened last (``opened_at``), else the one of lowest
+    ``priority``; ``kept_as(key)`` tells the member where it went ("your support statement")."""
 
     name: str
     owns: Callable[[str], bool]
@@ -101,6 +103,8 @@ class Answerable:
     answer: Callable[[Turn, str, Answer], Awaitable[list[Post] | None]]
     pass_: Callable[[Turn, str], Awaitable[list[Post]]]
     priority: int = 50
+    opened_at: Callable[[Turn], Awaitable[datetime | None]] | None = None
+    kept_as: Callable[[str], str] | None = None
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,7 @@ from storage.states import ReflectionStatus
 NOTHING_RUNNING = "Nothing is running that has steps. A co-chair starts one (`/cop reflect`)."
 STALE_BUTTON = "We have already moved on — nothing changed."
 FIRST_STEP = "We are at the first step already."
+KEPT_AS = "your answer to step {n} of the {kind}"
 JUST_MOVED = (
     "We've just moved to step {n}, so I left it there. If you meant to go on from step {n}, type `{verb}` again."
 )
@@ -309,8 +310,23 @@ class SteppedPrompts:
             await turn.member()
             return [turn.private(pass_word)]
 
+        async def opened_at(turn: Turn) -> Any:
+            row = await self.open_row(turn)
+            return row.started_at if row is not None else None
+
+        def kept_as(key: str) -> str:
+            parsed = self.parse_key(key)
+            return KEPT_AS.format(n=parsed[1] if parsed else "?", kind=self.kind)
+
         return Answerable(
-            f"{self.kind} step", lambda key: self.parse_key(key) is not None, open_key, answer, pass_step, priority
+            f"{self.kind} step",
+            lambda key: self.parse_key(key) is not None,
+            open_key,
+            answer,
+            pass_step,
+            priority,
+            opened_at=opened_at,
+            kept_as=kept_as,
         )
 
 

@@ -11,6 +11,7 @@ States (the round's ``status`` column)::
 from __future__ import annotations
 
 import re
+from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -44,6 +45,7 @@ THANKS_NAMED = "Thank you — your statement is on the flipchart. Share again to
 THANKS_PASS = "Thanks for letting us know — passing is always fine."
 KEPT_ON_PASS = "You've already shared your statement, so I kept it on the flipchart. To change it, just share again."
 NOT_OPEN = "There is no support round open right now. Anyone can start one with `/cop support`."
+KEPT_AS = "your support statement"
 
 
 def _key(support_round: SupportRound) -> str:
@@ -99,6 +101,11 @@ def _owns(key: str) -> bool:
 async def _open_key(turn: Turn) -> str | None:
     support_round = await store.open_support_round(turn.session, turn.require_community().id)
     return _key(support_round) if support_round is not None else None
+
+
+async def _opened_at(turn: Turn) -> datetime | None:
+    support_round = await store.open_support_round(turn.session, turn.require_community().id)
+    return support_round.opened_at if support_round is not None else None
 
 
 async def _the_open_round(turn: Turn, key: str) -> SupportRound:
@@ -161,6 +168,17 @@ async def _is_open(turn: Turn) -> bool:
     return await _open_key(turn) is not None
 
 
-router.answerable(Answerable("support round", _owns, _open_key, answer, pass_round, priority=20))
+router.answerable(
+    Answerable(
+        "support round",
+        _owns,
+        _open_key,
+        answer,
+        pass_round,
+        priority=20,
+        opened_at=_opened_at,
+        kept_as=lambda key: KEPT_AS,
+    )
+)
 router.closable(Closable("support", _is_open, close, priority=20))
 router.forgetter(Forgetter("support statements", ("support_statements",), store.forget_statements))

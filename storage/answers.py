@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -288,6 +289,48 @@ async def find_by_code(
     if statement is not None:
         return statement
     return await session.scalar(answers.where(ReflectionAnswer.edit_code_hash == code_hash))
+
+
+@dataclass(frozen=True)
+class OwnAnswer:
+    """One of a member's named answers: the row, where it sits ("support" or a reflection's
+    topic and step) and when it was given."""
+
+    row: SupportStatement | ReflectionAnswer
+    topic: str | None  # None: a support statement
+    step: int | None
+    at: datetime
+
+
+async def own_answers(session: AsyncSession, member_id: int, community_id: int, limit: int = 10) -> list[OwnAnswer]:
+    """The member's named answers in the community, newest first (passes are not answers)."""
+    statements = await session.scalars(
+        select(SupportStatement)
+        .join(SupportRound, SupportRound.id == SupportStatement.round_id)
+        .where(
+            SupportRound.community_id == community_id,
+            SupportStatement.member_id == member_id,
+            SupportStatement.passed.is_(False),
+            SupportStatement.text.is_not(None),
+        )
+        .order_by(SupportStatement.updated_at.desc())
+        .limit(limit)
+    )
+    found = [OwnAnswer(row, None, None, row.updated_at) for row in statements]
+    answers = await session.execute(
+        select(ReflectionAnswer, Reflection.topic)
+        .join(Reflection, Reflection.id == ReflectionAnswer.reflection_id)
+        .where(Reflection.community_id == community_id, ReflectionAnswer.member_id == member_id)
+        .order_by(ReflectionAnswer.created_at.desc(), ReflectionAnswer.id.desc())
+        .limit(limit)
+    )
+    found += [OwnAnswer(row, topic, row.step, row.created_at) for row, topic in answers]
+    found.sort(key=lambda own: (_aware(own.at), own.topic is not None), reverse=True)
+    return found[:limit]
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def delete_answer(session: AsyncSession, answer: SupportStatement | ReflectionAnswer) -> None:
