@@ -13,6 +13,7 @@ from bot.vocabulary.conversation import MAX_ANSWER_CHARS, Post, ReplyEvent, Sect
 from bot.vocabulary.errors import NothingOpen, UsageError
 from bot.vocabulary.text import number as typed_number
 from bot.vocabulary.text import trimmed
+from flows import attendance
 from flows.turn import Turn
 from storage import answers as store
 from storage.delivery import key_for_ref
@@ -95,7 +96,7 @@ async def reply(turn: Turn, event: ReplyEvent) -> list[Post]:
     if not text:
         return [turn.private(NO_WORDS)]
     if is_pass(text):
-        await turn.member()
+        await attendance.mark_present(turn)
         return await answerable.pass_(turn, key)
     return await _keep(turn, answerable, key, text, anonymous=event.anonymous, from_form=event.from_form) or []
 
@@ -164,6 +165,7 @@ async def _keep(
     None: the same answer was kept already (a retry, a double submission)."""
     if len(text) > MAX_ANSWER_CHARS:
         return [turn.private(TOO_LONG)]
+    await attendance.mark_present(turn)  # first: the tally the answer updates counts them
     code = _new_code() if anonymous else None
     given = Answer(text, anonymous, from_form, _code_hash(code) if code else None)
     posts = await answerable.answer(turn, key, given)
@@ -194,6 +196,7 @@ async def pass_open(turn: Turn) -> list[Post]:
     found = await _open(turn)
     if found is None:
         raise NothingOpen(NOTHING_OPEN)
+    await attendance.mark_present(turn)
     answerable, key = found
     return await answerable.pass_(turn, key)
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.registry import Answer, Answerable, Closable, Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import AnswerForm, Button, Post, Section
 from bot.vocabulary.errors import NothingOpen
+from flows import attendance
 from flows.turn import Turn
 from storage import answers as store
 from storage import community as communities
@@ -34,7 +35,7 @@ EXAMPLES = (
     "…asking for help",
 )
 HOW = "Reply to this post, or press Share (you can leave your name off). Share if you'd like — passing is always fine."
-TALLY = "{shared} of {members} have shared so far."
+TALLY = "{shared} of the {members} here have shared so far."
 PASSED = " {passed} passed."
 CLOSED_TALLY = "This round is closed: {shared} shared. Thank you."
 CLOSING = "Our support statements for today — thank you for sharing."
@@ -54,7 +55,7 @@ def _key(support_round: SupportRound) -> str:
 
 async def _tally_text(turn: Turn, support_round: SupportRound) -> str:
     shared, passed = await store.support_tally(turn.session, support_round.id)
-    members = await communities.count_active_members(turn.session, support_round.community_id)
+    members = await attendance.present_today(turn, support_round.meeting_id)
     if support_round.status != RoundStatus.OPEN:
         return CLOSED_TALLY.format(shared=shared)
     text = TALLY.format(shared=shared, members=max(members, shared))
@@ -90,6 +91,7 @@ async def open_round(turn: Turn, cmd: Command) -> list[Post]:
     if current is not None:
         return [turn.private(ALREADY_OPEN)]
     meeting = await communities.meeting_today(turn.session, community, turn.today)
+    await attendance.mark_present(turn)
     support_round = await store.start_support_round(turn.session, community.id, meeting.id, turn.now)
     return [await _prompt(turn, support_round, replace=False)]
 

@@ -400,3 +400,15 @@ class AgendaItem(Base):
     status: Mapped[str] = mapped_column(String(16), default=AgendaItemStatus.PROPOSED.value)
     agenda_of: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Attendance(Base):
+    """Who was at a meeting: anyone who answered, passed, ran a part or said `/cop here`. No
+    time is kept (nothing to line it up with an answer given without a name); after forget-me
+    the row stays without the member, so the meeting's count for the KPIs holds."""
+
+    __tablename__ = "attendance"
+    __table_args__ = (UniqueConstraint("meeting_id", "member_id", name="uq_attendance"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))

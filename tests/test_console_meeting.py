@@ -24,7 +24,7 @@ async def test_whole_meeting_through_the_terminal(tmp_path):
     screen = out.getvalue()
     # support round → reflection → vote → next lead
     assert "Welcome to the North West Community of Practice" in screen
-    assert "2 of 3 have shared so far. 1 passed." in screen
+    assert "2 of the 3 here have shared so far. 1 passed." in screen
     assert "Shared without a name: asking for help" in screen
     assert "Step 6 of 6 — How would you deal with similar situations in future" in screen
     assert "Cara: Late: it happened on a ward" in screen  # a late reply to step 1, kept under step 1

@@ -78,7 +78,7 @@ async def test_whole_meeting_in_a_slack_channel(sqlite_db, clock):
         await reply(stack, "U2", "taking standing breaks every 10 mins", slack.ts_of(prompt))
         await share(stack, "U4", prompt, "being open to learning", anonymous=True)
         tally = updates_of(stack, prompt)
-        assert tally and "3 of 4 have shared so far" in tally[-1].text
+        assert tally and "3 of the 4 here have shared so far" in tally[-1].text
         assert "Cara" not in tally[-1].text  # never names who has not shared
         assert any("only you see this code" in c.text.lower() for c in slack.ephemerals("U4"))
         await press(stack, "U2", prompt, "close support")
@@ -179,7 +179,7 @@ async def test_tally_is_coalesced_and_every_answer_kept(sqlite_db, clock):
         await stack.settle()
         updates = updates_of(stack, prompt)
         assert 1 <= len(updates) <= 10, len(updates)  # a handful, not 50
-        assert "50 of 50 have shared so far" in updates[-1].text
+        assert "50 of the 50 here have shared so far" in updates[-1].text
         async with sqlite_db.transaction() as session:
             assert len(list(await session.scalars(select(SupportStatement)))) == 50
 

@@ -15,14 +15,14 @@ async def test_round_tally_edit_pass_and_closing_list(db, clock):
     prompt = room.sender.latest("support:1")
     assert "I will support myself today by" in prompt.text
     assert "asking for help" in prompt.plain_text()  # the guide's examples
-    assert "0 of 4 have shared" in prompt.text
+    assert "0 of the 1 here have shared" in prompt.text  # only Cara, who opened it, is here yet
 
     await room.reply("Ann", "taking standing breaks every 10 mins", to="support:1")
     await room.reply("Ann", "asking for help", to="support:1")  # sharing again edits
     await room.reply("Ben", "being open to learning", to="support:1", anonymous=True, from_form=True)
     await room.cmd("Cara", "pass")
     tally = room.sender.latest("support:1").text
-    assert "2 of 4 have shared" in tally and "1 passed" in tally
+    assert "2 of the 3 here have shared" in tally and "1 passed" in tally  # Dev is not here today
     # one live post updated in place, never a message per answer
     assert len([p for p in room.sender.public() if p.key == "support:1"]) == 1
     assert "Cara" not in tally and "Dev" not in tally  # never names who has not shared
