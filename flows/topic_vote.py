@@ -3,9 +3,16 @@
 States (the vote's ``status`` column)::
 
     (none) --vote (co-chair)--> OPEN --close--> CLOSED (winner = next lead topic)
+                                OPEN --close, nobody voted--> CLOSED (no winner; nothing changes)
                                 OPEN --close, top tied--> TIED --close <number>--> CLOSED
+                                OPEN --vote cancel (co-chair)--> CANCELLED (nothing decided)
+                                TIED --vote cancel (co-chair)--> CANCELLED
     OPEN: members vote and take votes back (choosing again); `propose` adds candidates at any
-    time; results stay hidden until the co-chair closes.
+    time; results stay hidden until the co-chair closes. `vote` from a co-chair shows the open
+    (or tied) vote rather than opening another. CLOSED and CANCELLED end it: a new vote can open.
+
+The vote's card offers a few topics as buttons (members' own proposals first, then the guide's
+ideas) and "More topics" (`vote more`): every topic, numbered, in a post only the member sees.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ from bot.registry import Closable, Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Button, Post, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
 from bot.vocabulary.text import number, plural, trimmed
+from flows import attendance
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 from storage import community as communities
 from storage import votes as store
@@ -45,14 +53,33 @@ GUIDE_TOPICS = (
 )
 DOUBLE_CLICK = timedelta(seconds=2)
 MAX_TOPIC_CHARS = 200
+# Topics offered as buttons on the vote's card; with "More topics" and "Close the vote" that is
+# six buttons at most (Slack and Teams show a long row of buttons as a wall).
+TOPIC_BUTTONS = 4
 
 OPENED = "Vote: what should our next session's lead topic be?"
 RULES_DOTS = "You have {budget} votes to spread as you like; choose a topic again to take a vote back."
 RULES_SINGLE = "You have one vote; choose the topic again to take it back."
 HIDDEN = "Results stay hidden until a co-chair closes the vote. Add a topic with `/cop propose <topic>`."
 VOTERS = "{n} {who} voted so far."
+VOTED = "{n} {who} voted."
 TOPICS = "Topics"
-ALREADY = "The vote is already open — choose topics on its post or with `/cop vote <number>`."
+MORE_TOPICS = "…and {n} more: press “More topics”, or type `/cop vote more`."
+MORE_LABEL = "More topics"
+CLOSE_LABEL = "Close the vote"
+ALL_TOPICS = (
+    "All {n} topics for our next lead topic. Vote with `/cop vote <number>`; typing it again takes the vote back."
+)
+ALL_TOPICS_TIED = "All {n} topics. Voting has ended in a tie; a co-chair picks the lead topic."
+MINE = " (your vote)"
+ALREADY = (
+    "The vote is already open, so here it is again. To end it: `/cop close vote`; "
+    "if it was opened by mistake: `/cop vote cancel`."
+)
+ALREADY_TIED = (
+    "The vote has ended in a tie: pick the topic with `/cop close <number>`, "
+    "or cancel the vote with `/cop vote cancel`."
+)
 NOT_OPEN = "No vote is open. A co-chair can open one with `/cop vote`."
 ONLY_CHAIR_OPENS = "Only a co-chair can open the vote. Type `/cop chairs` to see who they are."
 YOUR_VOTES = "Your votes ({used} of {budget}): {list}"
@@ -63,12 +90,28 @@ WHICH_TOPIC = "“{text}” matches several topics — please use the number."
 PROPOSED = "Added “{title}” to the topics."
 PROPOSED_LATER = "Added “{title}”; it will be on the next vote."
 KNOWN = "“{title}” is already on the list."
-NOBODY_VOTED = "Nobody has voted yet, so the vote stays open."
 RESULTS = "The vote is closed. Thank you for voting."
 WINNER = "Our next lead topic: {title}"
 TIE = "It's a tie between: {titles}. A co-chair picks with `/cop close <number>`."
+TIE_SETTLED = "The tie was settled: our next lead topic is {title}."
+TIED_CARD = "Voting has ended in a tie; a co-chair picks the lead topic."
 NOT_TIED = "Pick a topic with `/cop close <number>` only after a tie."
 PICK_AMONG = "Please pick one of the tied topics: {numbers}."
+CLOSED_CARD = "The vote is closed. Our next lead topic: {title}"
+NOBODY_VOTED = "The vote is closed. No votes were cast, so no new lead topic was chosen."
+TOPIC_STAYS = "Our next session's lead topic stays “{title}”. A co-chair can open a new vote with `/cop vote`."
+TOPIC_NOT_CHOSEN = "Our next session's lead topic is not chosen yet. A co-chair can open a new vote with `/cop vote`."
+CANCELLED_CARD = "A co-chair cancelled this vote: nothing was decided, and the votes cast in it no longer count."
+CANCELLED = (
+    "The vote on the next lead topic was cancelled; nothing was decided. "
+    "A co-chair can open a new one with `/cop vote`."
+)
+TIE_CANCELLED = "This tie was not settled: a co-chair cancelled the vote."
+ALREADY_CANCELLED = "That vote was already cancelled. A co-chair can open a new one with `/cop vote`."
+NOTHING_TO_CANCEL = "No vote is open, so there is nothing to cancel."
+
+# The guide's ideas, as stored: a member's proposal is any other topic.
+_GUIDE_KEYS = frozenset(store.title_key(title) for title in GUIDE_TOPICS)
 
 
 def _key(vote: TopicVote) -> str:
@@ -82,21 +125,61 @@ async def _ensure_topics(turn: Turn) -> None:
             await store.add_topic(turn.session, community.id, title, turn.now)
 
 
+def _on_the_card(topics: list[Topic]) -> list[int]:
+    """The numbers (1-based) of the topics the card offers as buttons: members' own proposals
+    first, the most recent first (a member who proposes one sees it there), then the guide's
+    ideas in order; shown in number order."""
+    numbered = list(enumerate(topics, 1))
+    proposed = [n for n, topic in reversed(numbered) if topic.title_key not in _GUIDE_KEYS]
+    ideas = [n for n, topic in numbered if topic.title_key in _GUIDE_KEYS]
+    return sorted((proposed + ideas)[:TOPIC_BUTTONS])
+
+
+def _so_far(n: int) -> str:
+    return VOTERS.format(n=n, who="member has" if n == 1 else "members have")
+
+
+def _voted(n: int) -> str:
+    return VOTED.format(n=n, who="member" if n == 1 else "members")
+
+
 async def _vote_post(turn: Turn, vote: TopicVote, *, replace: bool) -> Post:
-    topics = await store.candidates(turn.session, vote.community_id)
+    """The vote's card, as its state says: open (a few topics, the tally), tied, closed with its
+    result, or cancelled. Only an open vote counts voters "so far"."""
     voters = await store.count_voters(turn.session, vote.id)
+    if vote.status == VoteStatus.OPEN:
+        return await _open_card(turn, vote, voters, key=_key(vote), replace=replace)
+    if vote.status == VoteStatus.TIED:
+        ended = f"{TIED_CARD} {_voted(voters)}"
+    elif vote.status == VoteStatus.CANCELLED:
+        ended = CANCELLED_CARD
+    else:
+        winner = await store.winner_of(turn.session, vote)
+        if winner is None:
+            ended = NOBODY_VOTED
+        else:
+            ended = f"{CLOSED_CARD.format(title=winner.title)}\n{_voted(voters)}"
+    return Post(f"{OPENED}\n{ended}", key=_key(vote), replace=replace)
+
+
+async def _open_card(
+    turn: Turn, vote: TopicVote, voters: int, *, key: str | None, replace: bool, intro: str = ""
+) -> Post:
+    topics = await store.candidates(turn.session, vote.community_id)
     rules = RULES_SINGLE if vote.budget == 1 else RULES_DOTS.format(budget=vote.budget)
-    is_open = vote.status == VoteStatus.OPEN
-    lines = tuple(f"{i}. {topic.title}" for i, topic in enumerate(topics, 1))
-    buttons = tuple(Button(f"{i}. {topic.title}", f"vote {i}") for i, topic in enumerate(topics, 1)) if is_open else ()
-    if is_open:
-        buttons += (Button("Close the vote", "close vote", "primary"),)
-    status = f"{rules}\n{HIDDEN}\n\n" if is_open else ""
+    shown = _on_the_card(topics)
+    lines = [f"{n}. {topics[n - 1].title}" for n in shown]
+    buttons = [Button(f"{n}. {topics[n - 1].title}", f"vote {n}") for n in shown]
+    if len(topics) > len(shown):
+        lines.append(MORE_TOPICS.format(n=len(topics) - len(shown)))
+        buttons.append(Button(MORE_LABEL, "vote more"))
+    buttons.append(Button(CLOSE_LABEL, "close vote", "primary"))
+    head = f"{intro}\n\n" if intro else ""
     return Post(
-        f"{OPENED}\n{status}{VOTERS.format(n=voters, who='member has' if voters == 1 else 'members have')}",
-        sections=(Section(TOPICS, lines),),
-        buttons=buttons,
-        key=_key(vote),
+        f"{head}{OPENED}\n{rules}\n{HIDDEN}\n\n{_so_far(voters)}",
+        sections=(Section(TOPICS, tuple(lines)),),
+        buttons=tuple(buttons),
+        key=key,
         replace=replace,
     )
 
@@ -107,10 +190,11 @@ VOTE_OPEN_USAGE = "Usage: /cop vote open [dots, 1 to 10]"
 
 @router.verb(
     "vote",
-    "vote | vote open [dots] | vote <topic or number>",
-    "A co-chair opens the vote on the next lead topic; members vote (voting again for the "
-    "same topic takes the vote back).",
-    chair_forms={"open": "open the vote"},
+    "vote | vote open [dots] | vote cancel | vote more | vote <topic or number>",
+    "A co-chair or today's lead opens the vote on the next lead topic (while one is open, `vote` "
+    "shows it) and can cancel a vote opened by mistake; members vote by number or title (voting "
+    "again for the same topic takes the vote back); `vote more` lists every topic.",
+    chair_forms={"open": "open the vote", "cancel": "cancel the vote"},
     forms_who=CO_CHAIRS_OR_TODAYS_LEAD,
     menu="vote | vote open | vote <topic>: the next lead topic",
 )
@@ -119,25 +203,74 @@ async def vote(turn: Turn, cmd: Command) -> list[Post]:
         if turn.community is not None and await turn.may_run_the_meeting():
             return await open_vote(turn, None)
         return await show(turn)
-    if cmd.args[0].lower() == "open":
+    form = cmd.args[0].lower()
+    if form == "open":
         budget = None
         if len(cmd.args) > 1:
             budget = number(cmd.args[1])
             if budget is None or not 1 <= budget <= 10:
                 raise UsageError(VOTE_OPEN_USAGE)
         return await open_vote(turn, budget)
+    if form == "cancel":
+        return await cancel(turn)
+    if form == "more":
+        return await all_topics(turn)
     return await cast(turn, cmd.rest)
 
 
 async def open_vote(turn: Turn, budget: int | None) -> list[Post]:
     community = turn.require_community()
     await turn.require_chair_or_lead("open the vote")
-    if await store.open_vote(turn.session, community.id) is not None:
-        return [turn.private(ALREADY)]
+    already = await store.open_vote(turn.session, community.id)
+    if already is not None:
+        return [await _shown_again(turn, already)]
     await _ensure_topics(turn)
     meeting = await communities.meeting_today(turn.session, community, turn.today)
+    await attendance.mark_present(turn)
     vote = await store.start_vote(turn.session, community.id, meeting.id, budget or community.vote_budget, turn.now)
     return [await _vote_post(turn, vote, replace=False)]
+
+
+async def _shown_again(turn: Turn, vote: TopicVote) -> Post:
+    """The open vote, for a co-chair who asked to open one: only they see it (the channel's card
+    stays the one that is counted and updated)."""
+    if vote.status == VoteStatus.TIED:
+        return turn.private(ALREADY_TIED)
+    voters = await store.count_voters(turn.session, vote.id)
+    card = await _open_card(turn, vote, voters, key=None, replace=False, intro=ALREADY)
+    return turn.private(card.text, sections=card.sections, buttons=card.buttons)
+
+
+async def cancel(turn: Turn) -> list[Post]:
+    """``vote cancel`` (co-chairs): the open or tied vote ends with nothing decided."""
+    community = turn.require_community()
+    await turn.require_chair_or_lead("cancel the vote")
+    vote = await store.open_vote(turn.session, community.id)
+    if vote is None:
+        latest = await store.latest_vote(turn.session, community.id)
+        cancelled = latest is not None and latest.status == VoteStatus.CANCELLED
+        return [turn.private(ALREADY_CANCELLED if cancelled else NOTHING_TO_CANCEL)]
+    was_tied = vote.status == VoteStatus.TIED
+    await store.cancel_vote(turn.session, vote, turn.now)
+    posts = [await _vote_post(turn, vote, replace=True)]
+    if was_tied:
+        posts.append(Post(TIE_CANCELLED, key=f"{_key(vote)}:tie", replace=True))
+    posts.append(Post(CANCELLED, key=f"{_key(vote)}:cancelled"))
+    return posts
+
+
+async def all_topics(turn: Turn) -> list[Post]:
+    """``vote more``: every topic of the open vote, numbered, only for the member who asked."""
+    community = turn.require_community()
+    member = await turn.member()
+    vote = await store.open_vote(turn.session, community.id)
+    if vote is None:
+        raise NothingOpen(NOT_OPEN)
+    topics = await store.candidates(turn.session, community.id)
+    mine = set(await store.my_ballots(turn.session, vote.id, member.id))
+    lines = tuple(f"{n}. {topic.title}{MINE if topic.id in mine else ''}" for n, topic in enumerate(topics, 1))
+    head = (ALL_TOPICS_TIED if vote.status == VoteStatus.TIED else ALL_TOPICS).format(n=len(topics))
+    return [turn.private(head, sections=(Section(TOPICS, lines),))]
 
 
 def _match(topics: list[Topic], wanted: str) -> int:
@@ -174,6 +307,7 @@ async def cast(turn: Turn, wanted: str) -> list[Post]:
     vote = await store.open_vote(turn.session, community.id)
     if vote is None or vote.status != VoteStatus.OPEN:
         raise NothingOpen(NOT_OPEN)
+    await attendance.mark_present(turn)
     topics = await store.candidates(turn.session, community.id)
     topic = topics[_match(topics, wanted)]
     window = DOUBLE_CLICK if turn.pressed_button else timedelta(0)
@@ -225,7 +359,9 @@ async def close(turn: Turn, pick: str | None) -> list[Post]:
     topics = await store.candidates(turn.session, community.id)
     counts = await store.results(turn.session, vote.id)
     if not counts:
-        return [turn.private(NOBODY_VOTED)]
+        if pick is not None and vote.status != VoteStatus.TIED:
+            raise UsageError(NOT_TIED)
+        return await _close_without_winner(turn, vote)
     top = max(counts.values())
     leaders = [i for i, t in enumerate(topics) if counts.get(t.id) == top]
     result_lines = tuple(
@@ -256,17 +392,31 @@ async def close(turn: Turn, pick: str | None) -> list[Post]:
     else:
         chosen = leaders[0]
     winner = topics[chosen]
+    was_tied = vote.status == VoteStatus.TIED
     store.close_vote(vote, winner, turn.now)
-    closed_post = await _vote_post(turn, vote, replace=True)
+    posts = [await _vote_post(turn, vote, replace=True)]
+    if was_tied:  # the tie's Pick buttons go: it is settled
+        posts.append(Post(TIE_SETTLED.format(title=winner.title), key=f"{_key(vote)}:tie", replace=True))
     winner.chosen_at = turn.now
     community.next_topic = winner.title
-    return [
-        closed_post,
+    posts.append(
         Post(
             f"{RESULTS}\n{WINNER.format(title=winner.title)}",
             sections=(Section("Results", result_lines),),
             key=f"{_key(vote)}:result",
-        ),
+        )
+    )
+    return posts
+
+
+async def _close_without_winner(turn: Turn, vote: TopicVote) -> list[Post]:
+    """Nobody voted: the vote closes with no winner and the next lead topic is left as it was."""
+    community = turn.require_community()
+    store.close_vote(vote, None, turn.now)
+    stays = TOPIC_STAYS.format(title=community.next_topic) if community.next_topic else TOPIC_NOT_CHOSEN
+    return [
+        await _vote_post(turn, vote, replace=True),
+        Post(f"{NOBODY_VOTED}\n{stays}", key=f"{_key(vote)}:result"),
     ]
 
 

@@ -200,7 +200,8 @@ class Topic(Base):
 
 
 class TopicVote(Base):
-    """The vote on the next session's lead topic: open → (tied →) closed."""
+    """The vote on the next session's lead topic: open → (tied →) closed, or → cancelled. Only an
+    open or tied vote counts as open: a new one can start after a close or a cancel."""
 
     __tablename__ = "topic_votes"
     __table_args__ = (_open_only("uq_open_topic_vote", "community_id", where=where(VoteStatus.OPEN, VoteStatus.TIED)),)

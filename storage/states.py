@@ -27,11 +27,13 @@ class ReflectionStatus(StrEnum):
 
 
 class VoteStatus(StrEnum):
-    """A topic vote: open → tied → closed, or open → closed."""
+    """A topic vote: open → tied → closed, or open → closed; open or tied → cancelled (opened
+    by mistake: nothing is decided)."""
 
     OPEN = "open"
     TIED = "tied"
     CLOSED = "closed"
+    CANCELLED = "cancelled"
 
 
 class LeadStatus(StrEnum):
@@ -75,8 +77,8 @@ MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
     RoundStatus: {RoundStatus.OPEN: frozenset({RoundStatus.CLOSED})},
     ReflectionStatus: {ReflectionStatus.OPEN: frozenset({ReflectionStatus.ENDED})},
     VoteStatus: {
-        VoteStatus.OPEN: frozenset({VoteStatus.TIED, VoteStatus.CLOSED}),
-        VoteStatus.TIED: frozenset({VoteStatus.CLOSED}),
+        VoteStatus.OPEN: frozenset({VoteStatus.TIED, VoteStatus.CLOSED, VoteStatus.CANCELLED}),
+        VoteStatus.TIED: frozenset({VoteStatus.CLOSED, VoteStatus.CANCELLED}),
     },
     LeadStatus: {LeadStatus.PROPOSED: frozenset({LeadStatus.CONFIRMED, LeadStatus.SUPERSEDED})},
     AgendaItemStatus: {

@@ -148,10 +148,30 @@ def mark_tied(vote: TopicVote) -> None:
     move(vote, VoteStatus.TIED)
 
 
-def close_vote(vote: TopicVote, winner: Topic, now: datetime) -> None:
-    """open or tied → closed, with its winner."""
+def close_vote(vote: TopicVote, winner: Topic | None, now: datetime) -> None:
+    """open or tied → closed, with its winner (None: nobody voted, nothing was chosen)."""
     move(vote, VoteStatus.CLOSED)
-    vote.closed_at, vote.winner_topic_id = now, winner.id
+    vote.closed_at, vote.winner_topic_id = now, winner.id if winner is not None else None
+
+
+async def cancel_vote(session: AsyncSession, vote: TopicVote, now: datetime) -> int:
+    """open or tied → cancelled: nothing is decided. Its ballots are deleted (they no longer
+    count, and a vote opened by mistake has no reason to keep who chose what); returns how many."""
+    move(vote, VoteStatus.CANCELLED)
+    vote.closed_at = now
+    deleted = await session.execute(delete(Ballot).where(Ballot.vote_id == vote.id))
+    return getattr(deleted, "rowcount", 0) or 0
+
+
+async def latest_vote(session: AsyncSession, community_id: int) -> TopicVote | None:
+    """The community's most recent vote, whatever its state."""
+    return await session.scalar(
+        select(TopicVote).where(TopicVote.community_id == community_id).order_by(TopicVote.id.desc()).limit(1)
+    )
+
+
+async def winner_of(session: AsyncSession, vote: TopicVote) -> Topic | None:
+    return await session.get(Topic, vote.winner_topic_id) if vote.winner_topic_id is not None else None
 
 
 async def forget_votes(session: AsyncSession, member: Member) -> dict[str, int]:

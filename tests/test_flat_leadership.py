@@ -86,7 +86,7 @@ async def test_a_lead_run_meeting_through_the_terminal_meets_no_refusal(tmp_path
     assert "Only a co-chair" not in screen and "Traceback" not in screen and "I don't know" not in screen
     assert screen.count("Led today by Cara, with the co-chairs.") == 2
     assert "Step 6 of 6" in screen and "I felt caught in the middle" in screen
-    assert screen.count("Our next lead topic:") == 2  # the first meeting's vote, and the one Cara ran
+    assert screen.count("The vote is closed. Thank you for voting.") == 2  # the first vote, and Cara's
 
 
 async def test_a_lead_runs_the_reflection_in_slack(sqlite_db, clock):
