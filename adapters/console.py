@@ -79,6 +79,9 @@ class ConsoleSender:
         self.out.flush()
 
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
+        if post.receipt:
+            self._write("  ✓ kept\n")
+            return None
         self.count += 1
         ref = str(self.count)
         head = f"#{ref} copbot"

@@ -116,7 +116,7 @@ class Copbot:
                 pressed_button=isinstance(event, ChoiceEvent),
             )
             if isinstance(event, ReplyEvent):
-                posts = await answers.reply(turn, event)
+                posts = _reacting(await answers.reply(turn, event), event)
             else:
                 posts = await self._command(turn, event.command if isinstance(event, ChoiceEvent) else event.text)
             await outbox.enqueue(session, event.place, posts, now)  # decided and kept: one transaction
@@ -132,6 +132,18 @@ class Copbot:
         if verb.free_text and turn.mention_names:
             cmd = dataclasses.replace(cmd, rest=turn.readable(cmd.rest))
         return await verb.handler(turn, cmd)
+
+
+def _reacting(posts: list[Post], event: ReplyEvent) -> list[Post]:
+    """The member's message can carry the acknowledgement (a reaction): say which message."""
+    if not event.message_ref:
+        return posts
+    return [
+        dataclasses.replace(post, react_to=event.message_ref)
+        if post.receipt and post.private_to == event.actor.user_id
+        else post
+        for post in posts
+    ]
 
 
 __all__ = ["Copbot", "CommandEvent", "ChoiceEvent", "ReplyEvent"]

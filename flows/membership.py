@@ -5,10 +5,11 @@ from __future__ import annotations
 from bot.registry import Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Post, Section
 from bot.vocabulary.errors import NotAllowed, UsageError
-from bot.vocabulary.text import trimmed
+from bot.vocabulary.text import and_list, trimmed
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads
+from storage.models import Community
 
 
 def forgetters() -> tuple[Forgetter, ...]:
@@ -119,7 +120,21 @@ async def join(turn: Turn, cmd: Command) -> list[Post]:
     if role:
         member.role = role
     suffix = f" ({member.role})" if member.role else ""
-    return [Post((WELCOME_BACK if returning else JOINED).format(name=member.name, role=suffix))]
+    if returning:
+        return [Post(WELCOME_BACK.format(name=member.name, role=suffix))]
+    return [await _welcome_of_the_day(turn, community)]
+
+
+async def _welcome_of_the_day(turn: Turn, community: Community) -> Post:
+    """One welcome post for everyone who joins on a day, updated as more join: a meeting where
+    people join as it starts gets one post, not one each."""
+    joined = await communities.joined_on(turn.session, community.id, turn.today)
+    names = [f"{m.name}{f' ({m.role})' if m.role else ''}" for m in joined] or [turn.actor.name]
+    return Post(
+        JOINED.format(name=and_list(names), role=""),
+        key=f"community:{community.id}:joined:{turn.today.isoformat()}",
+        replace=True,
+    )
 
 
 @router.verb("leave", "leave", "Leave this community. What you shared stays unless you use forget-me.")

@@ -308,7 +308,7 @@ class SteppedPrompts:
 
         async def pass_step(turn: Turn, key: str) -> list[Post]:
             await turn.member()
-            return [turn.private(pass_word)]
+            return [turn.private(pass_word, receipt=True)]
 
         async def opened_at(turn: Turn) -> Any:
             row = await self.open_row(turn)

@@ -132,7 +132,7 @@ async def answer(turn: Turn, key: str, answer: Answer) -> list[Post]:
     )
     posts = [await _prompt(turn, support_round, replace=True)]
     if not answer.anonymous:
-        posts.append(turn.private(THANKS_NAMED))
+        posts.append(turn.private(THANKS_NAMED, receipt=True))
     return posts
 
 
@@ -142,7 +142,7 @@ async def pass_round(turn: Turn, key: str) -> list[Post]:
     if await store.has_named_statement(turn.session, support_round.id, member.id):
         return [turn.private(KEPT_ON_PASS)]  # a pass never deletes what was shared
     await store.save_statement(turn.session, support_round.id, member.id, None, turn.now, passed=True)
-    return [await _prompt(turn, support_round, replace=True), turn.private(THANKS_PASS)]
+    return [await _prompt(turn, support_round, replace=True), turn.private(THANKS_PASS, receipt=True)]
 
 
 async def close(turn: Turn, pick: str | None = None) -> list[Post]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 
 from dateutil.relativedelta import relativedelta
 from sqlalchemy import func, select, update
@@ -97,6 +97,21 @@ async def active_members(session: AsyncSession, community_id: int) -> list[Membe
             .order_by(func.lower(Member.name), Member.id)
         )
     )
+
+
+async def joined_on(session: AsyncSession, community_id: int, day: date) -> list[Member]:
+    """Active members who joined on ``day`` (UTC), in the order they came, less the one who
+    set the community up (the community's own welcome greeted them)."""
+    start = datetime.combine(day, time(0, 0), tzinfo=UTC)
+    founder = select(func.min(Member.id)).where(Member.community_id == community_id).scalar_subquery()
+    query = select(Member).where(
+        Member.community_id == community_id,
+        Member.active.is_(True),
+        Member.joined_at >= start,
+        Member.joined_at < start + timedelta(days=1),
+        Member.id != founder,
+    )
+    return list(await session.scalars(query.order_by(Member.joined_at, Member.id)))
 
 
 async def count_active_members(session: AsyncSession, community_id: int) -> int:

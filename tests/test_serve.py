@@ -39,3 +39,26 @@ def test_half_set_configuration_is_one_clear_line(tmp_path):
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.startswith("copbot:")]
     assert len(lines) == 1 and "SLACK_SIGNING_SECRET" in lines[0]
+
+
+async def test_stopping_lets_a_scheduled_tick_in_hand_finish_before_the_database_closes(sqlite_db, clock, env_clean):
+    import asyncio
+
+    from sqlalchemy import text
+
+    runtime = Runtime(sqlite_db, clock)
+    finished = asyncio.Event()
+
+    async def slow_tick() -> int:
+        async with runtime.db.transaction() as session:
+            await asyncio.sleep(0.3)  # copbot is told to stop meanwhile
+            await session.execute(text("SELECT 1"))
+        finished.set()
+        return 0
+
+    runtime.announce_due = slow_tick  # type: ignore[method-assign]
+    client = TestClient(TestServer(build_app(runtime, {}), host="127.0.0.1"))
+    await client.start_server()
+    await asyncio.sleep(0.05)  # the first tick runs at start
+    await asyncio.wait_for(client.close(), 10)
+    assert finished.is_set()

@@ -151,8 +151,9 @@ async def test_retried_event_is_stored_once(sqlite_db, clock):
                 select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id == "EvRETRY1")
             )
         assert seen == 1
-        thanks = [c for c in slack.ephemerals("U1") if "on the flipchart" in c.text]
-        assert len(thanks) == 1  # handled once: one thank-you, not three
+        thanks = slack.calls_to("reactions.add")  # "kept": a ✓ on the member's message
+        assert len(thanks) == 1 and not [c for c in slack.ephemerals("U1") if "on the flipchart" in c.text]
+        assert thanks[0].params["name"] == "white_check_mark" and thanks[0].params["channel"] == "C1"
 
 
 async def test_429_is_delivered_after_the_wait(sqlite_db, clock):

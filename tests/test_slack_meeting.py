@@ -64,7 +64,9 @@ async def test_whole_meeting_in_a_slack_channel(sqlite_db, clock):
         assert "Welcome to the North West Community of Practice" in slack.posts()[-1].text
         for user in ("U2", "U3", "U4"):
             await say(stack, user, "join Peer Support Worker")
-        assert "Welcome, Dev" in slack.posts()[-1].text  # display names from users.info
+        welcomes = [c.text for c in slack.posts() + slack.calls_to("chat.update") if "Glad you're here" in c.text]
+        assert len([c for c in slack.posts() if "Glad you're here" in c.text]) == 1  # one post, updated
+        assert "Dev (Peer Support Worker)" in welcomes[-1]  # display names from users.info
         await say(stack, "U1", "chairs set <@U1|ann> <@U2|ben> 12")
         assert "Thank you, Ann and Ben: you are our co-chairs for 12 months" in slack.posts()[-1].text
         await say(stack, "U3", "help")

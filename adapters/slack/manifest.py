@@ -20,6 +20,7 @@ BOT_SCOPES = (
     "groups:history",  # message.groups: the same in private channels
     "users:read",  # users.info: a member's display name (kept in memory for an hour)
     "files:write",  # files.uploadV2: the meeting's .ics invitation with its agenda
+    "reactions:write",  # reactions.add: a ✓ on a member's thread answer instead of a private "kept"
 )
 # Members' replies; and the app's removal (no scope needed), after which nothing is posted.
 BOT_EVENTS = ("message.channels", "message.groups", "app_uninstalled", "tokens_revoked")

@@ -66,6 +66,7 @@ RESPONSE_URL_SECONDS = 30 * 60  # how long Slack honours a slash command's respo
 NOT_IN_CHANNEL = "I'm not in this channel yet, so I couldn't post here. Add me with `/invite @copbot`, then try again."
 ABSENT_ERRORS = ("not_in_channel", "channel_not_found")
 DEFAULT_RETRY_AFTER = 1.0
+RECEIPT_EMOJI = "white_check_mark"  # the reaction that says "kept" on a member's thread answer
 CONTINUATION_ATTEMPTS = 3
 
 
@@ -105,6 +106,8 @@ class SlackSender:
         self._response_urls: dict[str, tuple[str, float]] = {}
 
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
+        if post.react_to and post.receipt and await self._reacted(place, post.react_to):
+            return None  # a ✓ on the member's own message says "kept": no extra message
         messages = render(post)
         try:
             first = await self._call(lambda: self._one(place, post, messages[0], thread_ref))
@@ -117,6 +120,19 @@ class SlackSender:
         if post.attachment is not None and not post.private_to:
             await self._attach(place, post.attachment, thread_ref or first)
         return None if post.private_to else first
+
+    async def _reacted(self, place: Place, message_ts: str) -> bool:
+        """React to the member's message; False (send the words instead) if Slack would not."""
+        try:
+            await self._call(
+                lambda: self.client.reactions_add(channel=place.channel_id, timestamp=message_ts, name=RECEIPT_EMOJI)
+            )
+        except DeliveryError as error:
+            if "already_reacted" in error.reason:
+                return True
+            log.info("slack: no reaction in %s (%s); the receipt goes as a message", place.channel_id, error.reason)
+            return False
+        return True
 
     async def _attach(self, place: Place, attachment: Attachment, thread_ts: str | None) -> None:
         """The post's file (a meeting's .ics), in the post's thread. The post is out already: a

@@ -236,6 +236,7 @@ def reply_event(body: Mapping[str, Any], names: Mapping[str, str] | None = None)
         text=text,
         thread_ref=_needed(field(event, "thread_ts"), "thread"),
         event_id=field(body, "event_id") or None,
+        message_ref=field(event, "ts") or None,
     )
 
 

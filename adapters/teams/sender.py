@@ -89,6 +89,8 @@ class TeamsSender:
         self.refs = refs
 
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
+        if post.receipt:
+            return None  # the updated card shows it was kept: no 1:1 chat message for a "thank you"
         activity = card_activity(typed_instead_of_buttons(post) if post.private_to else post)
 
         async def deliver(

@@ -16,10 +16,12 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.request_body import where
 
 log = logging.getLogger(__name__)
+STOP_TICK_SECONDS = 5.0  # what a tick in hand gets to finish when copbot stops
 
 
 class Scheduler:
     def __init__(self) -> None:
+        self._running: set[asyncio.Task[None]] = set()
         self.scheduler = AsyncIOScheduler(
             job_defaults={"coalesce": True, "misfire_grace_time": 3600, "max_instances": 1},
             timezone="UTC",
@@ -33,12 +35,18 @@ class Scheduler:
         does is decided from the database, so every worker may run it."""
 
         async def tick() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
             try:
                 await job()
             except asyncio.CancelledError:
                 return  # shutting down: the next start picks up what was due
             except Exception as error:  # noqa: BLE001 - logged by kind and place; the next tick tries again
                 log.error("%s failed: %s at %s", name, type(error).__name__, where(error))
+            finally:
+                if task is not None:
+                    self._running.discard(task)
 
         self.scheduler.add_job(
             tick, "interval", seconds=seconds, id=name, replace_existing=True, next_run_time=datetime.now(UTC)
@@ -50,4 +58,17 @@ class Scheduler:
         try:
             yield
         finally:
+            self.scheduler.pause()  # no new tick; the one in hand finishes first (shutdown would cancel it)
+            await self._finish_running()
             self.scheduler.shutdown(wait=False)
+
+    async def _finish_running(self) -> None:
+        """A tick in hand finishes (or is cancelled) before the database it uses is closed:
+        closing it under a running tick left that tick waiting for ever."""
+        if not self._running:
+            return
+        _, late = await asyncio.wait(set(self._running), timeout=STOP_TICK_SECONDS)
+        for task in late:
+            task.cancel()
+        if late:
+            await asyncio.wait(late)

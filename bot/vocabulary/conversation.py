@@ -63,6 +63,7 @@ class ReplyEvent:
     anonymous: bool = False
     from_form: bool = False  # the words are not visible in the channel yet: the bot shows them
     event_id: str | None = None
+    message_ref: str | None = None  # the member's own message (Slack: its ts), to react to
 
 
 @dataclass(frozen=True)
@@ -163,6 +164,11 @@ class Post:
     private_to: str | None = None
     replace: bool = False
     attachment: Attachment | None = None
+    # A private "kept" that says nothing the channel does not show (the tally moved): where the
+    # member's message can be reacted to (``react_to``), a reaction is enough (Slack); Teams
+    # shows the updated card; the terminal a one-line mark.
+    receipt: bool = False
+    react_to: str | None = None
 
     def __post_init__(self) -> None:
         if self.private_to is not None and not self.private_to:
@@ -197,4 +203,6 @@ def post_from_json(raw: str) -> Post:
         private_to=data.get("private_to"),
         replace=bool(data.get("replace")),
         attachment=Attachment(**data["attachment"]) if data.get("attachment") else None,
+        receipt=bool(data.get("receipt")),
+        react_to=data.get("react_to"),
     )

@@ -71,3 +71,10 @@ def display_token(name: str, user_id: str) -> str:
 def plural(count: int, word: str) -> str:
     """``1 action``, ``3 actions``."""
     return f"{count} {word}{'' if count == 1 else 's'}"
+
+
+def and_list(items: list[str]) -> str:
+    """``Ann``, ``Ann and Ben``, ``Ann, Ben and Cara``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} and {items[-1]}"

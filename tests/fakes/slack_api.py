@@ -323,6 +323,8 @@ class FakeSlackApi:
                     "profile": {"display_name": name, "real_name": name},
                 },
             }
+        if method == "reactions.add":
+            return {"ok": True}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
             return {"ok": True, "upload_url": f"http://127.0.0.1:{self.port}/upload/{file_id}", "file_id": file_id}
