@@ -48,7 +48,7 @@ def parse(text: str) -> Command:
 
 
 # Words that may follow a verb in a command typed on its own (``vote open 2``, ``close support``).
-_ARGUMENT_WORDS = frozenset({"open", "set", "confirm", "volunteer", "skip", "support", "vote"})
+_ARGUMENT_WORDS = frozenset({"open", "set", "confirm", "volunteer", "skip", "opt-out", "opt-in", "support", "vote"})
 _ANY_ARGUMENTS = frozenset({"vote", "join"})  # a topic's title, a role
 
 

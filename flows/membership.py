@@ -6,6 +6,7 @@ from bot.registry import Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Post, Section
 from bot.vocabulary.errors import NotAllowed, UsageError
 from bot.vocabulary.text import and_list, trimmed
+from flows.roles import ROLES, read_role
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads
@@ -19,18 +20,6 @@ def forgetters() -> tuple[Forgetter, ...]:
     return REGISTRY.forgetters
 
 
-ROLES = (
-    "Peer Support Worker",
-    "Family Peer Support Worker",
-    "Recovery Educator",
-    "Peer Educator",
-    "Peer Coordinator",
-    "Recovery Coordinator",
-    "Area Lead for Engagement",
-    "Recovery Education Facilitator",
-    "IPS Worker",
-)
-
 WELCOME = (
     "Welcome to the {name} Community of Practice! I'm copbot, your facilitator and flipchart.\n"
     "{chair} is the first co-chair; set the two co-chairs with `/cop chairs set @a @b [6|12]`.\n"
@@ -42,7 +31,11 @@ NAME_TAKEN = "There is already a community called “{name}”; only one of its 
 SETUP_USAGE = "Usage: /cop setup <community name>"
 JOINED = "Welcome, {name}{role}! Glad you're here."
 WELCOME_BACK = "Welcome back, {name}{role}!"
-ROLE_UNKNOWN = "I don't know the role “{role}”. Roles: {roles}."
+ROLE_UNKNOWN = "I don't know the role “{role}”. The roles are: {roles}. Type `/cop join <role>`, or just `/cop join`."
+ROLE_DID_YOU_MEAN = (
+    "I'm not sure which role “{role}” is. Did you mean {choices}? "
+    "Type `/cop join` with the one you mean, e.g. `/cop join {first}`."
+)
 LEFT = "You've left {name}. What you shared stays on the flipchart unless you use `/cop forget-me`. Take care."
 MEMBERS = "Members of {name} ({n})"
 FORGOTTEN = (
@@ -90,23 +83,31 @@ async def setup(turn: Turn, cmd: Command) -> list[Post]:
 
 
 def _role(text: str) -> str | None:
-    text = " ".join(trimmed(text).split())
-    if not text:
+    """The role a member typed, in the guide's words; `UsageError` (nothing is kept) when it
+    fits several roles or none."""
+    typed = " ".join(trimmed(text).split())
+    if not typed:
         return None
-    wanted = text.casefold()
-    for role in ROLES:
-        if role.casefold() == wanted:
-            return role
-    starts = [role for role in ROLES if role.casefold().startswith(wanted)]
-    if len(starts) == 1:
-        return starts[0]
-    raise UsageError(ROLE_UNKNOWN.format(role=text[:60], roles=", ".join(ROLES)))
+    reading = read_role(typed)
+    if reading.role:
+        return reading.role
+    if reading.choices:
+        raise UsageError(
+            ROLE_DID_YOU_MEAN.format(role=typed[:60], choices=_or_list(reading.choices), first=reading.choices[0])
+        )
+    raise UsageError(ROLE_UNKNOWN.format(role=typed[:60], roles=", ".join(ROLES)))
+
+
+def _or_list(choices: tuple[str, ...]) -> str:
+    return choices[0] if len(choices) == 1 else f"{', '.join(choices[:-1])} or {choices[-1]}"
 
 
 @router.verb(
     "join",
     "join [role]",
-    "Join this community, optionally with your role (e.g. Peer Support Worker).",
+    "Join this community, optionally with your role in the guide's words: "
+    + ", ".join(ROLES)
+    + ". Plurals and short forms work too (“IPS”, “Peer Support Workers”).",
     menu="join [role]: join this community",
 )
 async def join(turn: Turn, cmd: Command) -> list[Post]:

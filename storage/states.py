@@ -37,11 +37,13 @@ class VoteStatus(StrEnum):
 
 
 class LeadStatus(StrEnum):
-    """Who leads next: proposed → confirmed, or proposed → superseded."""
+    """Who leads next: proposed → confirmed, proposed → superseded, or proposed → skipped (the
+    proposed member said "not this time": kept, so they are not suggested again this time)."""
 
     PROPOSED = "proposed"
     CONFIRMED = "confirmed"
     SUPERSEDED = "superseded"
+    SKIPPED = "skipped"
 
 
 class ActionStatus(StrEnum):
@@ -80,7 +82,7 @@ MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
         VoteStatus.OPEN: frozenset({VoteStatus.TIED, VoteStatus.CLOSED, VoteStatus.CANCELLED}),
         VoteStatus.TIED: frozenset({VoteStatus.CLOSED, VoteStatus.CANCELLED}),
     },
-    LeadStatus: {LeadStatus.PROPOSED: frozenset({LeadStatus.CONFIRMED, LeadStatus.SUPERSEDED})},
+    LeadStatus: {LeadStatus.PROPOSED: frozenset({LeadStatus.CONFIRMED, LeadStatus.SUPERSEDED, LeadStatus.SKIPPED})},
     AgendaItemStatus: {
         AgendaItemStatus.PROPOSED: frozenset({AgendaItemStatus.ACCEPTED, AgendaItemStatus.DECLINED}),
         AgendaItemStatus.ACCEPTED: frozenset({AgendaItemStatus.DECLINED}),

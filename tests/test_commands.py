@@ -64,3 +64,18 @@ def test_every_verb_has_help_and_a_handler():
     assert "(co-chairs only)" in commands.help_text("reflect")
     with pytest.raises(UsageError):
         commands.help_text("nope")
+
+
+@pytest.mark.parametrize(
+    "text, bare",
+    [
+        ("lead skip", True),
+        ("lead opt-out", True),
+        ("lead opt-in", True),
+        ("join Peer Support Workers", True),
+        ("lead me through this please", False),
+    ],
+)
+def test_a_command_alone_in_a_reply_chain_is_a_command(text, bare):
+    """Teams: "@copbot lead opt-out" under a card is the command, not an answer to the card."""
+    assert commands.is_bare_command(text) is bare

@@ -48,6 +48,56 @@ async def test_join_roles_leave_and_members(db, clock):
     assert "Welcome back, Ben" in room.sender.public()[-1].text
 
 
+async def test_join_reads_roles_in_the_guides_words(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann")
+    typed = {
+        "Ben": "Peer Support Workers",
+        "Cara": "IPS workers",
+        "Dev": "IPS",
+        "Eve": "family peer support worker",
+        "Fay": "peer-support WORKER!",
+        "Gus": "Area Leads for Engagement",
+        "Hal": "PSW",
+    }
+    for name, role in typed.items():
+        await room.cmd(name, f"join {role}")
+    welcome = room.sender.latest("community:1:joined:2026-11-26").text  # one welcome of the day, updated
+    assert "Ben (Peer Support Worker), Cara (IPS Worker), Dev (IPS Worker)" in welcome
+    await room.cmd("Ann", "members")
+    listing = room.sender.public()[-1].plain_text()
+    for line in (
+        "Ben — Peer Support Worker",
+        "Cara — IPS Worker",
+        "Dev — IPS Worker",
+        "Eve — Family Peer Support Worker",
+        "Fay — Peer Support Worker",
+        "Gus — Area Lead for Engagement",
+        "Hal — Peer Support Worker",
+    ):
+        assert line in listing
+
+
+async def test_a_role_that_fits_several_or_none_gets_did_you_mean_and_nothing_is_kept(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann")
+    await room.cmd("Ben", "join Recovery Educators")
+    channel_posts = len(room.sender.public())
+    await room.cmd("Ben", "join Peer")  # fits four roles
+    await room.cmd("Cara", "join Peer Suport Worker")  # a typo
+    await room.cmd("Dev", "join Astronaut")
+    assert (
+        "I'm not sure which role “Peer” is. Did you mean Peer Support Worker, Family Peer Support Worker, "
+        "Peer Educator or Peer Coordinator?" in room.said_to("Ben")
+    )
+    assert "Did you mean Peer Support Worker or Family Peer Support Worker?" in room.said_to("Cara")
+    assert "I don't know the role “Astronaut”. The roles are: Peer Support Worker, " in room.said_to("Dev")
+    assert len(room.sender.public()) == channel_posts  # no welcome: nobody joined
+    async with db.transaction() as session:
+        members = dict((await session.execute(select(models.Member.name, models.Member.role))).all())
+    assert members == {"Ann": None, "Ben": "Recovery Educator"}  # Ben's role unchanged; Cara, Dev not kept
+
+
 async def test_members_act_only_in_their_own_community(db, clock):
     north, south = Room(db, clock, channel="CN"), Room(db, clock, channel="CS")
     await north.setup("Ann", "Ben", chairs=("Ann", "Ben"))

@@ -45,6 +45,13 @@ async def share(stack: SlackStack, user: str, call: Call, text: str, *, anonymou
     await stack.settle()
 
 
+async def press_on(stack: SlackStack, user: str, posted: Call, version: Call, command: str) -> None:
+    """Press a button of ``version``, an update of the message ``posted``."""
+    ts = stack.slack.ts_of(posted)
+    assert (await stack.requests.press(user, ts, button(version, command))).status == 200
+    await stack.settle()
+
+
 def updates_of(stack: SlackStack, call: Call) -> list[Call]:
     ts = stack.slack.ts_of(call)
     return [c for c in stack.slack.calls_to("chat.update") if c.params.get("ts") == ts]
@@ -138,12 +145,13 @@ async def test_whole_meeting_in_a_slack_channel(sqlite_db, clock):
         result = slack.find_post("The vote is closed")
         assert "Our next lead topic: Peer Work in the community" in result.text
 
-        # -- who leads next: volunteer, then a co-chair confirms ----------------------------------
+        # -- who leads next: volunteer (the lead post changes in place), a co-chair confirms -------
         await say(stack, "U1", "lead")
         proposal = slack.find_post("Who would like to lead our next meeting")
         await press(stack, "U4", proposal, "lead volunteer")
-        volunteered = slack.find_post("Dev has volunteered to lead")
-        await press(stack, "U1", volunteered, "lead confirm @U4")
+        volunteered = updates_of(stack, proposal)[-1]
+        assert "Dev has volunteered to lead" in volunteered.text
+        await press_on(stack, "U1", proposal, volunteered, "lead confirm @U4")
         assert "Dev will lead our next meeting on “Peer Work in the community”" in slack.posts()[-1].text
 
         # -- what Slack saw, overall ------------------------------------------------------------
@@ -208,3 +216,33 @@ async def test_member_text_never_pings(sqlite_db, clock):
             assert all(b["text"].get("verbatim") for b in sections)
             assert call.params.get("link_names") in (None, False)
         assert BOT_USER_ID not in summary.text
+
+
+async def test_lead_skip_and_volunteer_change_the_lead_post_and_opt_out_stays_private(sqlite_db, clock):
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+        await say(stack, "U1", "setup North West")
+        for user, role in (("U2", "Peer Support Workers"), ("U3", "IPS"), ("U4", "Peer")):
+            await say(stack, user, f"join {role}")
+        welcome = [c.text for c in slack.posts() + slack.calls_to("chat.update") if "Glad you're here" in c.text][-1]
+        assert "Welcome, Ben (Peer Support Worker) and Cara (IPS Worker)!" in welcome  # one post, updated
+        assert "Did you mean Peer Support Worker, Family Peer Support Worker" in slack.ephemerals("U4")[-1].text
+        await say(stack, "U4", "join")
+        await say(stack, "U1", "lead")
+        card = slack.find_post("Who would like to lead our next meeting")
+        assert "I suggest Ann" in card.text
+        posted = len(slack.posts())
+
+        await press(stack, "U1", card, "lead skip")  # Ann: not me this time
+        assert "I suggest Ben" in updates_of(stack, card)[-1].text
+        assert "suggested someone else" in slack.ephemerals("U1")[-1].text
+        await say(stack, "U2", "lead opt-out")  # Ben, for good, and privately
+        assert "I won't suggest you to lead" in slack.ephemerals("U2")[-1].text
+        assert "I suggest Cara" in updates_of(stack, card)[-1].text
+        await press(stack, "U4", card, "lead volunteer")
+        assert "Dev has volunteered" in updates_of(stack, card)[-1].text
+        assert len(slack.posts()) == posted  # three changes, no new channel message
+        assert len(updates_of(stack, card)) == 3
+        assert not [c for c in slack.posts() if "opt" in c.text or "won't suggest" in c.text]
+        await press_on(stack, "U1", card, updates_of(stack, card)[-1], "lead confirm @U4")
+        assert "Dev will lead our next meeting" in slack.posts()[-1].text

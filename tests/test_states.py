@@ -23,6 +23,7 @@ MIGRATIONS = Path(__file__).parent.parent / "storage" / "migrations" / "versions
         (VoteStatus.OPEN, VoteStatus.CLOSED),
         (LeadStatus.PROPOSED, LeadStatus.CONFIRMED),
         (LeadStatus.PROPOSED, LeadStatus.SUPERSEDED),
+        (LeadStatus.PROPOSED, LeadStatus.SKIPPED),
     ],
 )
 def test_the_moves_each_diagram_has(start, to):
@@ -39,6 +40,7 @@ def test_the_moves_each_diagram_has(start, to):
         (VoteStatus.TIED, VoteStatus.OPEN),
         (LeadStatus.CONFIRMED, LeadStatus.SUPERSEDED),
         (LeadStatus.SUPERSEDED, LeadStatus.CONFIRMED),
+        (LeadStatus.SKIPPED, LeadStatus.CONFIRMED),
         (RoundStatus.CLOSED, RoundStatus.CLOSED),
     ],
 )

@@ -108,9 +108,14 @@ async def test_a_whole_meeting_in_a_teams_channel(
     async with sqlite_db.transaction() as session:
         assert (await session.scalar(select(TopicVote))).status == "closed"
 
-    # 4. who leads next: Cara volunteers on the card, a co-chair confirms
+    # 4. who leads next: Cara volunteers on the card (which changes in place), a co-chair confirms
     await channel.say("Ann", "@copbot lead")
-    await channel.press("Cara", channel.latest_card("Who would like to lead"), "I'll lead")
+    lead_card = channel.latest_card("Who would like to lead")
+    await channel.press("Cara", lead_card, "I'll lead")
+    assert len(channel.cards_with("Who would like to lead")) == 2  # the card, then its update
+    volunteered = channel.latest_card("Who would like to lead")
+    assert volunteered.kind == "update" and channel.message_id(volunteered) == channel.message_id(lead_card)
+    assert "Cara has volunteered" in volunteered.card_text
     await channel.press("Ann", channel.latest_card("Cara"), "Confirm")
     async with sqlite_db.transaction() as session:
         turns = list(await session.scalars(select(LeadTurn)))
