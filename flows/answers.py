@@ -31,8 +31,14 @@ PASS_WORDS = frozenset({"pass", "/pass", "cop pass", "/cop pass", "i pass", "i'l
 EDIT_USAGE = "Usage: /cop edit <code> <new words>"
 
 
-def _code_hash(code: str) -> str:
+def code_hash(code: str) -> str:
+    """What is kept of a private code: its SHA-256, never the code."""
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def looks_like_code(word: str) -> bool:
+    """Whether a typed word could be a private code (eight letters and digits of the code's alphabet)."""
+    return len(word) == 8 and all(ch in CODE_ALPHABET for ch in word.upper())
 
 
 def _community_id(turn: Turn) -> int | None:
@@ -106,7 +112,7 @@ async def _keep(
     if len(text) > MAX_ANSWER_CHARS:
         return [turn.private(TOO_LONG)]
     code = _new_code() if anonymous else None
-    given = Answer(text, anonymous, from_form, _code_hash(code) if code else None)
+    given = Answer(text, anonymous, from_form, code_hash(code) if code else None)
     posts = await answerable.answer(turn, key, given)
     if posts is None:
         return []  # the same answer again: already kept, already acknowledged
@@ -179,7 +185,7 @@ async def edit(turn: Turn, cmd: Command) -> list[Post]:
         raise UsageError(EDIT_USAGE)
     if len(words) > MAX_ANSWER_CHARS:
         return [turn.private(TOO_LONG)]
-    answer = await store.find_by_code(turn.session, _community_id(turn), _code_hash(code))
+    answer = await store.find_by_code(turn.session, _community_id(turn), code_hash(code))
     if answer is None:
         return [turn.private(BAD_CODE)]
     answer.text = words
@@ -200,7 +206,7 @@ async def withdraw(turn: Turn, cmd: Command) -> list[Post]:
     args = cmd.args
     if len(args) != 1:
         raise UsageError("Usage: /cop withdraw <code>")
-    answer = await store.find_by_code(turn.session, _community_id(turn), _code_hash(args[0]))
+    answer = await store.find_by_code(turn.session, _community_id(turn), code_hash(args[0]))
     if answer is None:
         return [turn.private(BAD_CODE)]
     await store.delete_answer(turn.session, answer)
