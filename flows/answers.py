@@ -54,8 +54,14 @@ STEP_PLACE = "“{topic}”, step {step}"
 MINE_LIMIT = 10
 
 
-def _code_hash(code: str) -> str:
+def code_hash(code: str) -> str:
+    """What is kept of a private code: its SHA-256, never the code."""
     return hashlib.sha256(code.strip().upper().encode()).hexdigest()
+
+
+def looks_like_code(word: str) -> bool:
+    """Whether a typed word could be a private code (eight letters and digits of the code's alphabet)."""
+    return len(word) == 8 and all(ch in CODE_ALPHABET for ch in word.upper())
 
 
 def _community_id(turn: Turn) -> int | None:
@@ -167,7 +173,7 @@ async def _keep(
         return [turn.private(TOO_LONG)]
     await attendance.mark_present(turn)  # first: the tally the answer updates counts them
     code = _new_code() if anonymous else None
-    given = Answer(text, anonymous, from_form, _code_hash(code) if code else None)
+    given = Answer(text, anonymous, from_form, code_hash(code) if code else None)
     posts = await answerable.answer(turn, key, given)
     if posts is None:
         return None
@@ -248,7 +254,7 @@ async def edit(turn: Turn, cmd: Command) -> list[Post]:
         if isinstance(answer, ReflectionAnswer):
             answer.answer_key = store.answer_key(answer.member_id, words, per_member=False)
     else:
-        found = await store.find_by_code(turn.session, _community_id(turn), _code_hash(which))
+        found = await store.find_by_code(turn.session, _community_id(turn), code_hash(which))
         if found is None:
             return [turn.private(BAD_CODE)]
         answer = found
@@ -274,7 +280,7 @@ async def withdraw(turn: Turn, cmd: Command) -> list[Post]:
         own = await _own(turn, typed_number(args[0]) if args else 1)
         await store.delete_answer(turn.session, own.row)
         return [turn.private(WITHDRAWN)]
-    answer = await store.find_by_code(turn.session, _community_id(turn), _code_hash(args[0]))
+    answer = await store.find_by_code(turn.session, _community_id(turn), code_hash(args[0]))
     if answer is None:
         return [turn.private(BAD_CODE)]
     await store.delete_answer(turn.session, answer)

@@ -47,7 +47,8 @@ STEPS: tuple[GibbsStep, ...] = (
         "Action plan",
         (
             "Everyone can add to the action plan.",
-            "Name who will do it with @name (otherwise it is yours), and a date with “by 2027-02-14”.",
+            "To track an answer as an action: start it with “action:”, or name who will do it with @name "
+            "and by when (“by 1 March”, “by Friday”). Otherwise press Make this an action afterwards.",
         ),
     ),
 )

@@ -17,7 +17,7 @@ open in the community (each instance registers itself with `FlowRouter.stepped`)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
@@ -110,6 +110,10 @@ class SessionStore(Protocol):
 AnswerHook = Callable[[Turn, Any, int, Any, Answer], Awaitable[list[Post]]]
 # The end of the summary: (database session, row) → (more text, more sections).
 SummaryHook = Callable[[Any, Any], Awaitable[tuple[str, tuple[Section, ...]]]]
+# What is kept of an answer: (step number, the words shared) → the words kept.
+ShapeHook = Callable[[int, str], str]
+# One step's lines in the summary, when the instance shows that step its own way: (session, row) → lines.
+StepLinesHook = Callable[[Any, Any], Awaitable[tuple[str, ...]]]
 
 
 class SteppedPrompts:
@@ -124,6 +128,8 @@ class SteppedPrompts:
         *,
         after_answer: AnswerHook | None = None,
         summary_end: SummaryHook | None = None,
+        shape_answer: ShapeHook | None = None,
+        step_lines: Mapping[int, StepLinesHook] | None = None,
     ) -> None:
         self.kind = kind
         self.steps = steps
@@ -131,6 +137,8 @@ class SteppedPrompts:
         self.store = store
         self.after_answer = after_answer
         self.summary_end = summary_end
+        self.shape_answer = shape_answer
+        self.step_lines = dict(step_lines or {})
 
     @property
     def last(self) -> int:
@@ -189,14 +197,14 @@ class SteppedPrompts:
         """The summary of a session: every step's answers, and what the instance adds. Needs
         no member's turn: the scheduler can post it too."""
         answers = await self.store.answers(session, row.id)
-        sections = [
-            Section(
-                f"{spec.number}. {spec.title}",
-                tuple(f"{name or NO_NAME}: {text}" for step, name, text in answers if step == spec.number)
-                or (NO_ANSWERS,),
-            )
-            for spec in self.steps
-        ]
+        sections = []
+        for spec in self.steps:
+            own = self.step_lines.get(spec.number)
+            if own is not None:
+                lines = await own(session, row)
+            else:
+                lines = tuple(f"{name or NO_NAME}: {text}" for step, name, text in answers if step == spec.number)
+            sections.append(Section(f"{spec.number}. {spec.title}", lines or (NO_ANSWERS,)))
         text = self.words.summary.format(topic=row.topic)
         if self.summary_end is not None:
             more_text, more_sections = await self.summary_end(session, row)
@@ -274,17 +282,19 @@ class SteppedPrompts:
     # -- answers ----------------------------------------------------------------------------
 
     async def keep(self, turn: Turn, row: SessionRow, number: int, given: Answer) -> list[Post] | None:
-        """Keep one answer under step ``number`` (the step answered, not the current one).
-        None when the same answer was kept already (a retry, a card submitted twice)."""
+        """Keep one answer under step ``number`` (the step answered, not the current one), in
+        the words the instance keeps (``shape_answer``: Gibbs' step 6 drops a leading
+        ``action:``). None when the same answer was kept already (a retry, a card submitted twice)."""
         member = await turn.member()
         author = None if given.anonymous else member.id
-        kept = await self.store.add_answer(turn.session, row.id, number, author, given.text, turn.now, given.code_hash)
+        text = self.shape_answer(number, given.text) if self.shape_answer else given.text
+        kept = await self.store.add_answer(turn.session, row.id, number, author, text, turn.now, given.code_hash)
         if kept is None:
             return None
         posts = await self.after_answer(turn, row, number, kept, given) if self.after_answer else []
         if given.from_form:
             echo = ECHO_ANON if given.anonymous else ECHO_NAMED
-            posts.append(Post(echo.format(name=member.name, text=given.text), in_thread_of=self.key(row, number)))
+            posts.append(Post(echo.format(name=member.name, text=text), in_thread_of=self.key(row, number)))
         if row.status != ReflectionStatus.OPEN:
             posts.append(turn.private(self.words.after_end.format(n=number, topic=row.topic)))
         elif number != row.step:

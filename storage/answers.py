@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
     ActionItem,
@@ -231,8 +232,9 @@ async def add_action(
     owner_id: int | None,
     due_on: date | None,
     now: datetime,
-) -> None:
-    await insert_ignore(
+) -> bool:
+    """Track a step-6 answer as an action. False when it is one already (a double press)."""
+    return await insert_ignore(
         session,
         ActionItem,
         {
@@ -248,17 +250,54 @@ async def add_action(
     )
 
 
-async def actions_of_reflection(session: AsyncSession, reflection_id: int) -> list[tuple[str | None, str, date | None]]:
-    """(owner name or None for the group, action, due date) of a reflection's action plan."""
-    rows = await session.execute(
-        select(Member.name, ActionItem.text, ActionItem.due_on)
-        .select_from(ActionItem)
-        .join(ReflectionAnswer, ReflectionAnswer.id == ActionItem.answer_id)
-        .outerjoin(Member, Member.id == ActionItem.owner_id)
-        .where(ReflectionAnswer.reflection_id == reflection_id)
-        .order_by(ActionItem.id)
+async def action_of(session: AsyncSession, answer_id: int) -> ActionItem | None:
+    return await session.scalar(select(ActionItem).where(ActionItem.answer_id == answer_id))
+
+
+async def reflection_answer(session: AsyncSession, community_id: int, answer_id: int) -> ReflectionAnswer | None:
+    """An answer by its number, if it belongs to one of this community's reflections."""
+    return await session.scalar(
+        select(ReflectionAnswer)
+        .join(Reflection, Reflection.id == ReflectionAnswer.reflection_id)
+        .where(ReflectionAnswer.id == answer_id, Reflection.community_id == community_id)
     )
-    return [(name, text, due) for name, text, due in rows.all()]
+
+
+async def community_of(session: AsyncSession, answer: ReflectionAnswer) -> int:
+    """The community whose reflection an answer belongs to."""
+    found = await session.scalar(select(Reflection.community_id).where(Reflection.id == answer.reflection_id))
+    assert found is not None
+    return int(found)
+
+
+@dataclass(frozen=True)
+class PlanEntry:
+    """One answer to the action-plan step, and the action it became, if it is tracked."""
+
+    answer_id: int
+    author: str | None  # None: shared without a name
+    text: str
+    tracked: bool
+    owner: str | None  # None: the group
+    due_on: date | None
+
+
+async def action_plan(session: AsyncSession, reflection_id: int, step: int) -> list[PlanEntry]:
+    """Every answer to ``step`` in the order shared, each with its action when it is tracked."""
+    author, owner = aliased(Member), aliased(Member)
+    rows = await session.execute(
+        select(ReflectionAnswer.id, author.name, ReflectionAnswer.text, ActionItem.id, owner.name, ActionItem.due_on)
+        .select_from(ReflectionAnswer)
+        .outerjoin(author, author.id == ReflectionAnswer.member_id)
+        .outerjoin(ActionItem, ActionItem.answer_id == ReflectionAnswer.id)
+        .outerjoin(owner, owner.id == ActionItem.owner_id)
+        .where(ReflectionAnswer.reflection_id == reflection_id, ReflectionAnswer.step == step)
+        .order_by(ReflectionAnswer.created_at, ReflectionAnswer.id)
+    )
+    return [
+        PlanEntry(answer_id, name, text, action_id is not None, owner_name, due)
+        for answer_id, name, text, action_id, owner_name, due in rows.all()
+    ]
 
 
 async def open_actions(session: AsyncSession, community_id: int) -> int:

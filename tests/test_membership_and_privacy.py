@@ -127,8 +127,8 @@ async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
     await room.reply("Ben", "my story", to="reflection:1:step:1")
     for _ in range(5):
         await room.cmd("Ann", "next")
-    await room.reply("Ben", "my action", to="reflection:1:step:6")
-    await room.reply("Ann", "@Ben will call", to="reflection:1:step:6")
+    await room.reply("Ben", "action: my action", to="reflection:1:step:6")
+    await room.reply("Ann", "@Ben will call by Friday", to="reflection:1:step:6")
     await room.cmd("Ann", "end")
     await room.cmd("Ann", "vote")
     await room.cmd("Ben", "vote 1")
@@ -141,11 +141,11 @@ async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
     async with db.transaction() as session:
         assert await session.scalar(select(models.Member).where(models.Member.user_id == uid("Ben"))) is None
         texts = list(await session.scalars(select(models.ReflectionAnswer.text)))
-        assert texts == ["@Ben will call"]
+        assert texts == ["@Ben will call by Friday"]
         assert await session.scalar(select(func.count(models.SupportStatement.id))) == 0
         assert await session.scalar(select(func.count(models.Ballot.id))) == 0
-        action = await session.scalar(select(models.ActionItem))
-        assert action.owner_id is None and action.text == "@Ben will call"
+        [action] = list(await session.scalars(select(models.ActionItem)))  # Ben's own went with his answer
+        assert action.owner_id is None and action.text == "@Ben will call by Friday"
         lead = await session.scalar(select(models.LeadTurn).where(models.LeadTurn.status == "confirmed"))
         assert lead.member_id is None
         topic = await session.scalar(select(models.Topic).where(models.Topic.title == "Ben's topic"))

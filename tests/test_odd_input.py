@@ -112,7 +112,7 @@ async def test_mentions_in_kept_text_are_names_not_platform_ids(db, clock):
     await room.cmd("Ann", "end")
     summary = room.sender.latest("reflection:1:summary").plain_text()
     assert "Peer supervision with @Ben" in summary
-    assert "Dara: @Dara will draft the checklist" in summary  # the owner resolved from the name
+    assert "Ben: @Dara will draft the checklist by 2027-02-14 — action for Dara" in summary  # owner from the name
     assert uid("Dara") not in summary and uid("Ben") not in summary
 
 

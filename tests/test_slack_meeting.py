@@ -130,8 +130,9 @@ async def test_whole_meeting_in_a_slack_channel(sqlite_db, clock):
         assert "Cara: A client asked about my own story" in summary.text
         assert "Shared without a name: I felt unsure, then proud" in summary.text
         assert "Ben: Good: honesty. Bad: I rushed" in summary.text
-        assert "Ben: @Ben will draft a checklist by 2027-02-14 (by 2027-02-14)" in summary.text
-        assert "1 action agreed; they will be on the next agenda." in summary.text
+        assert "Cara: @Ben will draft a checklist by 2027-02-14 — action for Ben (answer 7)" in summary.text
+        assert summary.text.count("2027-02-14") == 1
+        assert "1 action agreed; it will be on the next agenda." in summary.text
 
         # -- the vote on the next lead topic, by buttons -----------------------------------------
         await say(stack, "U1", "vote open")
@@ -172,6 +173,44 @@ async def test_whole_meeting_in_a_slack_channel(sqlite_db, clock):
             assert [r.member_id for r in rows if r.step == 2] == [None]
             action = await session.scalar(select(ActionItem))
             assert action is not None and action.owner_id is not None
+
+
+async def test_make_this_an_action_on_the_private_receipt(sqlite_db, clock):
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+        await say(stack, "U1", "setup North West")
+        for user in ("U2", "U3", "U4"):
+            await say(stack, user, "join")
+        await say(stack, "U1", "chairs set <@U1|ann> <@U2|ben> 12")
+        await say(stack, "U1", "reflect Boundaries at work")
+        for number in range(1, 6):
+            await press(stack, "U1", slack.find_post(f"Step {number} of 6"), f"next {number}")
+        step = slack.find_post("Step 6 of 6")
+        await reply(stack, "U3", "I will ask the team about a peer supervision group", slack.ts_of(step))
+        receipt = [c for c in slack.ephemerals("U3") if "Kept in our action plan" in c.text][-1]
+        make = button(receipt, "action 1")
+        assert make["text"]["text"] == "Make this an action"
+        async with sqlite_db.transaction() as session:
+            assert await session.scalar(select(ActionItem)) is None  # kept in the plan only
+
+        ephemeral_ts = "1700000000.999999"  # Slack names an ephemeral message by its container
+        assert (await stack.requests.press("U4", ephemeral_ts, make)).status == 200  # not Dev's answer
+        await stack.settle()
+        assert "Only the member who shared answer 1, or a co-chair" in slack.ephemerals("U4")[-1].text
+        for _ in range(2):  # Cara presses twice
+            assert (await stack.requests.press("U3", ephemeral_ts, make)).status == 200
+            await stack.settle()
+        said = "\n".join(c.text for c in slack.ephemerals("U3"))
+        assert "Kept as an action for Cara — it will be on the next agenda." in said
+        assert "Answer 1 is already an action for Cara — it counts once." in said
+        async with sqlite_db.transaction() as session:
+            actions = list(await session.scalars(select(ActionItem)))
+        assert len(actions) == 1 and actions[0].text == "I will ask the team about a peer supervision group"
+
+        await press(stack, "U2", slack.find_post("Step 6 of 6"), "end 1")
+        summary = slack.find_post("Summary of our reflection on: Boundaries at work")
+        assert "Cara: I will ask the team about a peer supervision group — action for Cara" in summary.text
+        assert "1 action agreed; it will be on the next agenda." in summary.text
 
 
 async def test_tally_is_coalesced_and_every_answer_kept(sqlite_db, clock):
