@@ -27,7 +27,7 @@ from bot.registry import Answer, Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Button, Post
 from bot.vocabulary.errors import NotAllowed, UsageError
 from bot.vocabulary.text import number, trimmed
-from flows import answers, due_dates, gibbs, meeting_calendar
+from flows import answers, attendance, due_dates, gibbs, meeting_calendar
 from flows.stepped import NO_NAME, SteppedPrompts, Wording
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn, mention_tokens_in
 from storage import answers as store
@@ -250,6 +250,7 @@ async def start(turn: Turn, cmd: Command) -> list[Post]:
     if running is not None:
         return [turn.private(ALREADY.format(topic=running.topic, n=running.step))]
     meeting = await communities.meeting_today(turn.session, community, turn.today)
+    await attendance.mark_present(turn)
     topic = " ".join(trimmed(cmd.rest).split()) or meeting.lead_topic or community.next_topic or ""
     if not topic:
         raise UsageError(NO_TOPIC)

@@ -66,3 +66,31 @@ async def test_two_workers_typing_next_at_once_move_one_step(postgres_db, clock)
             select(OutboxPost.id).where(OutboxPost.key == "reflection:1:step:2", OutboxPost.slot.is_(None))
         )
         assert len(list(new_posts)) == 1  # step 2 was posted once: the second `next` moved nothing
+
+
+async def test_the_terminal_and_slack_keep_a_second_typed_next_from_skipping(tmp_path, sqlite_db, clock):
+    import io
+
+    from bot.shell.chat import run_console
+    from tests.fakes.slack_api import running_stack
+    from tests.test_slack_meeting import PEOPLE, say
+
+    class Lines(io.StringIO):
+        def isatty(self) -> bool:
+            return False
+
+    script = "/clock 2026-11-26 10:00\n/as Ann\n/cop chairs set @Ann @Ben 12\n/as Ben\n/cop join\n/as Ann\n"
+    script += "/cop reflect Boundaries\n/cop next\n/as Ben\n/cop next\n"  # at the same moment as Ann's
+    out = io.StringIO()
+    await run_console(Lines(script), out, db_path=str(tmp_path / "cop.db"), files_dir=str(tmp_path))
+    screen = out.getvalue()
+    assert "We've just moved to step 2, so I left it there" in screen and "Step 3 of 6" not in screen
+
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        for user, text in [("U1", "setup North West"), ("U2", "join"), ("U1", "chairs set <@U1> <@U2> 12")]:
+            await say(stack, user, text)
+        await say(stack, "U1", "reflect Boundaries")
+        await say(stack, "U1", "next")
+        await say(stack, "U2", "next")
+        assert "We've just moved to step 2" in stack.slack.ephemerals("U2")[-1].text
+        assert not [c for c in stack.slack.posts() if c.text.startswith("Step 3 of 6")]
