@@ -9,6 +9,7 @@ from flows import (
     agenda,
     agenda_items,
     answers,
+    chairs,
     general,
     membership,
     reflection,
@@ -23,6 +24,7 @@ REGISTRY: Registry = compose(
     [
         general.help_router,
         membership.router,
+        chairs.router,
         rotation.router,
         support_round.router,
         reflection.router,

@@ -18,7 +18,8 @@ from storage.models import Community, Member
 
 ONLY_CHAIRS = "Only a co-chair can {what}. Type `/cop chairs` to see who they are."
 NO_COMMUNITY = (
-    "This channel has no community yet. Start one with `/cop setup <community name>` (you become its first co-chair)."
+    "This channel has no community yet. Start one with `/cop setup <community name>` "
+    "(you are its provisional co-chair until the group agrees on two)."
 )
 
 _MENTION_TOKEN = re.compile(r"@([\w.\-:]+)")
