@@ -104,8 +104,8 @@ CHAIRS_FORMS = (
 CHAIRS_USAGE_ALL = f"Usage: /cop {CHAIRS_FORMS}"
 CHAIRS_HELP = (
     "Show the co-chairs and their term. While there are fewer than two, any member may nominate a "
-    "member or volunteer, and the group answers agree, stand aside or object: 3 agreements (fewer in "
-    "a small group) and no objection make a co-chair, for 12 months with a review at 6. Objections "
+    "member or volunteer, and the group answers agree, stand aside or object: the nominee becomes a "
+    "co-chair, for 12 months with a review at 6, when 3 agree (fewer in a small group) and nobody objects. Objections "
     "are seen by the co-chairs only. A co-chair closes a nomination, or sets the two co-chairs "
     "(a 6- or 12-month term, reviewed after 6 months unless `review <months>` says otherwise)."
 )

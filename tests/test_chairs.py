@@ -7,11 +7,13 @@ from __future__ import annotations
 import io
 import re
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 from sqlalchemy import func, select
 
 from bot.shell.chat import run_console
 from bot.vocabulary.conversation import Post
+from flows.chairs import CHAIRS_FORMS
 from storage.db import Database
 from storage.models import Announcement, ChairConsent, CoChairTerm, Member
 from tests.fakes.slack_api import running_stack
@@ -361,3 +363,19 @@ async def test_consent_in_a_slack_channel(sqlite_db, clock):
         assert "Agreed: Cara is a co-chair now" in versions[-1].text
         assert len(versions) == 3  # the objection itself changed nothing shown
         assert [c for c in slack.posts() if "is nominated as co-chair" in c.text] == [nomination]
+
+
+async def test_help_usage_and_readme_name_the_same_chairs_forms(db, clock):
+    forms = [form.split(" <")[0].split(" @")[0].split(" [")[0] for form in CHAIRS_FORMS.split(" | ")]
+    assert {"chairs nominate", "chairs volunteer", "chairs stand-aside", "chairs object", "chairs close"} <= set(forms)
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben")
+    await room.cmd("Ben", "help chairs")
+    await room.cmd("Ben", "chairs dance")
+    said = room.said_to("Ben")
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    rows = "\n".join(line for line in readme.splitlines() if line.startswith("| `chairs"))
+    for form in forms:
+        assert said.count(form) >= 2, form  # in help, and in the usage line
+        assert f"`{form}" in rows, form
+    assert "provisional co-chair" in readme and "nobody objects" in rows and "nobody objects" in said
