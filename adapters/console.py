@@ -1,7 +1,7 @@
 """The terminal channel (`copbot chat`): one community in this terminal, where you act as
 several members. Reads stdin line by line, so a scripted meeting can be piped in.
 
-    /as <name>          switch who you are (the first member becomes the first co-chair)
+    /as <name>          switch who you are (the first member is a provisional co-chair)
     /cop <verb> …       the same commands as in Slack and Teams
     /reply <#n> <text>  answer post #n (e.g. a reflection step you want to add to late)
     /clock <date> [time]  pretend it is then (UTC), to see what copbot posts by itself

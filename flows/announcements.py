@@ -1,7 +1,7 @@
 """What copbot posts by itself for each meeting, on the right working days and local times: the
 call for agenda items, the agenda (the guide's standard template, or the first-meeting agenda),
 a reminder the day before and 15 minutes before (with the joining link), the next steps after
-the meeting, and a co-chair term's review when it ends.
+the meeting, and a co-chair term's review (at its review date) and its end.
 
 `due(session, now)` is called by the scheduler (and by tests, with the clock moved on). Each
 announcement is claimed once, across workers, in `storage.schedule.claim_announcement`, and its
@@ -18,7 +18,7 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -31,7 +31,7 @@ from flows.schedule import Planned, upcoming
 from storage import agenda_items, channels
 from storage import answers as answer_store
 from storage import schedule as store
-from storage.models import Community, MeetingSchedule, Member
+from storage.models import CoChairTerm, Community, MeetingSchedule, Member
 
 log = logging.getLogger(__name__)
 
@@ -45,9 +45,16 @@ EVE = "Reminder: we meet tomorrow, {when}. Share if you'd like — passing is al
 SOON = "We start in 15 minutes ({at}).{link}"
 NEXT_STEPS = "Thank you for today's meeting. {actions} Our next meeting: {next}."
 NO_NEXT = "not set yet (a co-chair sets it with `/cop schedule`)"
+TERM_WORD, TERMS_WORD = "term as co-chair", "terms as co-chairs"
+ENDS, END = "ends", "end"
 TERM_REVIEW = (
-    "{name}'s term as co-chair ends today ({ends}): time for the review the Terms of Reference ask for. "
+    "{name}'s {term} {ends_verb} today ({ends}): time for the review the Terms of Reference ask for. "
     "The group agrees on the next co-chairs, and a co-chair records them with `/cop chairs set @a @b [6|12]`."
+)
+TERM_MIDWAY = (
+    "Today is the review of {name}'s {term} that the Terms of Reference ask for: how is it going? The "
+    "{months}-month term runs until {ends}; if the group agrees on a change, a co-chair records it with "
+    "`/cop chairs set @a @b [6|12]`."
 )
 JOIN = " Join: {link}"
 
@@ -139,17 +146,40 @@ async def _community_due(
 async def _term_reviews(
     session: AsyncSession, community: Community, schedule: MeetingSchedule, now: datetime
 ) -> list[Post]:
+    """A co-chair term's review (at 6 months of 12, or at a 6-month term's end) and its end,
+    each once: the co-chairs whose date it is are named together in one post."""
     today = calendar.local(now, schedule.zone).date()
+    since = today - timedelta(days=14)
+    due: dict[tuple[str, date], list[CoChairTerm]] = {}
+    for term in await store.reviewed_terms(session, community.id, since, today):
+        due.setdefault(("term-review", term.review_on), []).append(term)
+    for term in await store.ending_terms(session, community.id, since, today):
+        if term.ends_on != term.review_on:  # a term reviewed at its end is announced once
+            due.setdefault(("term-end", term.ends_on), []).append(term)
     posts = []
-    for term in await store.ending_terms(session, community.id, today - timedelta(days=14), today):
-        due_for = calendar.to_utc(term.ends_on, POST_AT, schedule.zone)
-        if await _claimed(session, community, "term-review", due_for, due_for, due_for + timedelta(days=14), now):
-            member = await session.get(Member, term.member_id)
-            name = member.name if member is not None else "A co-chair"
+    for (kind, day), terms in sorted(due.items(), key=lambda item: item[0][1]):
+        due_for = calendar.to_utc(day, POST_AT, schedule.zone)
+        if await _claimed(session, community, kind, due_for, due_for, due_for + timedelta(days=14), now):
+            names = [member.name for term in terms if (member := await session.get(Member, term.member_id))]
+            first = terms[0]
+            text = TERM_REVIEW if kind == "term-end" or first.review_on == first.ends_on else TERM_MIDWAY
             posts.append(
-                Post(TERM_REVIEW.format(name=name, ends=term.ends_on.isoformat()), key=f"term:{term.id}:review")
+                Post(
+                    text.format(
+                        name=_together(names) or "A co-chair",
+                        term=TERM_WORD if len(terms) == 1 else TERMS_WORD,
+                        ends_verb=ENDS if len(terms) == 1 else END,
+                        ends=first.ends_on.isoformat(),
+                        months=first.months,
+                    ),
+                    key=f"term:{first.id}:{kind}",
+                )
             )
     return posts
+
+
+def _together(names: list[str]) -> str:
+    return " and ".join(names)
 
 
 async def _post(

@@ -22,7 +22,9 @@ def forgetters() -> tuple[Forgetter, ...]:
 
 WELCOME = (
     "Welcome to the {name} Community of Practice! I'm copbot, your facilitator and flipchart.\n"
-    "{chair} is the first co-chair; set the two co-chairs with `/cop chairs set @a @b [6|12]`.\n"
+    "{chair} set it up and is a provisional co-chair until the group agrees on two co-chairs: anyone can "
+    "`/cop chairs nominate @member` or `/cop chairs volunteer`, and a co-chair can record two agreed ones "
+    "with `/cop chairs set @a @b [6|12]`.\n"
     "Everyone: say hello with `/cop join [your role]`, and type `/cop help` to see what I can do."
 )
 BOUND = "This channel is now part of the {name} Community of Practice."
@@ -37,6 +39,10 @@ ROLE_DID_YOU_MEAN = (
     "Type `/cop join` with the one you mean, e.g. `/cop join {first}`."
 )
 LEFT = "You've left {name}. What you shared stays on the flipchart unless you use `/cop forget-me`. Take care."
+LEFT_AS_CHAIR = (
+    "Your term as co-chair ends with it — thank you for all you did. The group can agree on a new co-chair "
+    "with `/cop chairs nominate @member` or `/cop chairs volunteer`."
+)
 MEMBERS = "Members of {name} ({n})"
 FORGOTTEN = (
     "Done: I deleted what I kept about you in {name} — {counts}. Answers you shared without your "
@@ -52,7 +58,7 @@ router = FlowRouter("membership")
 @router.verb(
     "setup",
     "setup <community name>",
-    "Start a community in this channel (you become its first co-chair), or bind this "
+    "Start a community in this channel (you are a provisional co-chair until the group agrees on two), or bind this "
     "channel to an existing community (a co-chair of it only).",
     needs_community=False,
     free_text=True,
@@ -146,7 +152,10 @@ async def leave(turn: Turn, cmd: Command) -> list[Post]:
     proposal = await leads.proposed_turn(turn.session, community.id)
     if proposal is not None and proposal.member_id == member.id:
         leads.supersede(proposal)
-    return [turn.private(LEFT.format(name=community.name))]
+    text = LEFT.format(name=community.name)
+    if await communities.end_term(turn.session, member, turn.today):  # a co-chair who left is one no longer
+        text = f"{text}\n{LEFT_AS_CHAIR}"
+    return [turn.private(text)]
 
 
 @router.verb("members", "members", "Who is in this community, with their roles.")

@@ -1,5 +1,5 @@
-"""Who leads: the two co-chairs and their 6- or 12-month term, and the per-meeting lead
-("a flat leadership system where members take turns to lead").
+"""Who leads the next meeting: "a flat leadership system where members take turns to lead"
+(the co-chairs and their term are `flows.chairs`).
 
 Lead states (a `LeadTurn` row)::
 
@@ -20,20 +20,13 @@ from __future__ import annotations
 import dataclasses
 
 from bot.registry import Command, FlowRouter, Forgetter
-from bot.vocabulary.conversation import Button, Post, Section
+from bot.vocabulary.conversation import Button, Post
 from bot.vocabulary.errors import NothingOpen, UsageError
-from bot.vocabulary.text import number
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads as store
 from storage.models import LeadTurn, Member
 
-CHAIRS = "Co-chairs of {community}"
-TERM = "{name} — {months}-month term, due for review on {ends}"
-TERM_DUE = "{name} — {months}-month term ended on {ends}: time for the review"
-NO_CHAIRS = "This community has no co-chairs yet. A co-chair sets them with `/cop chairs set @a @b [6|12]`."
-CHAIRS_SET = "Thank you, {a} and {b}: you are our co-chairs for {months} months (review on {ends})."
-CHAIRS_USAGE = "Usage: /cop chairs set @first @second [6|12] — two different members, a 6- or 12-month term."
 UNKNOWN_MEMBER = "I don't know “{who}” in this community. They can `/cop join`, or mention them with @."
 
 SUGGEST = "Who would like to lead our next meeting{topic}?"
@@ -88,59 +81,6 @@ LEAD_HELP = (
 
 
 router = FlowRouter("rotation")
-
-
-@router.verb(
-    "chairs",
-    "chairs | chairs set @a @b [6|12]",
-    "Show the co-chairs and their term; a co-chair sets the next two co-chairs for a 6- or 12-month term.",
-    chair_forms={"set": "set the co-chairs"},
-)
-async def chairs(turn: Turn, cmd: Command) -> list[Post]:
-    args = cmd.args
-    community = turn.require_community()
-    if args and args[0].lower() == "set":
-        return await _set_chairs(turn, args[1:])
-    if args:
-        raise UsageError("Usage: /cop chairs | chairs set @a @b [6|12]")
-    current = await communities.current_chairs(turn.session, community.id)
-    if not current:
-        return [turn.private(NO_CHAIRS)]
-    lines = tuple(
-        (TERM_DUE if term.ends_on <= turn.today else TERM).format(
-            name=member.name, months=term.months, ends=term.ends_on.isoformat()
-        )
-        for term, member in current
-    )
-    return [Post(CHAIRS.format(community=community.name), sections=(Section("", lines),))]
-
-
-async def _set_chairs(turn: Turn, args: tuple[str, ...]) -> list[Post]:
-    community = turn.require_community()
-    await turn.require_chair("set the co-chairs")
-    months = 12
-    names = list(args)
-    if names and number(names[-1]) is not None:
-        months = number(names.pop()) or 0
-    if months not in (6, 12) or len(names) != 2:
-        raise UsageError(CHAIRS_USAGE)
-    members: list[Member] = []
-    for token in names:
-        member = await turn.resolve_member(token)
-        if member is None:
-            raise UsageError(UNKNOWN_MEMBER.format(who=token[:60]))
-        members.append(member)
-    if members[0].id == members[1].id:
-        raise UsageError(CHAIRS_USAGE)
-    for member in members:
-        member.active = True
-    terms = await communities.set_chairs(turn.session, community.id, members, months, turn.today)
-    return [
-        Post(
-            CHAIRS_SET.format(a=members[0].name, b=members[1].name, months=months, ends=terms[0].ends_on.isoformat()),
-            key=f"chairs:{terms[0].id}",
-        )
-    ]
 
 
 @router.verb(

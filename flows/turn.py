@@ -22,7 +22,8 @@ ONLY_CHAIRS_OR_LEAD = (
     "Only a co-chair or today's lead can {what}. `/cop chairs` shows the co-chairs, `/cop meeting` today's lead."
 )
 NO_COMMUNITY = (
-    "This channel has no community yet. Start one with `/cop setup <community name>` (you become its first co-chair)."
+    "This channel has no community yet. Start one with `/cop setup <community name>` "
+    "(you are its provisional co-chair until the group agrees on two)."
 )
 
 _MENTION_TOKEN = re.compile(r"@([\w.\-:]+)")

@@ -153,27 +153,50 @@ async def is_chair(session: AsyncSession, member: Member) -> bool:
 
 
 async def set_chairs(
-    session: AsyncSession, community_id: int, members: list[Member], months: int, today: date
+    session: AsyncSession, community_id: int, members: list[Member], months: int, today: date, review_months: int = 6
 ) -> list[CoChairTerm]:
-    """End the current terms and start new ones for ``members``; their end is due for review."""
+    """End the current terms and start new ones for ``members``: ``months`` long, reviewed
+    after ``review_months`` (6 by default: a 12-month term is reviewed at 6, a 6-month one at its end)."""
     await session.execute(
         update(CoChairTerm)
         .where(CoChairTerm.community_id == community_id, CoChairTerm.replaced_on.is_(None))
         .values(replaced_on=today)
     )
-    terms = [
-        CoChairTerm(
-            community_id=community_id,
-            member_id=member.id,
-            months=months,
-            starts_on=today,
-            ends_on=today + relativedelta(months=months),
-        )
-        for member in members
-    ]
+    terms = [_term(community_id, member, months, review_months, today) for member in members]
     session.add_all(terms)
     await session.flush()
     return terms
+
+
+async def start_term(
+    session: AsyncSession, community_id: int, member: Member, today: date, months: int = 12, review_months: int = 6
+) -> CoChairTerm:
+    """One more co-chair (the group agreed on them): the current co-chairs' terms go on."""
+    term = _term(community_id, member, months, review_months, today)
+    session.add(term)
+    await session.flush()
+    return term
+
+
+def _term(community_id: int, member: Member, months: int, review_months: int, today: date) -> CoChairTerm:
+    return CoChairTerm(
+        community_id=community_id,
+        member_id=member.id,
+        months=months,
+        starts_on=today,
+        ends_on=today + relativedelta(months=months),
+        review_on=today + relativedelta(months=min(review_months, months)),
+    )
+
+
+async def end_term(session: AsyncSession, member: Member, today: date) -> bool:
+    """A co-chair who leaves the community is a co-chair no longer; True if they were one."""
+    ended = await session.execute(
+        update(CoChairTerm)
+        .where(CoChairTerm.member_id == member.id, CoChairTerm.replaced_on.is_(None))
+        .values(replaced_on=today)
+    )
+    return bool(getattr(ended, "rowcount", 0))
 
 
 async def meeting_today(session: AsyncSession, community: Community, today: date) -> Meeting:

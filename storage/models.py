@@ -28,6 +28,7 @@ from storage.states import (
     ActionStatus,
     AgendaItemStatus,
     LeadStatus,
+    NominationStatus,
     OutboxStatus,
     ReflectionStatus,
     RoundStatus,
@@ -95,8 +96,43 @@ class CoChairTerm(Base):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     months: Mapped[int] = mapped_column(Integer)
     starts_on: Mapped[date] = mapped_column(Date)
-    ends_on: Mapped[date] = mapped_column(Date)  # due for review
+    ends_on: Mapped[date] = mapped_column(Date)  # the term's end (reviewed then too)
+    review_on: Mapped[date] = mapped_column(Date)  # the review the Terms of Reference ask for (6 or 12 months)
     replaced_on: Mapped[date | None] = mapped_column(Date)
+
+
+class ChairNomination(Base):
+    """A member nominated (or volunteering) as co-chair while the community has fewer than two,
+    numbered per community; its consent round is open until agreed or closed. One open
+    nomination per nominee. ``nominated_by`` is NULL for a volunteer's own or once the
+    nominator used forget-me."""
+
+    __tablename__ = "chair_nominations"
+    __table_args__ = (
+        UniqueConstraint("community_id", "number", name="uq_chair_nomination_number"),
+        _open_only("uq_open_chair_nomination", "community_id", "nominee_id", where=where(NominationStatus.OPEN)),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    nominee_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    nominated_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(16), default=NominationStatus.OPEN.value)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChairConsent(Base):
+    """One member's answer in a nomination's consent round: agree, stand-aside or object. A
+    change of mind replaces it; the unique key makes a double click count once."""
+
+    __tablename__ = "chair_consents"
+    __table_args__ = (UniqueConstraint("nomination_id", "member_id", name="uq_chair_consent"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    nomination_id: Mapped[int] = mapped_column(ForeignKey("chair_nominations.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(String(16))
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
 class Meeting(Base):

@@ -109,6 +109,20 @@ async def ending_terms(session: AsyncSession, community_id: int, since: date, un
     )
 
 
+async def reviewed_terms(session: AsyncSession, community_id: int, since: date, until: date) -> list[CoChairTerm]:
+    """Current co-chair terms whose review falls between ``since`` and ``until``."""
+    return list(
+        await session.scalars(
+            select(CoChairTerm).where(
+                CoChairTerm.community_id == community_id,
+                CoChairTerm.replaced_on.is_(None),
+                CoChairTerm.review_on >= since,
+                CoChairTerm.review_on <= until,
+            )
+        )
+    )
+
+
 async def has_met(session: AsyncSession, community_id: int, before: date) -> bool:
     """Whether the community has held a meeting before ``before`` (else the next is its first)."""
     found = await session.scalar(

@@ -61,6 +61,15 @@ class AgendaItemStatus(StrEnum):
     DECLINED = "declined"
 
 
+class NominationStatus(StrEnum):
+    """A co-chair nomination's consent round: open → agreed (the nominee's term starts), or
+    open → closed (a co-chair closed it, or the community reached two co-chairs another way)."""
+
+    OPEN = "open"
+    AGREED = "agreed"
+    CLOSED = "closed"
+
+
 class OutboxStatus(StrEnum):
     """A post copbot decided to send: pending → sending → sent, or → undeliverable; a claim
     whose worker died (its lease ran out) is taken again; a retry goes back to pending;
@@ -88,6 +97,7 @@ MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
         AgendaItemStatus.ACCEPTED: frozenset({AgendaItemStatus.DECLINED}),
         AgendaItemStatus.DECLINED: frozenset({AgendaItemStatus.ACCEPTED}),
     },
+    NominationStatus: {NominationStatus.OPEN: frozenset({NominationStatus.AGREED, NominationStatus.CLOSED})},
     OutboxStatus: {
         OutboxStatus.PENDING: frozenset({OutboxStatus.SENDING, OutboxStatus.CANCELLED}),
         OutboxStatus.SENDING: frozenset(

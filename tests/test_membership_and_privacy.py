@@ -20,7 +20,7 @@ async def test_setup_binds_the_channel_and_makes_the_founder_chair(db, clock):
     await room.cmd("Ann", "setup")
     assert "Usage: /cop setup" in room.said_to("Ann")
     await room.cmd("Ann", "setup North West")
-    assert "Ann is the first co-chair" in room.sender.public()[-1].text
+    assert "Ann set it up and is a provisional co-chair until the group agrees on two" in room.sender.public()[-1].text
     await room.cmd("Ben", "setup Other")
     assert "already belongs to the North West" in room.said_to("Ben")
     # a second channel: only a co-chair of the community can bind it

@@ -1,10 +1,9 @@
-"""Rotation: co-chair terms and the per-meeting lead."""
+"""Rotation: the per-meeting lead (co-chairs: tests/test_chairs.py)."""
 
 from __future__ import annotations
 
 import io
 import re
-from datetime import date
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -13,32 +12,10 @@ from bot.shell.chat import run_console
 from bot.vocabulary.conversation import Post
 from flows.rotation import LEAD_FORMS
 from storage.db import Database
-from storage.models import CoChairTerm, LeadTurn, Member
+from storage.models import LeadTurn, Member
 from tests.fakes.recording_sender import Sent
 from tests.room import Room, uid
 from tests.test_console_meeting import Lines
-
-
-async def test_chairs_set_records_terms_and_only_chairs_may_set(db, clock):
-    room = Room(db, clock)
-    await room.setup("Ann", "Ben", "Cara")
-    await room.cmd("Cara", "chairs set @Cara @Ben")
-    assert "Only a co-chair can set the co-chairs" in room.said_to("Cara")
-    await room.cmd("Ann", "chairs set @Ben @Cara 7")
-    await room.cmd("Ann", "chairs set @Ben")
-    assert room.said_to("Ann").count("Usage: /cop chairs set") == 2
-    await room.cmd("Ann", "chairs set @Ben @Dana 6")  # Dana has not joined: mentioned, so added
-    await room.cmd("Ben", "chairs")
-    listing = room.sender.public()[-1].plain_text()
-    assert "Ben — 6-month term, due for review on 2027-05-26" in listing
-    assert "Dana" in listing and "Ann" not in listing
-    async with db.transaction() as session:
-        terms = list(await session.scalars(select(CoChairTerm).order_by(CoChairTerm.id)))
-    assert terms[0].replaced_on == date(2026, 11, 26)  # Ann's founding term ended
-    assert [t.ends_on for t in terms[1:]] == [date(2027, 5, 26)] * 2
-    clock.advance(days=200)
-    await room.cmd("Ben", "chairs")
-    assert "time for the review" in room.sender.public()[-1].plain_text()
 
 
 def lead_post(room: Room) -> Post:
