@@ -85,3 +85,14 @@ class Room:
 
 async def _no_sleep(_: float) -> None:
     return None
+
+
+def workers(db: Database, clock: Callable[[], datetime], count: int = 2) -> list[Runtime]:
+    """``count`` copbot processes on one PostgreSQL database, each with its own engine (as two
+    `copbot serve` would be); dispose their ``db`` when done."""
+    found = []
+    for _ in range(count):
+        runtime = Runtime(Database(db.url.replace("+asyncpg", "")), clock)
+        runtime.connect("slack", RecordingSender(), Pace(limits=()))
+        found.append(runtime)
+    return found

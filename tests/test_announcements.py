@@ -9,12 +9,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
-from bot.delivery import Pace
-from bot.shell.runtime import Runtime
-from storage.db import Database
 from storage.models import Announcement, OutboxPost
-from tests.fakes.recording_sender import RecordingSender
 from tests.room import Room
+from tests.room import workers as two_workers
 
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"  # next: Wed 16 Dec 2026, 10:30 Dublin
 
@@ -101,11 +98,7 @@ async def test_two_workers_post_each_of_many_due_announcements_once(postgres_db,
         await room.cmd("Ann", f"setup Region {n}")
         await room.cmd("Ann", RULE)
     clock.now = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)  # the call (late) and the agenda of 50 communities
-    workers = []
-    for _ in range(2):
-        runtime = Runtime(Database(postgres_db.url.replace("+asyncpg", "")), clock)
-        runtime.connect("slack", RecordingSender(), Pace(limits=()))
-        workers.append(runtime)
+    workers = two_workers(postgres_db, clock)
     try:
         made = await asyncio.gather(*(w.announce_due() for w in workers for _ in range(3)))
     finally:

@@ -5,14 +5,12 @@ to move it; a member edits or takes back their own named answers (`/cop mine`, `
 
 from __future__ import annotations
 
-import io
-
 from sqlalchemy import func, select
 
-from bot.shell.chat import run_console
 from storage.models import ReflectionAnswer, SupportStatement
 from tests.fakes.slack_api import running_stack
 from tests.room import Room, uid
+from tests.terminal import run_script
 from tests.test_slack_meeting import PEOPLE, say
 
 
@@ -92,13 +90,7 @@ async def test_the_terminal_tells_where_a_plain_line_went(tmp_path):
         ]
     )
 
-    class Lines(io.StringIO):
-        def isatty(self) -> bool:
-            return False
-
-    out = io.StringIO()
-    await run_console(Lines(script), out, db_path=str(tmp_path / "cop.db"), files_dir=str(tmp_path))
-    screen = out.getvalue()
+    screen = await run_script(script, tmp_path)
     assert "Kept as your answer to step 1 of the reflection" in screen
     assert "Moved — it is now your support statement" in screen
     assert "1. support statement: asking for help" in screen

@@ -9,13 +9,9 @@ import sys
 from pathlib import Path
 
 from bot.shell.chat import run_console
+from tests.terminal import Lines
 
 SCRIPT = Path(__file__).parent.parent / "docs" / "meeting.txt"
-
-
-class Lines(io.StringIO):
-    def isatty(self) -> bool:
-        return False
 
 
 async def test_whole_meeting_through_the_terminal(tmp_path):

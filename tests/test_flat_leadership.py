@@ -4,21 +4,15 @@ names them as today's lead; anyone else hears the same sentence the help gives."
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 
 from bot.commands import help_text
-from bot.shell.chat import run_console
 from tests.fakes.slack_api import running_stack
 from tests.room import Room
+from tests.terminal import run_script
 from tests.test_slack_meeting import PEOPLE, say
 
 SCRIPT = Path(__file__).parent.parent / "docs" / "lead-meeting.txt"
-
-
-class Lines(io.StringIO):
-    def isatty(self) -> bool:
-        return False
 
 
 async def _cara_leads_the_next_meeting(room: Room, clock) -> None:  # noqa: ANN001
@@ -74,15 +68,7 @@ def test_help_says_the_same_as_the_refusals():
 
 
 async def test_a_lead_run_meeting_through_the_terminal_meets_no_refusal(tmp_path):
-    out = io.StringIO()
-    await run_console(
-        Lines(SCRIPT.read_text()),
-        out,
-        db_path=str(tmp_path / "cop.db"),
-        community="North West",
-        files_dir=str(tmp_path),
-    )
-    screen = out.getvalue()
+    screen = await run_script(SCRIPT.read_text(), tmp_path, community="North West")
     assert "Only a co-chair" not in screen and "Traceback" not in screen and "I don't know" not in screen
     assert screen.count("Led today by Cara, with the co-chairs.") == 2
     assert "Step 6 of 6" in screen and "I felt caught in the middle" in screen

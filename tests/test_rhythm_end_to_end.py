@@ -5,16 +5,15 @@ API, files.uploadV2), in Teams (the fake Bot Connector) and in the terminal (`do
 
 from __future__ import annotations
 
-import io
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from icalendar import Calendar
 
 from adapters.teams import endpoint_of
-from bot.shell.chat import run_console
 from tests.fakes.slack_api import running_stack
 from tests.teams_channel import TeamsChannel
+from tests.terminal import run_script
 
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"
 LINK = "https://meet.example.org/north-west"
@@ -33,11 +32,6 @@ EXPECTED = {
     "next steps": "Our next meeting: Wednesday 17 March 2027 at 10:30",
 }
 SCRIPT = Path(__file__).parent.parent / "docs" / "rhythm.txt"
-
-
-class Lines(io.StringIO):
-    def isatty(self) -> bool:
-        return False
 
 
 def _event(ics: bytes):  # noqa: ANN202
@@ -87,17 +81,12 @@ async def test_teams_the_agenda_and_reminders_arrive_as_cards_without_a_file(cha
 
 
 async def test_terminal_the_rhythm_script_shows_each_post_once_and_saves_the_ics(tmp_path):
-    out = io.StringIO()
-    files = tmp_path / "files"
-    await run_console(
-        Lines(SCRIPT.read_text()), out, db_path=str(tmp_path / "cop.db"), community="North West", files_dir=str(files)
-    )
-    screen = out.getvalue()
+    screen = await run_script(SCRIPT.read_text(), tmp_path, community="North West")
     assert "Traceback" not in screen
     for expected in EXPECTED.values():
         assert screen.count(expected) == 1, expected
     assert "Peer supervision across sites" in screen.split(EXPECTED["agenda"], 1)[1]
-    (saved,) = files.iterdir()
+    (saved,) = tmp_path.glob("*.ics")
     assert saved.name == "cop-meeting-2026-12-16.ics" and f"(file saved: {saved})" in screen
     assert _event(saved.read_bytes()).decoded("dtstart") == datetime(2026, 12, 16, 10, 30, tzinfo=UTC)
     assert "Usage: /clock" not in screen

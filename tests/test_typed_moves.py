@@ -7,13 +7,10 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot.delivery import Pace
-from bot.shell.runtime import Runtime
 from bot.vocabulary.conversation import Actor, CommandEvent
-from storage.db import Database
 from storage.models import OutboxPost, Reflection
-from tests.fakes.recording_sender import RecordingSender
 from tests.room import Room, uid
+from tests.room import workers as two_workers
 
 
 async def _step(db) -> int:  # noqa: ANN001
@@ -45,11 +42,7 @@ async def test_two_workers_typing_next_at_once_move_one_step(postgres_db, clock)
     room = Room(postgres_db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "reflect Boundaries")
-    workers = []
-    for _ in range(2):
-        runtime = Runtime(Database(postgres_db.url.replace("+asyncpg", "")), clock)
-        runtime.connect("slack", RecordingSender(), Pace(limits=()))
-        workers.append(runtime)
+    workers = two_workers(postgres_db, clock)
     try:
         await asyncio.gather(
             *(
@@ -69,21 +62,13 @@ async def test_two_workers_typing_next_at_once_move_one_step(postgres_db, clock)
 
 
 async def test_the_terminal_and_slack_keep_a_second_typed_next_from_skipping(tmp_path, sqlite_db, clock):
-    import io
-
-    from bot.shell.chat import run_console
     from tests.fakes.slack_api import running_stack
+    from tests.terminal import run_script
     from tests.test_slack_meeting import PEOPLE, say
-
-    class Lines(io.StringIO):
-        def isatty(self) -> bool:
-            return False
 
     script = "/clock 2026-11-26 10:00\n/as Ann\n/cop chairs set @Ann @Ben 12\n/as Ben\n/cop join\n/as Ann\n"
     script += "/cop reflect Boundaries\n/cop next\n/as Ben\n/cop next\n"  # at the same moment as Ann's
-    out = io.StringIO()
-    await run_console(Lines(script), out, db_path=str(tmp_path / "cop.db"), files_dir=str(tmp_path))
-    screen = out.getvalue()
+    screen = await run_script(script, tmp_path)
     assert "We've just moved to step 2, so I left it there" in screen and "Step 3 of 6" not in screen
 
     async with running_stack(sqlite_db, clock, PEOPLE) as stack:
