@@ -23,7 +23,8 @@ async def test_whole_meeting_through_the_terminal(tmp_path):
     assert "2 of the 3 here have shared so far. 1 passed." in screen
     assert "Shared without a name: asking for help" in screen
     assert "Step 6 of 6 — How would you deal with similar situations in future" in screen
-    assert "Cara: Late: it happened on a ward" in screen  # a late reply to step 1, kept under step 1
+    assert "Cara: Late: it happened on a ward" in screen  # a late reply to step 1 (post #10)
+    assert "Thank you — kept under step 1 (What happened?)" in screen
     # step 6: an @owner and a date, and an answer marked "action:", are the two actions agreed
     assert "Cara: @Ben will draft a boundaries checklist by 2027-02-14 — action for Ben (answer 4)" in screen
     assert "Ann: I will ask my supervisor by 31/01/2027 — action for Ann (answer 5)" in screen
