@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import socket
+import tempfile
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -94,15 +96,45 @@ async def _fresh_postgres() -> Database:
             pytest.fail(reason + " — under CI=true the PostgreSQL tests must run")
         pytest.skip(reason)
     db = Database(url)
-    async with db.engine.begin() as conn:
-        await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
-        await conn.exec_driver_sql("CREATE SCHEMA public")
-    await db.migrate()
+    if not _postgres_checked.get("migrated"):  # the first test of the run: the schema, from the migrations
+        async with db.engine.begin() as conn:
+            await conn.exec_driver_sql("DROP SCHEMA public CASCADE")
+            await conn.exec_driver_sql("CREATE SCHEMA public")
+        await db.migrate()
+        _postgres_checked["migrated"] = "yes"
+        return db
+    async with db.engine.begin() as conn:  # every later test: the same schema, emptied
+        tables = (
+            await conn.exec_driver_sql(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+            )
+        ).scalars()
+        names = ", ".join(f'"{name}"' for name in tables)
+        await conn.exec_driver_sql(f"TRUNCATE {names} RESTART IDENTITY CASCADE")
     return db
 
 
+_sqlite_template: dict[str, Path] = {}
+
+
+async def _fresh_sqlite(folder: Path) -> Database:
+    """A migrated SQLite database in ``folder``: a copy of one migrated once per test run."""
+    template = _sqlite_template.get("path")
+    if template is None:
+        template = Path(tempfile.mkdtemp(prefix="copbot-schema-")) / "copbot.db"
+        made = Database(f"sqlite:///{template}")
+        await made.migrate()
+        await made.dispose()  # the last connection closed: the write-ahead log is folded in
+        _sqlite_template["path"] = template
+    target = folder / "copbot.db"
+    shutil.copyfile(template, target)
+    return Database(f"sqlite:///{target}")
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """Drop this run's PostgreSQL test database."""
+    """Drop this run's PostgreSQL test database and its SQLite schema copy."""
+    if "path" in _sqlite_template:
+        shutil.rmtree(_sqlite_template["path"].parent, ignore_errors=True)
     if not _postgres_checked.get("url"):
         return
     import asyncpg
@@ -124,8 +156,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
     """A migrated, empty database: once on SQLite, once on PostgreSQL."""
     if request.param == "sqlite":
-        database = Database(f"sqlite:///{tmp_path / 'copbot.db'}")
-        await database.migrate()
+        database = await _fresh_sqlite(tmp_path)
     else:
         database = await _fresh_postgres()
     try:
@@ -147,8 +178,7 @@ async def postgres_db() -> AsyncIterator[Database]:
 @pytest.fixture
 async def sqlite_db(tmp_path: Path) -> AsyncIterator[Database]:
     """SQLite only, for tests of adapters where the database is not the point."""
-    database = Database(f"sqlite:///{tmp_path / 'copbot.db'}")
-    await database.migrate()
+    database = await _fresh_sqlite(tmp_path)
     try:
         yield database
     finally:
