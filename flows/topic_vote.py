@@ -27,7 +27,7 @@ from flows import attendance
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 from storage import community as communities
 from storage import votes as store
-from storage.models import Topic, TopicVote
+from storage.models import Member, Topic, TopicVote
 from storage.states import VoteStatus
 
 # The guide's topic ideas: the candidates of a community's first vote (the duplicate removed).
@@ -259,14 +259,20 @@ async def cancel(turn: Turn) -> list[Post]:
     return posts
 
 
-async def all_topics(turn: Turn) -> list[Post]:
-    """``vote more``: every topic of the open vote, numbered, only for the member who asked."""
+async def _the_vote_for(turn: Turn) -> tuple[TopicVote | None, Member, list[Topic]]:
+    """The open vote (None if there is none), the member asking, and the topics."""
     community = turn.require_community()
     member = await turn.member()
     vote = await store.open_vote(turn.session, community.id)
+    topics = await store.candidates(turn.session, community.id) if vote is not None else []
+    return vote, member, topics
+
+
+async def all_topics(turn: Turn) -> list[Post]:
+    """``vote more``: every topic of the open vote, numbered, only for the member who asked."""
+    vote, member, topics = await _the_vote_for(turn)
     if vote is None:
         raise NothingOpen(NOT_OPEN)
-    topics = await store.candidates(turn.session, community.id)
     mine = set(await store.my_ballots(turn.session, vote.id, member.id))
     lines = tuple(f"{n}. {topic.title}{MINE if topic.id in mine else ''}" for n, topic in enumerate(topics, 1))
     head = (ALL_TOPICS_TIED if vote.status == VoteStatus.TIED else ALL_TOPICS).format(n=len(topics))
@@ -323,12 +329,9 @@ async def cast(turn: Turn, wanted: str) -> list[Post]:
 
 async def show(turn: Turn) -> list[Post]:
     """``vote`` with no topic from a member: their own votes, privately."""
-    community = turn.require_community()
-    member = await turn.member()
-    vote = await store.open_vote(turn.session, community.id)
+    vote, member, topics = await _the_vote_for(turn)
     if vote is None:
         return [turn.private(ONLY_CHAIR_OPENS)]
-    topics = await store.candidates(turn.session, community.id)
     return [turn.private(await _my_votes_text(turn, vote, member.id, topics))]
 
 
