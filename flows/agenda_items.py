@@ -19,7 +19,6 @@ from flows import agenda, meeting_calendar
 from flows.schedule import upcoming
 from flows.turn import Turn
 from storage import agenda_items as store
-from storage import community as communities
 from storage import leads
 from storage import schedule as schedules
 from storage.models import AgendaItem, Member
@@ -82,11 +81,8 @@ async def _add(turn: Turn, text: str) -> list[Post]:
         store.decide(item, accepted=True)
         return [turn.private(ADDED_BY_CHAIR.format(n=item.number, text=text))]
     posts = [turn.private(PROPOSED.format(n=item.number, text=text))]
-    for _, chair in await communities.current_chairs(turn.session, community.id):
-        if chair.platform == turn.place.platform and chair.active:
-            notice = TO_CHAIRS.format(name=member.name or "A member", n=item.number, text=text)
-            posts.append(Post(notice, buttons=_buttons(item), private_to=chair.user_id))
-    return posts
+    notice = TO_CHAIRS.format(name=member.name or "A member", n=item.number, text=text)
+    return posts + await turn.to_co_chairs(notice, buttons=_buttons(item))
 
 
 def _buttons(item: AgendaItem) -> tuple[Button, ...]:

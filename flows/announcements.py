@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Place, Post
-from bot.vocabulary.text import plural
+from bot.vocabulary.text import and_list, plural
 from flows import agenda
 from flows import meeting_calendar as calendar
 from flows.invitation import meeting_invitation
@@ -166,7 +166,7 @@ async def _term_reviews(
             posts.append(
                 Post(
                     text.format(
-                        name=_together(names) or "A co-chair",
+                        name=and_list(names) or "A co-chair",
                         term=TERM_WORD if len(terms) == 1 else TERMS_WORD,
                         ends_verb=ENDS if len(terms) == 1 else END,
                         ends=first.ends_on.isoformat(),
@@ -176,10 +176,6 @@ async def _term_reviews(
                 )
             )
     return posts
-
-
-def _together(names: list[str]) -> str:
-    return " and ".join(names)
 
 
 async def _post(

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from bot.registry import Answer, Answerable, Command, FlowRouter, Registry
 from bot.vocabulary.conversation import MAX_ANSWER_CHARS, Post, ReplyEvent, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
+from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import number as typed_number
 from bot.vocabulary.text import trimmed
 from flows import attendance
@@ -121,9 +122,7 @@ async def _all_open(turn: Turn) -> list[tuple[Answerable, str]]:
 
 
 def _aware(moment: datetime | None) -> datetime:
-    if moment is None:
-        return datetime.min.replace(tzinfo=UTC)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return stored_utc(moment) if moment is not None else datetime.min.replace(tzinfo=UTC)
 
 
 async def _open(turn: Turn) -> tuple[Answerable, str] | None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 from bot.registry import Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Button, Post, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
-from bot.vocabulary.text import number
+from bot.vocabulary.text import and_list, number
 from flows.turn import Turn
 from storage import chairs as store
 from storage import community as communities
@@ -220,7 +220,7 @@ async def _nominate(turn: Turn, token: str | None) -> list[Post]:
     actor = await turn.member()
     current = await communities.current_chairs(turn.session, community.id)
     if len(current) >= 2:
-        names = " and ".join(member.name for _, member in current)
+        names = and_list([member.name for _, member in current])
         return [turn.private(ENOUGH_CHAIRS.format(n=len(current), names=names))]
     nominee = actor if token is None else await _existing_member(turn, token)
     if any(member.id == nominee.id for _, member in current):
@@ -281,9 +281,7 @@ async def _answer(turn: Turn, form: str, answer: str, args: tuple[str, ...]) -> 
     if answer == store.OBJECT:
         posts.append(turn.private(OBJECTION_THANKS))
         notice = OBJECTION_TO_CHAIRS.format(who=member.name, name=nominee.name, n=nomination.number)
-        for _, chair in await communities.current_chairs(turn.session, community.id):
-            if chair.platform == turn.place.platform and chair.id != member.id:
-                posts.append(Post(notice, private_to=chair.user_id))
+        posts += await turn.to_co_chairs(notice)
     elif previous == store.OBJECT:
         posts.append(turn.private(OBJECTION_WITHDRAWN))
     if await _agreed(turn, nomination):

@@ -20,12 +20,13 @@ action without a date and the member is told.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any
 
 from bot.registry import Answer, Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Button, Post
 from bot.vocabulary.errors import NotAllowed, UsageError
+from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import number, trimmed
 from flows import answers, attendance, due_dates, gibbs, meeting_calendar
 from flows.stepped import NO_NAME, SteppedPrompts, Wording
@@ -132,14 +133,10 @@ def _due(day: date | None) -> str:
     return DUE.format(day=long_day(day)) if day else ""
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 async def _local_day(session: Any, community_id: int, moment: datetime, now: datetime) -> date:
     """The day of ``moment`` in the community's time zone: what "today" is when reading a date."""
     schedule = await schedules.schedule_of(session, community_id, now)
-    return meeting_calendar.local(_utc(moment), schedule.zone).date()
+    return meeting_calendar.local(stored_utc(moment), schedule.zone).date()
 
 
 async def _named_owner(turn: Turn, community_id: int, text: str) -> Member | None:

@@ -22,6 +22,7 @@ import dataclasses
 from bot.registry import Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Button, Post
 from bot.vocabulary.errors import NothingOpen, UsageError
+from bot.vocabulary.text import and_list
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads as store
@@ -115,10 +116,6 @@ def _form(args: tuple[str, ...]) -> str:
     if first == "opt" and len(args) > 1:
         return f"opt-{args[1].lower()}"
     return {"optout": "opt-out", "optin": "opt-in"}.get(first, first)
-
-
-def _together(names: list[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
 def _topic_suffix(turn: Turn) -> str:
@@ -222,7 +219,7 @@ async def _choose(turn: Turn, *, opt_out: bool) -> list[Post]:
     else:
         names, members = [turn.community.name], [await turn.member()]
     await store.set_lead_opt_out(turn.session, members, opt_out)
-    posts = [turn.private((OPTED_OUT if opt_out else OPTED_IN).format(communities=_together(names)))]
+    posts = [turn.private((OPTED_OUT if opt_out else OPTED_IN).format(communities=and_list(names)))]
     if opt_out and turn.community is not None:
         choice = await store.current_choice(turn.session, turn.community.id, turn.today)
         proposal = choice.proposal

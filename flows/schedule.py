@@ -10,13 +10,14 @@ day (`storage.schedule`). Times are the community's local times, stored in UTC.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.registry import Command, FlowRouter
 from bot.vocabulary.conversation import Post, Section
 from bot.vocabulary.errors import UsageError
+from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import number
 from flows import meeting_calendar as calendar
 from flows.turn import Turn
@@ -95,14 +96,10 @@ async def upcoming(session: AsyncSession, schedule: MeetingSchedule, now: dateti
                 found.append(Planned(calendar.to_utc(day, _at(schedule), schedule.zone), day))
     for change in changes:
         if change.kind in (store.EXTRA, store.MOVED) and change.starts_at is not None:
-            moment = _utc(change.starts_at)
+            moment = stored_utc(change.starts_at)
             found.append(Planned(moment, calendar.local(moment, schedule.zone).date(), change.kind == store.EXTRA))
     unique = {(p.starts_at, p.day): p for p in found if p.starts_at >= now}
     return sorted(unique.values(), key=lambda p: p.starts_at)[:count]
-
-
-def _utc(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def _day(day: date) -> str:
@@ -151,7 +148,9 @@ async def _removed_from(session: AsyncSession, schedule: MeetingSchedule) -> lis
     """A word on each of the community's channels copbot was removed from."""
     notes = []
     for channel in await channels.inactive_channels(session, schedule.community_id):
-        since = calendar.local(_utc(channel.inactive_since), schedule.zone).date() if channel.inactive_since else None
+        since = (
+            calendar.local(stored_utc(channel.inactive_since), schedule.zone).date() if channel.inactive_since else None
+        )
         notes.append(
             REMOVED.format(
                 platform=channel.platform.capitalize(),
@@ -258,7 +257,7 @@ async def _move(turn: Turn, settings: MeetingSchedule, args: tuple[str, ...]) ->
 async def _planned_day(turn: Turn, settings: MeetingSchedule, meeting: Planned) -> date:
     """The day a meeting is known by in the changes: a moved one keeps its original day."""
     for change in await store.changes(turn.session, settings.community_id):
-        if change.starts_at is not None and _utc(change.starts_at) == meeting.starts_at:
+        if change.starts_at is not None and stored_utc(change.starts_at) == meeting.starts_at:
             return change.on
     return meeting.day
 

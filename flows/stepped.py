@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from bot.registry import Answer, Answerable, Command, FlowRouter, Registry
 from bot.vocabulary.conversation import AnswerForm, Button, Post, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
+from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import number as typed_number
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 from storage.states import ReflectionStatus
@@ -235,8 +236,7 @@ class SteppedPrompts:
         moved = getattr(row, "moved_at", None)
         if expected is not None or moved is None or getattr(row, "moved_by", None) == turn_member_id:
             return None
-        moved = moved if moved.tzinfo else moved.replace(tzinfo=turn.now.tzinfo)
-        if turn.now - moved >= JUST_MOVED_WINDOW:
+        if turn.now - stored_utc(moved) >= JUST_MOVED_WINDOW:
             return None
         return turn.private(JUST_MOVED.format(n=row.step, verb=verb))
 

@@ -112,6 +112,16 @@ class Turn:
             text = token.sub(lambda _, shown=shown: shown, text)  # type: ignore[misc]
         return text
 
+    async def to_co_chairs(self, text: str, **extra: object) -> list[Post]:
+        """The same private post for each current co-chair this platform can reach (not the
+        actor): what goes "through the Chair" and what only the co-chairs may see."""
+        actor = await self.member()
+        return [
+            Post(text, private_to=chair.user_id, **extra)  # type: ignore[arg-type]
+            for _, chair in await communities.current_chairs(self.session, self.require_community().id)
+            if chair.platform == self.place.platform and chair.active and chair.id != actor.id
+        ]
+
     def private(self, text: str, **extra: object) -> Post:
         """A post only the actor sees."""
         return Post(text, private_to=self.actor.user_id, **extra)  # type: ignore[arg-type]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from bot.vocabulary.moments import stored_utc
 from storage.models import (
     ActionItem,
     Member,
@@ -364,12 +365,8 @@ async def own_answers(session: AsyncSession, member_id: int, community_id: int, 
         .limit(limit)
     )
     found += [OwnAnswer(row, topic, row.step, row.created_at) for row, topic in answers]
-    found.sort(key=lambda own: (_aware(own.at), own.topic is not None), reverse=True)
+    found.sort(key=lambda own: (stored_utc(own.at), own.topic is not None), reverse=True)
     return found[:limit]
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def delete_answer(session: AsyncSession, answer: SupportStatement | ReflectionAnswer) -> None:
