@@ -1,149 +1,282 @@
-"""The delivery worker: takes due posts from the outbox (`storage.outbox`) and sends each once
-through its platform's `bot.delivery.Outbox` (pace, Retry-After, retries).
+"""The delivery worker: holds lanes of the outbox (`storage.outbox`) and sends their posts,
+each once and in order, through its platform's `bot.delivery.Outbox`.
 
-Every `copbot serve` process runs one; several share one database safely, because a row is
-claimed before it is sent (PostgreSQL: ``FOR UPDATE SKIP LOCKED`` with a lease; a worker that
-dies mid-send loses its claim when the lease runs out). Rows of one channel go out in order;
-private posts (Slack ephemeral, Teams 1:1) go in lanes of their own, so a member's receipt never
-waits behind the channel's posts. A post a platform refuses for good is recorded as
-undeliverable; one it could not take right now is tried again later, with backoff.
+Every `copbot serve` process runs one; several share one database. A worker claims whole
+lanes — a channel's posts, or one member's private posts in a channel — never single posts,
+with a lease and a fencing token: no two workers hold one lane, and every change a worker
+makes checks its token, so one whose lease ran out and whose lane was taken changes nothing.
+Lanes are delivered concurrently (at most `MAX_LANES` per worker, each channel at its
+platform's pace), so a private receipt never waits behind a channel's backlog. A lane stops at
+its first post that must wait (a 429, a 5xx): the posts behind it wait too; other lanes go on.
+
+Leases: a claim lasts `LEASE` (120 s) and is renewed every third of it while the lane is held,
+so a slow send keeps its lane; a send is cut off after `SEND_DEADLINE` (60 s) and counts as a
+failed attempt. The worker survives any exception: a failed round is logged by kind, and the
+next one comes after a backoff. A send that raises something unforeseen is a fault; after
+`MAX_FAULTS` the post is undeliverable and its lane moves on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import os
+import socket
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 
 from bot.delivery import Outbox
+from bot.request_body import where
 from bot.vocabulary.conversation import Place, post_from_json
 from bot.vocabulary.errors import DeliveryError
-from bot.work_in_hand import WorkInHand
+from bot.vocabulary.moments import stored_utc
 from storage import channels
+from storage import delivery as delivery_store
 from storage import outbox as store
 from storage.db import Database
 from storage.models import OutboxPost
 
 log = logging.getLogger(__name__)
 
-LEASE = timedelta(minutes=2)  # longer than any one send with its in-process retries
+LEASE = timedelta(minutes=2)  # a claim's life; renewed every LEASE / 3 while the lane is held
+SEND_DEADLINE = 60.0  # seconds one send (with its in-process retries and pace) may take
+MAX_LANES = 16  # lanes one worker delivers at once
 IDLE_WAKE_SECONDS = 1.0  # also picks up retries that came due and other workers' leftovers
 GIVE_UP_AFTER = timedelta(hours=24)  # a post still not taken a day later is undeliverable
+MAX_FAULTS = 5  # unforeseen failures (or unknown outcomes) before a post is undeliverable
 BACKOFF_CAP = timedelta(minutes=5)
+ROUND_BACKOFF_CAP = 30.0  # seconds between failed rounds, at most
+STALE_AFTER = timedelta(minutes=2)  # /healthz: no round finished for this long means stuck
+
+
+def worker_name() -> str:
+    """Who holds a lane, as the database shows it: host, process and a per-worker suffix."""
+    return f"{socket.gethostname()[:60]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 class Courier:
     """One process's delivery worker over the shared outbox."""
 
     def __init__(
-        self, db: Database, clock: Callable[[], datetime], outboxes: Mapping[str, Outbox], lease: timedelta = LEASE
+        self,
+        db: Database,
+        clock: Callable[[], datetime],
+        outboxes: Mapping[str, Outbox],
+        lease: timedelta = LEASE,
+        *,
+        max_lanes: int = MAX_LANES,
+        send_deadline: float = SEND_DEADLINE,
     ) -> None:
         self.db = db
         self.lease = lease
         self.clock = clock
         self.outboxes = outboxes
+        self.max_lanes = max_lanes
+        self.send_deadline = send_deadline
+        self.name = worker_name()
+        self.last_round: datetime | None = None  # when a round last finished (for /healthz)
+        self._started: datetime | None = None
         self._kick = asyncio.Event()
         self._stopping = False
-        self._work = WorkInHand(log)
-        self._round = asyncio.Lock()  # one round at a time in a process: a channel's order holds
+        self._lanes: dict[int, asyncio.Task[None]] = {}  # lane id → its delivery, while held
+        self._holds: dict[int, store.Hold] = {}
+        # A claim and the start of its lanes are one step for this process: `drain` never sees
+        # a lane claimed here and not yet in `_lanes`.
+        self._claiming = asyncio.Lock()
+
+    # -- the loop ----------------------------------------------------------------------------
 
     def kick(self) -> None:
-        """New rows are waiting: look now rather than at the next wake-up."""
+        """New rows are waiting (or a lane was freed): look now rather than at the next wake-up."""
         self._kick.set()
 
     async def run(self) -> None:
-        """Deliver until `stop`; between rounds, sleep until kicked (or a second passes)."""
+        """Deliver until `stop`. A round that fails is logged by kind and tried again after a
+        backoff; nothing but cancellation ends this loop."""
+        self._started = self.clock()
+        backoff = 1.0
         while not self._stopping:
             self._kick.clear()
-            sent = await self.deliver_due()
-            if sent == 0 and not self._stopping:
-                try:
-                    await asyncio.wait_for(self._kick.wait(), IDLE_WAKE_SECONDS)
-                except TimeoutError:
-                    pass
+            try:
+                await self.deliver_due()
+                backoff = 1.0
+            except Exception as error:  # noqa: BLE001 - survive anything; the log says its kind and place
+                log.error(
+                    "delivery round failed: %s at %s; next round in %.0f s", type(error).__name__, where(error), backoff
+                )
+                await self._pause(backoff)
+                backoff = min(backoff * 2, ROUND_BACKOFF_CAP)
+                continue
+            if not self._stopping:
+                await self._pause(IDLE_WAKE_SECONDS)
+        await self._lanes_done()
+
+    async def _pause(self, seconds: float) -> None:
+        try:
+            await asyncio.wait_for(self._kick.wait(), seconds)
+        except TimeoutError:
+            pass
 
     def stop(self) -> None:
-        """Take no new rows; what is in hand finishes, what is pending stays for the next start."""
+        """Take no new lanes; each lane in hand finishes its post and is released."""
         self._stopping = True
         self._kick.set()
 
     async def drain(self) -> None:
         """Deliver everything due now, then return (tests, the terminal)."""
-        while await self.deliver_due():
-            pass
-        await self._work.idle()
+        while True:
+            claimed = await self.deliver_due()
+            busy = bool(self._lanes)
+            await self._lanes_done()
+            if not claimed and not busy:
+                return
+
+    async def _lanes_done(self) -> None:
+        while self._lanes:
+            await asyncio.gather(*list(self._lanes.values()), return_exceptions=True)
 
     async def deliver_due(self) -> int:
-        """One round: claim the due rows, send them lane by lane; returns how many were claimed."""
-        if not self.outboxes:
-            return 0
-        async with self._round:
-            return await self._round_unlocked()
+        """One round: claim as many due lanes as there are free places and start delivering
+        them; returns how many were claimed. Raises what the claim raised."""
+        async with self._claiming:
+            return await self._claim_and_start()
 
-    async def _round_unlocked(self) -> int:
+    async def _claim_and_start(self) -> int:
+        free = self.max_lanes - len(self._lanes)
+        if not self.outboxes or self._stopping or free <= 0:
+            self.last_round = self.clock()
+            return 0
         async with self.db.transaction() as session:
-            rows = await store.claim(session, list(self.outboxes), self.clock(), self.lease)
-            claimed = [(row.id, _lane(row), row) for row in rows]
-        if not claimed:
-            return 0
-        lanes: dict[tuple[str, ...], list[OutboxPost]] = {}
-        for _, lane, row in claimed:
-            lanes.setdefault(lane, []).append(row)
-        await asyncio.gather(*(self._deliver_lane(lane_rows) for lane_rows in lanes.values()))
-        return len(claimed)
+            holds = await store.claim_lanes(session, list(self.outboxes), self.clock(), self.lease, self.name, free)
+        for hold in holds:
+            task = asyncio.create_task(self._deliver_lane(hold))
+            self._lanes[hold.lane_id], self._holds[hold.lane_id] = task, hold
+            task.add_done_callback(functools.partial(self._lane_freed, hold.lane_id))
+        self.last_round = self.clock()
+        return len(holds)
 
-    async def _deliver_lane(self, rows: list[OutboxPost]) -> None:
-        for index, row in enumerate(rows):
-            if self._stopping:  # leave the rest for the next worker, untouched
-                async with self.db.transaction() as session:
-                    await store.release(session, [r.id for r in rows[index:]])
-                return
-            with self._work.inline(f"delivering outbox row {row.id}"):
-                if index:  # the rows still waiting in this lane stay this worker's
-                    async with self.db.transaction() as session:
-                        await store.renew(session, [r.id for r in rows[index:]], self.clock() + self.lease)
-                await self._deliver(row)
+    def _lane_freed(self, lane_id: int, _task: object) -> None:
+        self._lanes.pop(lane_id, None)
+        self._holds.pop(lane_id, None)
+        self.kick()
 
-    async def _deliver(self, row: OutboxPost) -> None:
-        place = Place(row.platform, row.channel_id, row.team_id)
-        outbox = self.outboxes[row.platform]
-        if row.content is None:  # sent by a worker that died before it could say so
-            async with self.db.transaction() as session:
-                await store.undeliverable(session, row.id, "no content left to send")
-            return
-        post = post_from_json(row.content)
+    def stale(self, now: datetime) -> str | None:
+        """Why delivery looks stuck (/healthz), or None: no round finished for `STALE_AFTER`."""
+        since = self.last_round or self._started
+        if since is not None and now - since > STALE_AFTER:
+            return f"no delivery round finished for {int((now - since).total_seconds())} s"
+        return None
+
+    # -- one lane ----------------------------------------------------------------------------
+
+    async def _deliver_lane(self, hold: store.Hold) -> None:
+        """Send the lane's posts in order until it is empty, its head must wait, or the worker
+        stops; then release it. A lost lane is left alone: its new holder goes on."""
+        heartbeat = asyncio.create_task(self._keep_lease(hold))
         try:
-            ref = await outbox.send_now(place, post)
-        except DeliveryError as error:
-            await self._failed(row, place, post, error)
-            return
-        async with self.db.transaction() as session:
-            await store.sent(session, row.id, ref, self.clock())
-
-    async def _failed(self, row: OutboxPost, place: Place, post: object, error: DeliveryError) -> None:
-        now = self.clock()
-        first_tried = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=now.tzinfo)
-        if error.permanent or now - first_tried > GIVE_UP_AFTER:
-            await self.outboxes[row.platform].give_up(place, post, error.reason)  # type: ignore[arg-type]
+            while not self._stopping:
+                async with self.db.transaction() as session:
+                    row = await store.start(session, hold, self.clock(), self.lease)
+                if row is None or not await self._deliver(hold, row):
+                    break
+            heartbeat.cancel()
             async with self.db.transaction() as session:
-                await store.undeliverable(session, row.id, error.reason)
-                if error.gone and not row.private:
-                    gone = await channels.deactivate(
-                        session, row.platform, error.reason, now, channel_id=row.channel_id
-                    )
-                    if gone:
-                        log.warning("%s:%s is inactive: %s", row.platform, row.channel_id, error.reason)
-            return
-        wait = timedelta(seconds=error.retry_after) if error.retry_after else timedelta(seconds=2**row.attempts)
-        log.info("outbox row %d: %s; trying again in %ds", row.id, error.reason, int(wait.total_seconds()))
+                await store.release(session, hold)
+        except store.LaneLost:
+            log.warning("lost outbox lane %d to another worker (its lease ran out): changed nothing", hold.lane_id)
+        except Exception as error:  # noqa: BLE001 - the lease runs out and another round takes the lane
+            log.error("outbox lane %d failed: %s at %s", hold.lane_id, type(error).__name__, where(error))
+        finally:
+            heartbeat.cancel()
+
+    async def _keep_lease(self, hold: store.Hold) -> None:
+        """Renew the lease every third of it while the lane is held (a slow send keeps its lane)."""
+        every = max(self.lease.total_seconds() / 3, 0.05)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await self.renew(hold)
+            except store.LaneLost:
+                return
+            except Exception as error:  # noqa: BLE001 - try again at the next beat
+                log.warning("renewing outbox lane %d failed: %s", hold.lane_id, type(error).__name__)
+
+    async def renew(self, hold: store.Hold) -> None:
+        """Extend ``hold``'s lease from now (raises `LaneLost` if it was taken)."""
         async with self.db.transaction() as session:
-            await store.retry_later(session, row.id, now + min(wait, BACKOFF_CAP), error.reason)
+            await store.renew(session, hold, self.clock() + self.lease)
 
+    def held(self) -> list[int]:
+        """The lanes this worker is delivering now."""
+        return list(self._lanes)
 
-def _lane(row: OutboxPost) -> tuple[str, ...]:
-    """Rows of one lane go out in order: a channel's posts, or one private post each."""
-    if row.private and row.content:
-        reader = post_from_json(row.content).private_to or ""
-        return (row.platform, row.channel_id, "private", reader)
-    return (row.platform, row.channel_id)
+    async def renew_leases(self) -> None:
+        """Renew every lane in hand now (what each lane's heartbeat does every third of a lease)."""
+        for hold in list(self._holds.values()):
+            try:
+                await self.renew(hold)
+            except store.LaneLost:
+                pass
+
+    async def _deliver(self, hold: store.Hold, row: OutboxPost) -> bool:
+        """Send one post and record how it went. True: the lane goes on to its next post."""
+        place = Place(row.platform, row.channel_id, row.team_id)
+        if row.content is None:  # nothing left to send (an old row): nothing to retry either
+            await self._give_up(hold, row, place, "no content left to send")
+            return True
+        if row.faults >= MAX_FAULTS:
+            await self._give_up(hold, row, place, f"failed {row.faults} times without an answer")
+            return True
+        try:
+            post = post_from_json(row.content)
+            async with asyncio.timeout(self.send_deadline):
+                ref = await self.outboxes[row.platform].send_now(place, post)
+        except DeliveryError as error:
+            return await self._failed(hold, row, place, error)
+        except TimeoutError:
+            return await self._failed(hold, row, place, DeliveryError(f"no answer within {self.send_deadline:.0f} s"))
+        except Exception as error:  # noqa: BLE001 - a render bug, a renamed field: a fault, not a crash
+            return await self._fault(hold, row, place, error)
+        async with self.db.transaction() as session:
+            await store.sent(session, hold, row.id, ref, self.clock())
+        return True
+
+    async def _failed(self, hold: store.Hold, row: OutboxPost, place: Place, error: DeliveryError) -> bool:
+        now = self.clock()
+        if error.permanent or now - stored_utc(row.created_at) > GIVE_UP_AFTER:
+            await self._give_up(hold, row, place, error.reason, gone=error.gone)
+            return True
+        wait = timedelta(seconds=error.retry_after) if error.retry_after else timedelta(seconds=2**row.attempts)
+        wait = min(wait, BACKOFF_CAP)
+        log.info("outbox row %d: %s; trying again in %d s", row.id, error.reason, int(wait.total_seconds()))
+        async with self.db.transaction() as session:
+            await store.retry_later(session, hold, row.id, now + wait, error.reason)
+        return False
+
+    async def _fault(self, hold: store.Hold, row: OutboxPost, place: Place, error: Exception) -> bool:
+        """Something nobody foresaw: logged by kind and place, counted; given up at the limit."""
+        kind = f"{type(error).__name__} at {where(error)}"
+        log.error("outbox row %d: sending raised %s", row.id, kind)
+        if row.faults + 1 >= MAX_FAULTS:
+            await self._give_up(hold, row, place, f"failed {row.faults + 1} times: {type(error).__name__}")
+            return True
+        now = self.clock()
+        wait = min(timedelta(seconds=2 ** (row.faults + 2)), BACKOFF_CAP)
+        async with self.db.transaction() as session:
+            await store.retry_later(session, hold, row.id, now + wait, type(error).__name__, fault=True)
+        return False
+
+    async def _give_up(self, hold: store.Hold, row: OutboxPost, place: Place, reason: str, gone: bool = False) -> None:
+        """Undeliverable: kept for the co-chairs (never silently dropped); a channel that is
+        gone is marked inactive and its pending posts cancelled."""
+        now = self.clock()
+        log.warning("outbox row %d to %s:%s not delivered: %s", row.id, row.platform, row.channel_id, reason)
+        async with self.db.transaction() as session:
+            await store.undeliverable(session, hold, row.id, reason)
+            reader = hold.reader or None
+            await delivery_store.record_undelivered(session, place, reader, row.key, row.content, reason, now)
+            if gone and not row.private:
+                if await channels.deactivate(session, row.platform, reason, now, channel_id=row.channel_id):
+                    log.warning("%s:%s is inactive: %s", row.platform, row.channel_id, reason)

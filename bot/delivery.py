@@ -1,16 +1,17 @@
-"""The one outbound path: every post to every platform goes through an `Outbox`.
+"""Sending one post to one platform: an `Outbox` per platform, used by the delivery worker
+(`bot.courier`), which decides what to send and when.
 
-It keeps each channel's pace (per-platform limits), honours "retry after", retries transient
-failures with backoff and jitter, coalesces bursts of updates to the same post (a live tally),
-remembers which platform message each post key became (so later posts can update it or reply in
-its thread, across restarts), and records what it could not deliver instead of dropping it.
+It keeps each channel's pace (per-platform limits), honours "retry after" for short waits,
+retries transient failures a few times with backoff and jitter, and remembers which platform
+message each post key became (so later posts can update it or reply in its thread, across
+restarts). A longer wait, or a failure after its retries, is the worker's to schedule.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
@@ -22,9 +23,7 @@ from tenacity.wait import wait_random_exponential
 
 from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.errors import DeliveryError
-from bot.work_in_hand import WorkInHand
 
-log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
@@ -50,8 +49,6 @@ class PostRefs(Protocol):
     async def ref_for(self, place: Place, key: str) -> str | None: ...
 
     async def remember(self, place: Place, key: str, ref: str) -> None: ...
-
-    async def record_undelivered(self, place: Place, post: Post, reason: str) -> None: ...
 
 
 def retry_after_seconds(headers: Any, *, now: datetime | None = None) -> float | None:
@@ -92,7 +89,9 @@ class Pace:
 
 
 class Outbox:
-    """Delivers posts for one platform through its `Sender`, in order per call."""
+    """Sends posts for one platform through its `Sender`."""
+
+    LIMITERS_KEPT = 1024  # channels whose pace is remembered; the least recently used is forgotten
 
     def __init__(
         self,
@@ -105,68 +104,16 @@ class Outbox:
         self.refs = refs
         self.pace = pace
         self._sleep = sleep
-        self._limiters: dict[tuple[str, str], list[AsyncLimiter]] = {}
-        self._pending_updates: dict[tuple[str, str, str], tuple[Place, Post]] = {}
-        self._flushing: set[tuple[str, str, str]] = set()
-        self._work = WorkInHand(log)
-        self._key_locks: dict[tuple[str, str, str], asyncio.Lock] = {}
-
-    async def deliver(self, place: Place, posts: Sequence[Post]) -> None:
-        """Deliver ``posts`` in order. Updates of an already-posted key are coalesced in the
-        background (the latest content wins); call `drain` to wait for them."""
-        for post in posts:
-            if post.replace and post.key and post.private_to is None:
-                self._queue_update(place, post)
-            else:
-                await self._post(place, post)
-
-    async def drain(self) -> None:
-        """Wait until every queued update has been delivered (tests, shutdown)."""
-        await self._work.idle()
-
-    # -- internals -------------------------------------------------------------------------
-
-    def _queue_update(self, place: Place, post: Post) -> None:
-        slot = (place.platform, place.channel_id, post.key or "")
-        self._pending_updates[slot] = (place, post)
-        if slot in self._flushing:
-            return
-        self._flushing.add(slot)
-        self._work.start(self._flush(slot), f"updating a post in {place.platform}:{place.channel_id}")
-
-    async def _flush(self, slot: tuple[str, str, str]) -> None:
-        try:
-            while slot in self._pending_updates:
-                place, post = self._pending_updates.pop(slot)
-                await self._post(place, post)
-        finally:
-            self._flushing.discard(slot)
-
-    async def _post(self, place: Place, post: Post) -> None:
-        try:
-            await self.send_now(place, post)
-        except DeliveryError as error:
-            await self.give_up(place, post, error.reason)
-
-    async def give_up(self, place: Place, post: Post, reason: str) -> None:
-        """Record a post that cannot be delivered (never silently dropped)."""
-        where = f"{place.platform}:{place.channel_id}"
-        log.warning("post %s to %s not delivered: %s", post.key or "(unnamed)", where, reason)
-        await self.refs.record_undelivered(place, post, reason)
+        # Bounded: a limiter forgotten after LIMITERS_KEPT other channels posted has long been
+        # idle, and an idle limiter is the same as a new one.
+        self._limiters: OrderedDict[tuple[str, str], list[AsyncLimiter]] = OrderedDict()
 
     async def send_now(self, place: Place, post: Post) -> str | None:
         """Send (or update) one post now: its thread and its update target come from the stored
         message ids; this platform's pace (channel posts only: a private post never waits
         behind them) and a few retries; raises `DeliveryError` when it does not go out. Returns
-        the platform's message id of a new channel post."""
-        slot = (place.platform, place.channel_id, post.key or "")
-        lock = self._key_locks.setdefault(slot, asyncio.Lock()) if post.key else None
-        if lock is None:
-            return await self._send_unlocked(place, post)
-        async with lock:  # a key's first post and its updates never race each other
-            return await self._send_unlocked(place, post)
-
-    async def _send_unlocked(self, place: Place, post: Post) -> str | None:
+        the platform's message id of a new channel post. The worker sends one post of a lane at
+        a time, so a key's first post and its updates never race each other."""
         existing = None
         if post.key and post.private_to is None:
             existing = await self.refs.ref_for(place, post.key)
@@ -214,5 +161,9 @@ class Outbox:
         if limiters is None:
             limiters = [AsyncLimiter(count, seconds) for count, seconds in self.pace.limits]
             self._limiters[channel] = limiters
+            while len(self._limiters) > self.LIMITERS_KEPT:
+                self._limiters.popitem(last=False)
+        else:
+            self._limiters.move_to_end(channel)
         for limiter in limiters:
             await limiter.acquire()

@@ -9,7 +9,7 @@ from bot.vocabulary.text import and_list, trimmed
 from flows.roles import ROLES, read_role
 from flows.turn import Turn
 from storage import community as communities
-from storage import leads
+from storage import delivery, leads
 from storage.models import Community
 
 
@@ -192,3 +192,7 @@ async def forget_me(turn: Turn, cmd: Command) -> list[Post]:
         summary = ", ".join(f"{what}: {n}" for what, n in counts.items())
         posts.append(turn.private(FORGOTTEN.format(name=community.name, counts=summary)))
     return posts
+
+
+# Posts that could not be delivered may be addressed to the member or quote them.
+router.forgetter(Forgetter("undelivered posts", (), delivery.forget_undelivered))

@@ -3,17 +3,15 @@ delivered, platform events already handled, and stored conversation references."
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
-from dataclasses import asdict
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.conversation import Place
 from storage.db import Database
-from storage.models import ConversationRef, PostRef, ProcessedEvent, UndeliveredPost
+from storage.models import ChannelBinding, ConversationRef, Member, PostRef, ProcessedEvent, UndeliveredPost
 from storage.upsert import insert_ignore
 
 Clock = Callable[[], datetime]
@@ -38,6 +36,65 @@ async def key_for_ref(session: AsyncSession, place: Place, ref: str) -> str | No
             PostRef.ref == ref,
         )
     )
+
+
+async def record_undelivered(
+    session: AsyncSession,
+    place: Place,
+    reader: str | None,
+    key: str | None,
+    body: str | None,
+    reason: str,
+    now: datetime,
+) -> None:
+    """Keep a post no platform would take (its body as it waited in the outbox), so it is never
+    silently dropped; the body goes after a while (`storage.retention`)."""
+    session.add(
+        UndeliveredPost(
+            platform=place.platform,
+            channel_id=place.channel_id,
+            reader=reader,
+            key=key,
+            body=body,
+            reason=reason[:255],
+            created_at=now,
+        )
+    )
+
+
+async def forget_undelivered(session: AsyncSession, member: Member) -> dict[str, int]:
+    """forget-me: delete the undelivered posts only this member was to see, and clear the body
+    of every undelivered post of their community's channels (it may quote them)."""
+    mine = await session.execute(
+        delete(UndeliveredPost).where(
+            UndeliveredPost.platform == member.platform, UndeliveredPost.reader == member.user_id
+        )
+    )
+    channel_ids = select(ChannelBinding.channel_id).where(
+        ChannelBinding.community_id == member.community_id, ChannelBinding.platform == member.platform
+    )
+    await session.execute(
+        update(UndeliveredPost)
+        .where(UndeliveredPost.platform == member.platform, UndeliveredPost.channel_id.in_(channel_ids))
+        .values(body=None)
+    )
+    return {"undelivered posts": getattr(mine, "rowcount", 0) or 0}
+
+
+async def clear_old_bodies(session: AsyncSession, before: datetime) -> int:
+    """Undelivered posts decided before ``before`` keep their reason, not their body."""
+    result = await session.execute(
+        update(UndeliveredPost)
+        .where(UndeliveredPost.created_at < before, UndeliveredPost.body.is_not(None))
+        .values(body=None)
+    )
+    return getattr(result, "rowcount", 0) or 0
+
+
+async def purge_processed_events(session: AsyncSession, before: datetime) -> int:
+    """Forget platform event ids seen before ``before``: no platform resends an event that late."""
+    result = await session.execute(delete(ProcessedEvent).where(ProcessedEvent.seen_at < before))
+    return getattr(result, "rowcount", 0) or 0
 
 
 class DeliveryLog:
@@ -85,19 +142,6 @@ class DeliveryLog:
                     "created_at": self.clock(),
                 },
                 ("platform", "channel_id", "key"),
-            )
-
-    async def record_undelivered(self, place: Place, post: Post, reason: str) -> None:
-        async with self.db.transaction() as session:
-            session.add(
-                UndeliveredPost(
-                    platform=place.platform,
-                    channel_id=place.channel_id,
-                    key=post.key,
-                    body=json.dumps(asdict(post)),
-                    reason=reason[:255],
-                    created_at=self.clock(),
-                )
             )
 
     async def undelivered(self, platform: str | None = None) -> list[UndeliveredPost]:

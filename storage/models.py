@@ -283,7 +283,10 @@ class ProcessedEvent(Base):
     """A platform event id already handled: a retried or redelivered event is skipped."""
 
     __tablename__ = "processed_events"
-    __table_args__ = (UniqueConstraint("platform", "event_id", name="uq_processed_event"),)
+    __table_args__ = (
+        UniqueConstraint("platform", "event_id", name="uq_processed_event"),
+        Index("ix_processed_event_seen", "seen_at"),  # the housekeeping purge reads by age
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     event_id: Mapped[str] = mapped_column(String(255))
@@ -307,14 +310,18 @@ class PostRef(Base):
 
 
 class UndeliveredPost(Base):
-    """A post a platform would not take after all retries: kept, never silently dropped."""
+    """A post a platform would not take after all retries: kept, never silently dropped. Its
+    ``body`` (which may quote members) is cleared after a while (`storage.retention`), and
+    forget-me deletes the posts only ``reader`` was to see and clears the bodies in the
+    member's community's channels."""
 
     __tablename__ = "undelivered_posts"
     id: Mapped[int] = mapped_column(primary_key=True)
     platform: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[str] = mapped_column(String(255))
+    reader: Mapped[str | None] = mapped_column(String(255))  # a private post's reader
     key: Mapped[str | None] = mapped_column(String(120))
-    body: Mapped[str] = mapped_column(Text)
+    body: Mapped[str | None] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
@@ -332,10 +339,30 @@ class ConversationRef(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 
+class OutboxLane(Base):
+    """A lane of the outbox: one channel's posts, or one member's private posts in a channel
+    (``reader``; '' for the channel's own lane). A delivery worker holds a whole lane, never
+    single posts: it claims the lane with a lease and bumps ``token``; every change it makes
+    to the lane's posts checks that token, so a worker whose lane was taken changes nothing."""
+
+    __tablename__ = "outbox_lanes"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", "reader", name="uq_outbox_lane"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    reader: Mapped[str] = mapped_column(String(255), default="")
+    token: Mapped[int] = mapped_column(Integer, default=0)
+    holder: Mapped[str | None] = mapped_column(String(120))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class OutboxPost(Base):
     """A post copbot decided to send, written in the same transaction as the change that made
-    it (a transactional outbox). Delivery workers claim due rows, send them once and keep the
-    platform's message id. A sent row loses its content (member text is not kept twice).
+    it (a transactional outbox), in its lane (`OutboxLane`). The worker holding the lane sends
+    its posts in order, once, and keeps the platform's message id. A sent row loses its
+    content (member text is not kept twice). ``attempts`` counts every start of a send,
+    ``faults`` the ones that ended in an unexpected error or whose outcome is unknown (the
+    worker died or lost the lane).
 
     ``slot`` is the post key of a pending update: one pending update per post, so a burst of
     updates coalesces into one row whose content is the latest."""
@@ -344,8 +371,10 @@ class OutboxPost(Base):
     __table_args__ = (
         _open_only("uq_outbox_pending_update", "platform", "channel_id", "slot", where=where(OutboxStatus.PENDING)),
         Index("ix_outbox_due", "status", "not_before"),
+        Index("ix_outbox_lane_head", "lane_id", "status", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
+    lane_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_lanes.id"))
     platform: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[str] = mapped_column(String(255))
     team_id: Mapped[str] = mapped_column(String(255), default="")
@@ -355,8 +384,8 @@ class OutboxPost(Base):
     content: Mapped[str | None] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default=OutboxStatus.PENDING.value)
     not_before: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    lease_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    faults: Mapped[int] = mapped_column(Integer, default=0)
     message_ref: Mapped[str | None] = mapped_column(String(255))
     reason: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -200,7 +200,12 @@ async def test_posts_waiting_when_the_process_stops_go_out_once_after_the_restar
     assert len(delivered) == 25
     assert sum("Welcome to the North West" in t for t in texts) == 1
     assert sum(t.startswith("Our first meeting, in order") for t in texts) == 24
-    assert health["outbox"] == {"pending": 0, "oldest_pending_seconds": 0.0, "undeliverable": 0}
+    assert health["outbox"] == {
+        "pending": 0,
+        "oldest_pending_seconds": 0.0,
+        "oldest_due_seconds": 0.0,
+        "undeliverable": 0,
+    }
 
 
 async def test_429_then_500_for_a_while_every_post_once_and_the_latest_update_last(sqlite_db, clock):

@@ -20,7 +20,7 @@ async def test_healthz_reports_database_and_scheduler(sqlite_db, clock, env_clea
         body = await response.json()
     assert response.status == 200
     assert body["database"] == "ok"
-    assert body["scheduler"] == {"running": True, "jobs": 1}  # the scheduled announcements
+    assert body["scheduler"] == {"running": True, "jobs": 2}  # the announcements and the housekeeping
     assert body["slack"] == "off"
 
 

@@ -221,13 +221,15 @@ async def test_tally_is_coalesced_and_every_answer_kept(sqlite_db, clock):
         await stack.requests.command("U1", "support")
         await stack.settle()
         prompt = stack.slack.find_post("I will support myself today by")
+        slow = stack.slack.hold("chat.update")  # Slack is slow to take the first tally update
         responses = [
             await stack.requests.reply(user, f"answer of {user}", stack.slack.ts_of(prompt)) for user in people
         ]
-        assert all(r.status == 200 for r in responses)
+        assert all(r.status == 200 for r in responses)  # acknowledged without waiting for Slack
+        slow.set()
         await stack.settle()
         updates = updates_of(stack, prompt)
-        assert 1 <= len(updates) <= 10, len(updates)  # a handful, not 50
+        assert 1 <= len(updates) <= 2, len(updates)  # the one in flight, then one for the other 49
         assert "50 of the 50 here have shared so far" in updates[-1].text
         async with sqlite_db.transaction() as session:
             assert len(list(await session.scalars(select(SupportStatement)))) == 50

@@ -9,7 +9,6 @@ use `Runtime.post`, which keeps them the same way.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -17,15 +16,17 @@ from datetime import UTC, datetime, timedelta
 from bot.core import Copbot
 from bot.courier import LEASE, Courier
 from bot.delivery import Outbox, Pace, Sender
+from bot.keyed_locks import KeyedLocks
 from bot.vocabulary.conversation import Event, Place, Post
 from flows import announcements
-from storage import channels
+from storage import channels, retention
 from storage import outbox as outbox_store
 from storage.db import Database
 from storage.delivery import DeliveryLog
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
+KEEP = retention.Keep()
 
 
 def utcnow() -> datetime:
@@ -33,14 +34,22 @@ def utcnow() -> datetime:
 
 
 class Runtime:
-    def __init__(self, db: Database, clock: Clock = utcnow, *, outbox_lease: timedelta = LEASE) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock = utcnow,
+        *,
+        outbox_lease: timedelta = LEASE,
+        keep: retention.Keep = KEEP,
+    ) -> None:
         self.db = db
+        self.keep = keep
         self.clock = clock
         self.core = Copbot(db, clock)
         self.deliveries = DeliveryLog(db, clock)
         self.outboxes: dict[str, Outbox] = {}
         self.courier = Courier(db, clock, self.outboxes, outbox_lease)
-        self._arrivals: dict[tuple[str, str], asyncio.Lock] = {}
+        self._arrivals = KeyedLocks()
 
     def connect(self, platform: str, sender: Sender, pace: Pace | None = None, **outbox_options: object) -> Outbox:
         """Register a platform's sender; returns its outbox."""
@@ -52,9 +61,8 @@ class Runtime:
         """Handle one incoming event: when this returns, its effect and its posts are stored.
         Events of one channel are applied in the order they arrived (in this process). Returns
         the posts (they go out through the delivery worker)."""
-        channel = (event.place.platform, event.place.channel_id)
-        # One lock per channel (a few hundred at most), kept: its waiters are served first come.
-        async with self._arrivals.setdefault(channel, asyncio.Lock()):
+        # One lock per channel while events of it are in hand: its waiters are served first come.
+        async with self._arrivals.hold((event.place.platform, event.place.channel_id)):
             posts = await self.core.handle(event)
         self.courier.kick()
         return posts
@@ -91,12 +99,18 @@ class Runtime:
         return sum(len(posts) for _, posts in made)
 
     async def outbox_health(self) -> outbox_store.OutboxHealth:
-        """Pending posts, the oldest one's age, undeliverable ones (for /healthz)."""
+        """Pending posts, the oldest one's age, the longest overdue, undeliverable ones (/healthz)."""
         async with self.db.transaction() as session:
             return await outbox_store.health(session, self.clock())
+
+    async def housekeeping(self) -> dict[str, int]:
+        """Purge the operational rows that can no longer prevent a duplicate, and clear old
+        undelivered posts' bodies (`storage.retention`); the counts are logged."""
+        purged = await retention.purge(self.db, self.clock(), self.keep)
+        if any(purged.values()):
+            log.info("housekeeping: %s", ", ".join(f"{what} {n}" for what, n in purged.items()))
+        return purged
 
     async def drain(self) -> None:
         """Deliver everything that is due now (tests, the terminal)."""
         await self.courier.drain()
-        for outbox in self.outboxes.values():
-            await outbox.drain()

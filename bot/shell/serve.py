@@ -15,9 +15,11 @@ from bot.shell.runtime import Runtime
 from bot.shell.web import STATUS, build_app
 from bot.vocabulary.errors import ConfigError
 from storage.db import Database
+from storage.retention import Keep
 
 LOOPBACK = "127.0.0.1"
 LEASE_ENV = "COPBOT_OUTBOX_LEASE_SECONDS"
+UNDELIVERED_ENV = "COPBOT_UNDELIVERED_DAYS"
 SHUTDOWN_SECONDS = 3.0  # SIGTERM: requests in hand get this long; then delivery stops (see web)
 NOTHING_TO_SERVE = (
     "nothing is configured, so there is nothing to serve. For Slack set SLACK_BOT_TOKEN and "
@@ -28,24 +30,36 @@ NOTHING_TO_SERVE = (
 LOCAL_ONLY = "Teams local mode (no authentication): listening on {host} only."
 
 
-def _lease(env: Mapping[str, str]) -> timedelta:
-    """How long a claimed post is this worker's (COPBOT_OUTBOX_LEASE_SECONDS; tests shorten it)."""
-    raw = (env.get(LEASE_ENV) or "").strip()
+def _number(env: Mapping[str, str], name: str, low: float, high: float, unit: str) -> float | None:
+    """A numeric setting from ``low`` to ``high``; None when unset; `ConfigError` in one line when not."""
+    raw = (env.get(name) or "").strip()
     if not raw:
-        return LEASE
+        return None
     try:
-        seconds = float(raw)
+        value = float(raw)
     except ValueError:
-        seconds = 0.0
-    if not 1 <= seconds <= 3600:
-        raise ConfigError(f"{LEASE_ENV} must be a number of seconds from 1 to 3600.")
-    return timedelta(seconds=seconds)
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a number of {unit} from {low:g} to {high:g}.")
+    return value
+
+
+def _lease(env: Mapping[str, str]) -> timedelta:
+    """How long a worker's claim on a lane lasts unrenewed (COPBOT_OUTBOX_LEASE_SECONDS; tests shorten it)."""
+    seconds = _number(env, LEASE_ENV, 1, 3600, "seconds")
+    return LEASE if seconds is None else timedelta(seconds=seconds)
+
+
+def _keep(env: Mapping[str, str]) -> Keep:
+    """How long undelivered posts keep their body (COPBOT_UNDELIVERED_DAYS, default 30)."""
+    days = _number(env, UNDELIVERED_ENV, 1, 365, "days")
+    return Keep() if days is None else Keep(undelivered=timedelta(days=days))
 
 
 async def make_app(env: Mapping[str, str]) -> web.Application:
     """The application, or `ConfigError` when no endpoint is configured (never an open one)."""
     db = Database(env.get("DATABASE_URL"))
-    app = build_app(Runtime(db, outbox_lease=_lease(env)), env)
+    app = build_app(Runtime(db, outbox_lease=_lease(env), keep=_keep(env)), env)
     if all(app[STATUS].get(name) == "off" for name in ("slack", "teams")):
         await db.dispose()
         raise ConfigError(NOTHING_TO_SERVE)

@@ -15,6 +15,8 @@ from bot.shell.scheduling import Scheduler
 
 log = logging.getLogger(__name__)
 ANNOUNCE_EVERY_SECONDS = 60  # the scheduled posts' tick: each is due to the minute
+HOUSEKEEPING_EVERY_SECONDS = 3600  # the purge of operational rows (storage.retention)
+OVERDUE_LIMIT_SECONDS = 600  # /healthz: a post due this long and not sent means delivery is stuck
 STOP_DELIVERY_SECONDS = 4.0  # SIGTERM: the process is gone well within 10 s
 RUNTIME = web.AppKey("runtime", Runtime)
 STATUS = web.AppKey("status", dict[str, str])
@@ -22,8 +24,11 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 
 async def healthz(request: web.Request) -> web.Response:
+    """200 when copbot can do its work; 503 with the reasons when it cannot: the database is
+    down, the delivery worker has not finished a round lately, or a post is long overdue."""
     runtime = request.app[RUNTIME]
     database = await runtime.db.ping()
+    problems: list[str] = [] if database else ["the database does not answer"]
     body: dict[str, object] = {
         "database": "ok" if database else "down",
         "scheduler": request.app[SCHEDULER].status(),
@@ -33,8 +38,15 @@ async def healthz(request: web.Request) -> web.Response:
         body["outbox"] = {
             "pending": health.pending,
             "oldest_pending_seconds": round(health.oldest_pending_seconds, 1),
+            "oldest_due_seconds": round(health.oldest_due_seconds, 1),
             "undeliverable": health.undeliverable,
         }
+        if health.oldest_due_seconds > OVERDUE_LIMIT_SECONDS:
+            problems.append(f"a post has been due for {int(health.oldest_due_seconds)} s and is not sent")
+    stuck = runtime.courier.stale(runtime.clock())
+    if stuck:
+        problems.append(stuck)
+    body["delivery"] = {"worker": runtime.courier.name, "lanes_held": len(runtime.courier.held())}
     platforms: dict[str, str] = request.app[STATUS]
     body.update(platforms)
     body.update(
@@ -44,7 +56,9 @@ async def healthz(request: web.Request) -> web.Response:
             if route.method == "POST" and route.resource is not None
         )
     )
-    return web.json_response(body, status=200 if database else 503)
+    if problems:
+        body["problems"] = problems
+    return web.json_response(body, status=503 if problems else 200)
 
 
 class Platform(Protocol):
@@ -71,6 +85,7 @@ def build_app(runtime: Runtime, env: Mapping[str, str], serve: Sequence[Platform
     app[STATUS] = {}
     app[SCHEDULER] = Scheduler()
     app[SCHEDULER].every(ANNOUNCE_EVERY_SECONDS, runtime.announce_due, "announcements")
+    app[SCHEDULER].every(HOUSEKEEPING_EVERY_SECONDS, runtime.housekeeping, "housekeeping")
     app.router.add_get("/healthz", healthz)
     for platform in platforms() if serve is None else serve:
         app[STATUS][platform.PLATFORM] = platform.attach(app, runtime, env)

@@ -112,6 +112,7 @@ class FakeSlackApi:
         self._sockets: list[web.WebSocketResponse] = []
         self._connected = asyncio.Event()
         self._changed = asyncio.Condition()
+        self._gates: dict[str, asyncio.Event] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -164,6 +165,10 @@ class FakeSlackApi:
         """Answer the next ``count`` calls (of ``method``, or any but auth.test) with ``status``."""
         for _ in range(count):
             self._failures.append(Failure(status, error, retry_after, method))
+
+    def hold(self, method: str) -> asyncio.Event:
+        """Calls to ``method`` wait (a slow Slack) until the returned event is set."""
+        return self._gates.setdefault(method, asyncio.Event())
 
     # -- what tests read -------------------------------------------------------------------
 
@@ -235,6 +240,8 @@ class FakeSlackApi:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
+        if method in self._gates:
+            await self._gates[method].wait()
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         failure = self._take_failure(method)
         call = Call(method, params, time.monotonic(), failure.status if failure else 200, token)

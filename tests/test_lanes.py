@@ -1,0 +1,399 @@
+"""Every post once and in order, whatever fails (issue 15): a worker holds whole lanes with a
+lease and a fencing token. Each test is one way delivery used to break — a retry reordering a
+channel, two workers sharing a channel, a slow send outliving its lease, a database error
+stopping delivery, a poison row, a receipt waiting behind another channel — driven with an
+injected clock, a sender that can be slow, fail or raise, and on PostgreSQL two workers whose
+transactions are interleaved by hand."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
+
+from bot.courier import MAX_FAULTS
+from bot.delivery import Pace
+from bot.shell.runtime import Runtime
+from bot.shell.web import build_app
+from bot.vocabulary.conversation import Actor, CommandEvent, Place, Post
+from bot.vocabulary.errors import DeliveryError
+from storage import delivery as store_delivery
+from storage import outbox as store
+from storage.db import Database
+from storage.models import OutboxLane, OutboxPost, UndeliveredPost
+from storage.states import OutboxStatus
+from tests.fakes.recording_sender import RecordingSender
+from tests.room import Room, uid
+
+C1, C2 = Place("slack", "C1"), Place("slack", "C2")
+LEASE = timedelta(minutes=2)
+
+
+class Worker:
+    """One `copbot serve` process's delivery side: its own engine on the shared database."""
+
+    def __init__(self, url: str, clock, pace: Pace | None = None) -> None:  # type: ignore[no-untyped-def]
+        self.db = Database(url.replace("+asyncpg", "").replace("+aiosqlite", ""))
+        self.runtime = Runtime(self.db, clock, outbox_lease=LEASE)
+        self.sender = RecordingSender()
+        self.runtime.connect("slack", self.sender, pace or Pace(limits=()))
+        self.courier = self.runtime.courier
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+@pytest.fixture
+async def workers(db, clock):  # type: ignore[no-untyped-def]
+    made = [Worker(db.url, clock), Worker(db.url, clock)]
+    yield made
+    for worker in made:
+        await worker.close()
+
+
+async def statuses(db: Database) -> list[str]:
+    async with db.transaction() as session:
+        return list(await session.scalars(select(OutboxPost.status).order_by(OutboxPost.id)))
+
+
+# -- 1. a retry holds back the rest of its lane, and only its lane ----------------------------
+
+
+async def test_a_post_told_to_wait_holds_back_its_lane_and_only_its_lane(db, clock, workers):
+    a = workers[0]
+    a.sender.raises["post 1"] = [DeliveryError("ratelimited", retry_after=30)]
+    await a.runtime.post(C1, [Post("post 1"), Post("post 2"), Post("post 3")])
+    await a.runtime.post(C2, [Post("elsewhere")])
+    await a.runtime.drain()
+    assert a.sender.sent_texts() == ["elsewhere"]  # C1 waits behind its first post; C2 goes on
+    clock.advance(seconds=29)
+    await a.runtime.drain()
+    assert a.sender.sent_texts("C1") == []
+    clock.advance(seconds=2)
+    await a.runtime.drain()
+    assert a.sender.sent_texts("C1") == ["post 1", "post 2", "post 3"]  # in order, each once
+
+
+# -- 2. two workers never share a lane -----------------------------------------------------------
+
+
+async def test_two_workers_claiming_at_the_same_instant_never_share_a_channel(postgres_db, clock):
+    a, b = Worker(postgres_db.url, clock), Worker(postgres_db.url, clock)
+    try:
+        await _interleaved_claims(a, b, clock)
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def _interleaved_claims(a: Worker, b: Worker, clock) -> None:  # type: ignore[no-untyped-def]
+    await a.runtime.post(C1, [Post(f"post {n}") for n in range(1, 5)])
+    now = clock()
+    # A's claim is made and not yet committed when B claims: SKIP LOCKED hides the lane from B,
+    # and no row of it can be taken on its own.
+    async with a.db.transaction() as session_a:
+        held_a = await store.claim_lanes(session_a, ["slack"], now, LEASE, "A", 10)
+        async with b.db.transaction() as session_b:
+            assert await store.claim_lanes(session_b, ["slack"], now, LEASE, "B", 10) == []
+    assert [h.channel_id for h in held_a] == ["C1"]
+    # Committed: the lease keeps it A's.
+    async with b.db.transaction() as session_b:
+        assert await store.claim_lanes(session_b, ["slack"], now, LEASE, "B", 10) == []
+    # B claims first this time and A waits for nothing: the other order gives the same answer.
+    clock.advance(minutes=3)
+    async with b.db.transaction() as session_b:
+        held_b = await store.claim_lanes(session_b, ["slack"], clock(), LEASE, "B", 10)
+        async with a.db.transaction() as session_a:
+            assert await store.claim_lanes(session_a, ["slack"], clock(), LEASE, "A", 10) == []
+    assert held_b[0].token == held_a[0].token + 1
+    async with a.db.transaction() as session_a:  # A's late change is refused
+        with pytest.raises(store.LaneLost):
+            await store.start(session_a, held_a[0], clock(), LEASE)
+
+
+async def test_two_workers_delivering_at_once_send_each_post_once_in_channel_order(db, clock, workers):
+    a, b = workers
+    seen: list[tuple[str, str]] = []
+    for worker in workers:
+        worker.sender.log = _Shared(seen)  # type: ignore[assignment]
+    for n in range(5):
+        for place in (C1, C2, Place("slack", "C3")):
+            await a.runtime.post(place, [Post(f"{place.channel_id} post {n}.{i}") for i in range(4)])
+    await asyncio.gather(a.runtime.drain(), b.runtime.drain(), a.runtime.drain(), b.runtime.drain())
+    for channel in ("C1", "C2", "C3"):
+        texts = [text for where, text in seen if where == channel]
+        assert texts == [f"{channel} post {n}.{i}" for n in range(5) for i in range(4)]
+    assert set(await statuses(db)) == {OutboxStatus.SENT}
+
+
+class _Shared(list):  # type: ignore[type-arg]
+    """Two senders' logs in one list, in the order the posts went out."""
+
+    def __init__(self, seen: list[tuple[str, str]]) -> None:
+        super().__init__()
+        self.seen = seen
+
+    def append(self, sent) -> None:  # type: ignore[no-untyped-def, override]
+        super().append(sent)
+        self.seen.append((sent.place.channel_id, sent.post.text))
+
+
+# -- 3. a slow send keeps its lane; a lost lane changes nothing ---------------------------------
+
+
+async def test_a_slow_send_keeps_its_lane_while_its_lease_is_renewed(db, clock, workers):
+    a, b = workers
+    entered, release = a.sender.hold("slow post")
+    await a.runtime.post(C1, [Post("slow post"), Post("next post")])
+    assert await a.courier.deliver_due() == 1
+    await asyncio.wait_for(entered.wait(), 10)
+    for _ in range(3):  # six minutes of a slow send, the lease renewed as the heartbeat does
+        clock.advance(seconds=100)
+        await a.courier.renew_leases()
+        clock.advance(seconds=20)
+        assert await b.courier.deliver_due() == 0  # never B's: A still holds the lane
+    release.set()
+    await a.runtime.drain()
+    await b.runtime.drain()
+    assert a.sender.sent_texts() == ["slow post", "next post"] and b.sender.log == []
+    assert a.sender.tries["slow post"] == 1
+
+
+async def test_a_worker_whose_lane_was_taken_changes_nothing(db, clock, workers, caplog):
+    a, b = workers
+    entered, release = a.sender.hold("slow post")
+    await a.runtime.post(C1, [Post("slow post"), Post("next post")])
+    await a.courier.deliver_due()
+    await asyncio.wait_for(entered.wait(), 10)
+    clock.advance(minutes=3)  # A's process stalled: no heartbeat, the lease ran out
+    await b.runtime.drain()  # B takes the lane; the post whose outcome is unknown goes again
+    assert b.sender.sent_texts() == ["slow post", "next post"]
+    with caplog.at_level(logging.WARNING, logger="bot.courier"):
+        release.set()
+        await a.runtime.drain()
+    assert a.sender.sent_texts() == ["slow post"]  # A's send finished, and then A stopped
+    assert "lost outbox lane" in caplog.text
+    assert await statuses(db) == [OutboxStatus.SENT, OutboxStatus.SENT]  # nothing undone by A
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(UndeliveredPost)) == 0
+        assert (await session.scalars(select(OutboxPost.faults).order_by(OutboxPost.id))).all() == [1, 0]
+
+
+# -- 4. a database error does not stop delivery, and /healthz tells when it is stuck ------------
+
+
+async def test_a_database_error_in_a_round_is_survived(db, clock, workers, monkeypatch, caplog):
+    a = workers[0]
+    real_claim = store.claim_lanes
+    failures = iter([OperationalError("SELECT", {}, ConnectionResetError("the database restarted"))])
+
+    async def flaky_claim(*args, **kwargs):  # type: ignore[no-untyped-def]
+        for error in failures:
+            raise error
+        return await real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(store, "claim_lanes", flaky_claim)
+    await a.runtime.post(C1, [Post("hello")])
+    with caplog.at_level(logging.ERROR, logger="bot.courier"):
+        worker = asyncio.create_task(a.courier.run())
+        try:
+            await a.sender.wait_until(lambda: a.sender.sent_texts() == ["hello"])
+        finally:
+            a.courier.stop()
+            await worker
+    assert "delivery round failed: OperationalError" in caplog.text
+    assert "the database restarted" not in caplog.text  # the kind, not the detail
+
+
+async def test_healthz_is_503_while_delivery_is_stuck_and_200_again_after(sqlite_db, clock, monkeypatch, env_clean):
+    runtime = Runtime(sqlite_db, clock)
+    runtime.connect("slack", RecordingSender(), Pace(limits=()))
+    real_claim = store.claim_lanes
+    broken = [True]
+
+    async def claim(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if broken[0]:
+            raise OperationalError("SELECT", {}, ConnectionResetError())
+        return await real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(store, "claim_lanes", claim)
+    async with TestClient(TestServer(build_app(runtime, {}))) as client:
+        assert (await client.get("/healthz")).status == 200
+        clock.advance(minutes=3)
+        response = await client.get("/healthz")
+        body = await response.json()
+        assert response.status == 503
+        assert any("no delivery round finished for 180 s" in p for p in body["problems"])
+        broken[0] = False
+        runtime.courier.kick()
+        await runtime.drain()
+        assert (await client.get("/healthz")).status == 200
+        # A post due for more than 10 minutes and not sent: here, a platform nobody delivers.
+        await runtime.post(Place("teams", "19:abc"), [Post("never taken")])
+        clock.advance(minutes=11)
+        await runtime.drain()
+        body = await (await client.get("/healthz")).json()
+        assert body["problems"] == ["a post has been due for 660 s and is not sent"]
+        assert body["outbox"]["oldest_due_seconds"] == 660.0
+
+
+# -- 5. poison rows ---------------------------------------------------------------------------
+
+
+async def test_a_post_that_raises_is_retried_then_undeliverable_and_its_lane_moves_on(db, clock, workers):
+    a = workers[0]
+    a.sender.raises["poison"] = [ValueError("a render bug")] * 10
+    await a.runtime.post(C1, [Post("poison"), Post("after")])
+    for _ in range(MAX_FAULTS + 2):
+        await a.runtime.drain()
+        clock.advance(minutes=10)
+    assert a.sender.tries["poison"] == MAX_FAULTS
+    assert a.sender.sent_texts() == ["after"]
+    assert await statuses(db) == [OutboxStatus.UNDELIVERABLE, OutboxStatus.SENT]
+    async with db.transaction() as session:
+        kept = (await session.scalars(select(UndeliveredPost))).one()
+    assert kept.reason == f"failed {MAX_FAULTS} times: ValueError" and '"poison"' in (kept.body or "")
+
+
+async def test_a_row_that_cannot_be_read_is_a_fault_not_a_crash(db, clock, workers):
+    a = workers[0]
+    await a.runtime.post(C1, [Post("first"), Post("second")])
+    async with db.transaction() as session:  # an upgrade renamed a field of the kept post
+        first = await session.scalar(select(OutboxPost).order_by(OutboxPost.id))
+        first.content = '{"txt": "first"}'
+    for _ in range(MAX_FAULTS + 1):
+        await a.runtime.drain()
+        clock.advance(minutes=10)
+    assert a.sender.sent_texts() == ["second"]
+    assert await statuses(db) == [OutboxStatus.UNDELIVERABLE, OutboxStatus.SENT]
+
+
+async def test_a_post_whose_worker_keeps_dying_is_given_up(db, clock, workers):
+    a = workers[0]
+    await a.runtime.post(C1, [Post("kills the worker"), Post("after")])
+    for _ in range(MAX_FAULTS):  # each time: claimed, started, and the process dies mid-send
+        async with a.db.transaction() as session:
+            (hold,) = await store.claim_lanes(session, ["slack"], clock(), LEASE, "doomed", 1)
+        async with a.db.transaction() as session:
+            assert await store.start(session, hold, clock(), LEASE) is not None
+        clock.advance(minutes=3)
+    await a.runtime.drain()
+    assert a.sender.sent_texts() == ["after"]
+    async with db.transaction() as session:
+        kept = (await session.scalars(select(UndeliveredPost))).one()
+    assert kept.reason == f"failed {MAX_FAULTS} times without an answer"
+
+
+# -- 6. a private post never waits behind another channel -----------------------------------------
+
+
+async def test_a_private_receipt_goes_out_while_another_channel_is_stuck_in_a_slow_send(db, clock, workers):
+    a = workers[0]
+    entered, release = a.sender.hold("C1 post 0")
+    await a.runtime.post(C1, [Post(f"C1 post {n}") for n in range(12)])
+    worker = asyncio.create_task(a.courier.run())
+    try:
+        await asyncio.wait_for(entered.wait(), 10)
+        await a.runtime.post(C2, [Post("kept ✓", private_to="U7", receipt=True)])
+        await a.sender.wait_until(lambda: "kept ✓" in a.sender.sent_texts())
+        assert a.sender.sent_texts("C1") == []  # C1's first post is still on its way
+        release.set()
+        await a.sender.wait_until(lambda: len(a.sender.sent_texts("C1")) == 12)
+    finally:
+        a.courier.stop()
+        await worker
+
+
+async def test_a_receipt_overtakes_a_channel_backlog_sent_at_its_pace(sqlite_db, clock):
+    a = Worker(sqlite_db.url, clock, Pace(limits=((1, 0.2),)))  # five posts a second per channel
+    try:
+        await a.runtime.post(C1, [Post(f"C1 post {n}") for n in range(50)])
+        worker = asyncio.create_task(a.courier.run())
+        try:
+            await a.sender.wait_until(lambda: len(a.sender.sent_texts("C1")) >= 1)
+            await a.runtime.post(C2, [Post("kept ✓", private_to="U7", receipt=True)])
+            await a.sender.wait_until(lambda: "kept ✓" in a.sender.sent_texts())
+            assert len(a.sender.sent_texts("C1")) <= 6  # well inside a second of C1's pace
+        finally:
+            a.courier.stop()
+            await worker
+    finally:
+        await a.close()
+
+
+async def test_each_members_private_posts_are_a_lane_of_their_own(db, clock, workers):
+    a = workers[0]
+    a.sender.raises["for Ann"] = [DeliveryError("ratelimited", retry_after=30)]
+    await a.runtime.post(C1, [Post("for Ann", private_to="U-ann"), Post("for Ann again", private_to="U-ann")])
+    await a.runtime.post(C1, [Post("for Ben", private_to="U-ben"), Post("channel post")])
+    await a.runtime.drain()
+    assert set(a.sender.sent_texts()) == {"for Ben", "channel post"}  # Ann's lane waits, alone
+    clock.advance(minutes=1)
+    await a.runtime.drain()
+    assert [t for t in a.sender.sent_texts() if "Ann" in t] == ["for Ann", "for Ann again"]
+    async with db.transaction() as session:
+        lanes = (await session.scalars(select(OutboxLane.reader).order_by(OutboxLane.reader))).all()
+    assert lanes == ["", "U-ann", "U-ben"]
+
+
+# -- 9. what is kept, and for how long ----------------------------------------------------------
+
+
+async def test_housekeeping_purges_what_can_no_longer_prevent_a_duplicate(db, clock, workers):
+    a = workers[0]
+    a.sender.raises["refused"] = [DeliveryError("channel_not_found", permanent=True)]
+    await a.runtime.post(C1, [Post("old and sent"), Post("refused", private_to="U-ann")])
+    await a.runtime.drain()
+    async with db.transaction() as session:
+        await store_delivery.claim_event(session, "slack", "Ev-old", clock())
+    clock.advance(days=2)
+    await a.runtime.post(C1, [Post("recent")])
+    async with db.transaction() as session:
+        await store_delivery.claim_event(session, "slack", "Ev-recent", clock())
+    assert await a.runtime.housekeeping() == {"processed events": 0, "outbox posts": 1, "undelivered bodies": 0}
+    assert await statuses(db) == [OutboxStatus.UNDELIVERABLE, OutboxStatus.PENDING]  # the sent one went
+    clock.advance(days=6)  # Ev-old is 8 days old: no platform resends it now
+    counts = await a.runtime.housekeeping()
+    assert counts["processed events"] == 1
+    async with db.transaction() as session:
+        assert await store_delivery.claim_event(session, "slack", "Ev-recent", clock()) is False  # still a duplicate
+    clock.advance(days=23)  # the refused post is 31 days old: its text goes, then its row
+    counts = await a.runtime.housekeeping()
+    assert counts["undelivered bodies"] == 1 and counts["outbox posts"] == 1
+    async with db.transaction() as session:
+        kept = (await session.scalars(select(UndeliveredPost))).one()
+    assert kept.body is None and kept.reason == "channel_not_found"
+
+
+async def test_forget_me_deletes_a_members_undelivered_posts_and_clears_their_channels(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben")
+    room.sender.raises["only Ben sees this"] = [DeliveryError("user_not_found", permanent=True)]
+    room.sender.raises["the channel sees this"] = [DeliveryError("not_in_channel", permanent=True)]
+    await room.runtime.post(room.place, [Post("only Ben sees this", private_to=uid("Ben"))])
+    await room.runtime.post(room.place, [Post("the channel sees this")])
+    await room.runtime.drain()
+    assert len(await room.runtime.deliveries.undelivered()) == 2
+    await room.cmd("Ben", "forget-me")
+    (left,) = await room.runtime.deliveries.undelivered()
+    assert left.reader is None and left.body is None and left.reason == "not_in_channel"
+    assert "undelivered posts: 1" in room.said_to("Ben")
+
+
+# -- 10. nothing in memory grows with every channel ---------------------------------------------
+
+
+async def test_per_channel_locks_are_dropped_when_no_event_of_the_channel_is_in_hand(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann")
+    for n in range(30):
+        place = Place("slack", f"C-extra-{n}")
+        await room.runtime.dispatch(CommandEvent(Actor(uid("Ann"), "Ann"), place, "help"))
+    assert len(room.runtime._arrivals) == 0
+    await asyncio.gather(*(room.runtime.dispatch(CommandEvent(Actor(uid("Ann"), "Ann"), C2, "help")) for _ in range(5)))
+    assert len(room.runtime._arrivals) == 0
