@@ -78,9 +78,13 @@ def retry_after_seconds(headers: Any, *, now: datetime | None = None) -> float |
 
 @dataclass(frozen=True)
 class Pace:
-    """A platform's outbound limits per channel: ``limits`` = ((posts, per seconds), ...)."""
+    """A platform's outbound limits: ``limits`` per channel (channel posts only) and
+    ``overall`` across all of them, private posts included; each ((posts, per seconds), ...).
+    The delivery worker sends many lanes at once, so ``overall`` is what keeps a platform's
+    app-wide limit."""
 
     limits: tuple[tuple[int, float], ...] = ((1, 1.0),)
+    overall: tuple[tuple[int, float], ...] = ()
     # Retries within one send; past these the outbox's worker tries again later (the row
     # keeps its place), so one send never holds its claim for long.
     attempts: int = 4
@@ -107,6 +111,7 @@ class Outbox:
         # Bounded: a limiter forgotten after LIMITERS_KEPT other channels posted has long been
         # idle, and an idle limiter is the same as a new one.
         self._limiters: OrderedDict[tuple[str, str], list[AsyncLimiter]] = OrderedDict()
+        self._overall = [AsyncLimiter(count, seconds) for count, seconds in pace.overall]
 
     async def send_now(self, place: Place, post: Post) -> str | None:
         """Send (or update) one post now: its thread and its update target come from the stored
@@ -141,6 +146,8 @@ class Outbox:
     async def _paced(self, place: Place, post: Post, call: Callable[[], Awaitable[T]]) -> T:
         if post.private_to is None:
             await self._keep_pace(place)
+        for limiter in self._overall:
+            await limiter.acquire()
         return await call()
 
     def _stop(self, state: RetryCallState) -> bool:

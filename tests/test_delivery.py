@@ -106,3 +106,12 @@ async def test_update_of_an_unknown_key_is_posted_and_thread_posts_find_their_pa
         ("orphan", None, False),
         ("first, changed", None, True),
     ]
+
+
+async def test_the_overall_pace_holds_across_channels_and_private_posts(sqlite_db, clock):
+    sender = RecordingSender()
+    outbox = Outbox(sender, DeliveryLog(sqlite_db, clock), Pace(limits=(), overall=((2, 0.2),)))
+    started = time.monotonic()
+    for n in range(5):
+        await outbox.send_now(Place("slack", f"C{n}"), Post("hello", private_to="U1" if n % 2 else None))
+    assert time.monotonic() - started >= 0.2  # five posts at two per 0.2 s, whatever the channel

@@ -10,8 +10,10 @@ from bot.vocabulary.errors import ConfigError
 
 APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 
-# Teams' documented per-conversation limits: 7 messages a second and 60 in 30 seconds.
-TEAMS_PACE = Pace(limits=((7, 1.0), (60, 30.0)))
+# Teams' documented limits: per conversation 7 messages a second and 60 in 30 seconds; per app
+# and tenant 50 requests a second in all.
+APP_WIDE = ((50, 1.0),)
+TEAMS_PACE = Pace(limits=((7, 1.0), (60, 30.0)), overall=APP_WIDE)
 PACE_ENV = "COPBOT_TEAMS_PACE"
 LOCAL_ENV = "COPBOT_TEAMS_LOCAL"
 
@@ -86,4 +88,4 @@ def pace_from_env(env: Mapping[str, str]) -> Pace:
         raise ConfigError(f'{PACE_ENV} must look like "7/1,60/30" (posts per seconds)') from error
     if not limits or any(count < 1 or seconds <= 0 for count, seconds in limits):
         raise ConfigError(f'{PACE_ENV} must look like "7/1,60/30" (posts per seconds)')
-    return Pace(limits=tuple(limits))
+    return Pace(limits=tuple(limits), overall=APP_WIDE)
