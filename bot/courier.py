@@ -111,7 +111,12 @@ class Courier:
                 continue
             if not self._stopping:
                 await self._pause(IDLE_WAKE_SECONDS)
-        await self._lanes_done()
+        try:
+            await self._lanes_done()
+        except asyncio.CancelledError:  # stopping took too long: a send cut off goes again later
+            for task in self._lanes.values():
+                task.cancel()
+            raise
 
     async def _pause(self, seconds: float) -> None:
         try:
