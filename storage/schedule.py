@@ -189,22 +189,25 @@ async def current_terms(session: AsyncSession, community_id: int) -> list[CoChai
 async def purge(session: AsyncSession, now: datetime) -> dict[str, int]:
     """Delete what can no longer prevent a duplicate or change a meeting; returns the counts.
 
-    - An announcement claim goes once its meeting (or term day) and the start it told are both
-      more than 30 days past, and no schedule change still refers to that meeting: the
-      scheduler looks back 2 days at most for a meeting (its next steps), 14 for a term's review.
+    - An announcement claim goes once its meeting's planned day (or term day), the start it
+      told and the start the meeting was moved to (if it was) are all more than 30 days past:
+      the scheduler looks back 2 days at most for a meeting (its next steps), 14 for a term's
+      review, so such a claim can no longer stop anything being announced twice.
     - An `agenda` claim is kept 2 years instead: it is the record of when each agenda went out
       (the national office's KPI report reads it).
     - A schedule change goes once its day and its new start (if any) are more than 30 days past.
     """
     counts = {}
-    still_changed = exists().where(
-        ScheduleChange.community_id == Announcement.community_id, ScheduleChange.on == Announcement.occurrence
-    )
     for label, kinds, kept in (
         ("announcement claims", Announcement.kind != AGENDA, CLAIMS_KEPT),
         ("agenda claims", Announcement.kind == AGENDA, AGENDA_CLAIMS_KEPT),
     ):
         cutoff = now - kept
+        still_changed = exists().where(  # the meeting was moved to a start not that far past
+            ScheduleChange.community_id == Announcement.community_id,
+            ScheduleChange.on == Announcement.occurrence,
+            ScheduleChange.starts_at >= cutoff,
+        )
         gone = await session.execute(
             delete(Announcement)
             .where(kinds, Announcement.due_for < cutoff, Announcement.occurrence < cutoff.date(), ~still_changed)
