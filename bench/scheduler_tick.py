@@ -7,8 +7,9 @@ SQL statements per tick are printed, then the same as JSON with the machine's co
 
 PostgreSQL: ``COPBOT_BENCH_POSTGRES`` (default postgresql://postgres@127.0.0.1:5432/test) is
 used to create a throwaway database, dropped at the end; if it cannot be reached, only SQLite
-is measured. ``--catch-up`` also times the first tick after the migration, when every schedule
-is marked "look now" and each community is looked at once. Issue 15 asked for under 0.5 s.
+is measured. ``--catch-up`` also times the catch-up after the migration, when every schedule is
+marked "look now" and each community is looked at once (over as many ticks as that takes).
+Issue 15 asked for under 0.5 s per tick with nothing due.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy import event, insert, select, update
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # run as a script from anywhere
 
 from bot.shell.runtime import Runtime  # noqa: E402
+from storage import schedule as schedules  # noqa: E402
 from storage.db import Database  # noqa: E402
 from storage.due import LOOK_NOW  # noqa: E402
 from storage.models import ChannelBinding, Community, MeetingSchedule  # noqa: E402
@@ -98,8 +100,11 @@ async def _settle(db: Database, runtime: Runtime, schedule_ids: list[int], catch
     or the first one looked at and its answer given to the identical rest."""
     if catch_up:
         started = time.perf_counter()
-        await runtime.announce_due()
-        return time.perf_counter() - started
+        while True:  # a tick stops taking batches after ANNOUNCE_TICK_SECONDS: the next goes on
+            await runtime.announce_due()
+            async with db.transaction() as session:
+                if not await schedules.due_batch(session, NOW, None, 1):
+                    return time.perf_counter() - started
     async with db.transaction() as session:
         await session.execute(
             update(MeetingSchedule).where(MeetingSchedule.id == schedule_ids[0]).values(next_due_at=LOOK_NOW)
@@ -134,7 +139,7 @@ async def measure(url: str, communities: int, ticks: int, catch_up: bool) -> dic
             "statements_per_tick": max(statements),
         }
         if first is not None:
-            found["catch_up_first_tick_s"] = round(first, 2)
+            found["catch_up_s"] = round(first, 2)
         return found
     finally:
         await db.dispose()
@@ -163,7 +168,7 @@ async def main(argv: list[str] | None = None) -> dict[str, object]:
     parser = argparse.ArgumentParser(description="Time the scheduler's tick with nothing due.")
     parser.add_argument("--communities", type=int, default=10_000)
     parser.add_argument("--ticks", type=int, default=7)
-    parser.add_argument("--catch-up", action="store_true", help="also time the first tick after the migration")
+    parser.add_argument("--catch-up", action="store_true", help="also time the catch-up after the migration")
     args = parser.parse_args(argv)
     results: dict[str, object] = {"cores": os.cpu_count()}
     with tempfile.TemporaryDirectory() as folder:
@@ -175,11 +180,7 @@ async def main(argv: list[str] | None = None) -> dict[str, object]:
             print(
                 f"{name}: {found['communities']} communities, nothing due: median {found['median_s']} s, "
                 f"max {found['max_s']} s, {found['statements_per_tick']} SQL statements per tick"
-                + (
-                    f"; first tick after the migration {found['catch_up_first_tick_s']} s"
-                    if "catch_up_first_tick_s" in found
-                    else ""
-                )
+                + (f"; catch-up after the migration {found['catch_up_s']} s" if "catch_up_s" in found else "")
             )
         else:
             print(f"{name}: {found}")

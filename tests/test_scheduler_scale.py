@@ -7,8 +7,9 @@ community that raises is logged by kind and place, put off a few minutes, and th
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
+from alembic import command
 from sqlalchemy import func, select, update
 
 from bench.scheduler_tick import StatementCount, populate
@@ -16,6 +17,7 @@ from bot.shell.runtime import ANNOUNCE_RETRY
 from bot.shell.scheduling import STALE_AFTER_SECONDS, Scheduler
 from bot.vocabulary.conversation import Place
 from bot.vocabulary.moments import stored_utc
+from storage.db import alembic_config
 from storage.due import LOOK_NOW
 from storage.models import Announcement, Community, MeetingSchedule
 from tests.room import Room
@@ -85,6 +87,9 @@ async def test_every_change_to_a_rhythm_marks_its_community_look_now(db, clock):
     await room.cmd("Ben", "join")  # not a rhythm change: stays as it is
     await room.cmd("Ann", "agenda add Peer supervision")
     assert (await _next_due(db))[0] not in (None, LOOK_NOW)
+    room.place = Place("slack", "C2", "T1")
+    await room.cmd("Ann", "setup North West")  # another channel bound (a bulk insert)
+    assert (await _next_due(db))[0] == LOOK_NOW
 
 
 async def test_a_community_that_raises_is_logged_put_off_and_the_others_post(db, clock, caplog):
@@ -155,3 +160,34 @@ async def test_the_scheduler_is_stale_when_the_announcements_job_has_not_finishe
     ticks.now += 2
     assert scheduler.stale() == f"announcements: no run finished in {STALE_AFTER_SECONDS:.0f} s"
     assert scheduler.stale(now=ticks.now - 10) is None  # an explicit moment
+
+
+async def test_the_migration_marks_every_schedule_look_now_and_keys_old_claims_on_their_meeting(sqlite_db):
+    db = sqlite_db
+    async with db.engine.begin() as conn:
+        await conn.run_sync(lambda sync: command.downgrade(alembic_config(sync), "0009"))
+        await conn.exec_driver_sql(
+            "INSERT INTO communities (id, name, vote_budget, created_at) VALUES (1, 'A', 3, '2026-11-01')"
+        )
+        await conn.exec_driver_sql(
+            "INSERT INTO meeting_schedules (community_id, rule, at, zone, country, agenda_days, call_days, updated_at) "
+            "VALUES (1, NULL, '10:30', 'Europe/Dublin', 'IE', 5, 10, '2026-11-01')"
+        )
+        await conn.exec_driver_sql(  # the 16 Dec meeting moved to the 17th after its call went out
+            'INSERT INTO schedule_changes (community_id, kind, "on", starts_at, created_at) '
+            "VALUES (1, 'moved', '2026-12-16', '2026-12-17 10:30:00.000000', '2026-12-03')"
+        )
+        await conn.exec_driver_sql(
+            "INSERT INTO announcements (community_id, kind, due_for, skipped, created_at) VALUES "
+            "(1, 'call', '2026-12-16 10:30:00.000000', 0, '2026-12-02'), "  # for the meeting as planned
+            "(1, 'call', '2026-12-17 10:30:00.000000', 0, '2026-12-03'), "  # made again after the move
+            "(1, 'agenda', '2027-06-16 09:30:00.000000', 0, '2027-06-09')"  # summer: 10:30 in Dublin
+        )
+        await conn.run_sync(lambda sync: command.upgrade(alembic_config(sync), "head"))
+    async with db.transaction() as session:
+        assert await session.scalar(select(MeetingSchedule.next_due_at)) is not None
+        assert stored_utc(await session.scalar(select(MeetingSchedule.next_due_at))) == LOOK_NOW
+        claims = {
+            (kind, day) for kind, day in await session.execute(select(Announcement.kind, Announcement.occurrence))
+        }
+    assert claims == {("call", date(2026, 12, 16)), ("agenda", date(2027, 6, 16))}

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -30,6 +31,7 @@ Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 ANNOUNCE_BATCH = 50  # due communities fetched at a time; each is its own transaction
 ANNOUNCE_RETRY = timedelta(minutes=5)  # a community that failed is looked at again this much later
+ANNOUNCE_TICK_SECONDS = 30.0  # a tick takes no new batch after this: it finishes, the next goes on
 
 
 def utcnow() -> datetime:
@@ -89,9 +91,10 @@ class Runtime:
         transaction (its schedule row locked: two workers never work one community at once), and
         its posts go to the outbox in that transaction. One community that fails is logged (its
         error's kind and place), looked at again a few minutes later, and the rest still post.
-        Returns how many posts were kept."""
-        kept, after = 0, None
-        while True:
+        A tick takes no new batch after ANNOUNCE_TICK_SECONDS (after the migration every
+        community is looked at once: that is spread over ticks). Returns how many posts were kept."""
+        kept, after, started = 0, None, time.monotonic()
+        while time.monotonic() - started < ANNOUNCE_TICK_SECONDS:
             async with self.db.transaction() as session:
                 batch = await schedule_store.due_batch(session, self.clock(), after, ANNOUNCE_BATCH)
             for _due_at, schedule_id in batch:
@@ -104,15 +107,19 @@ class Runtime:
                     log.error(
                         "announcements of schedule %d failed: %s at %s", schedule_id, type(error).__name__, where(error)
                     )
-                    async with self.db.transaction() as session:
-                        await schedule_store.put_off(session, schedule_id, self.clock() + ANNOUNCE_RETRY)
+                    try:
+                        async with self.db.transaction() as session:
+                            await schedule_store.put_off(session, schedule_id, self.clock() + ANNOUNCE_RETRY)
+                    except Exception as again:  # noqa: BLE001 - still due: the next tick tries it again
+                        log.error("putting off schedule %d failed: %s", schedule_id, type(again).__name__)
                     continue
                 if made:
                     kept += sum(len(posts) for _, posts in made)
                     self.courier.kick()
             if len(batch) < ANNOUNCE_BATCH:
-                return kept
+                break
             after = batch[-1]
+        return kept  # out of time: the next tick goes on with what is still due
 
     async def outbox_health(self) -> outbox_store.OutboxHealth:
         """Pending posts, the oldest one's age, undeliverable ones (for /healthz)."""
