@@ -1,15 +1,25 @@
 """What copbot posts by itself for each meeting, on the right working days and local times: the
 call for agenda items, the agenda (the guide's standard template, or the first-meeting agenda),
-a reminder the day before and 15 minutes before (with the joining link), the next steps after
-the meeting, and a co-chair term's review (at its review date) and its end.
+a reminder the day before at the meeting's local time and 15 minutes before (with the joining
+link), the next steps after the meeting, and a co-chair term's review (at its review date) and
+its end.
 
-`due(session, now)` is called by the scheduler (and by tests, with the clock moved on). Each
-announcement is claimed once, across workers, in `storage.schedule.claim_announcement`, and its
-posts go to the outbox in the same transaction. Each kind has its own window: an agenda may go
-out late, once, with a note, until the meeting starts; a 15-minute reminder is never sent after
-the meeting started. One whose window passed while copbot was down is skipped and logged once.
-A moved or cancelled meeting needs no clean-up: announcements are made from the schedule as it
-is when they fall due.
+`community_due(session, schedule_id, now)` looks at one community whose schedule is due (the
+scheduler, `Runtime.announce_due`, finds them with one indexed query and gives each its own
+transaction): it makes what is due, claims each announcement once per meeting across workers
+(`storage.schedule.claim_announcement`, keyed on the meeting's identity, `Planned.occurrence`),
+and stores when the community next needs a look (`MeetingSchedule.next_due_at`).
+
+Each kind has its own window: an agenda may go out late, once, with a note, until the meeting
+starts; a 15-minute reminder is never sent after the meeting started. One whose window passed
+while copbot was down is skipped and logged once. A moved meeting is the same meeting: what was
+announced for it is not announced again, unless its wording names the start (`Kind.tells_start`)
+and the start changed; then it goes out again, within its window, saying the meeting moved.
+A cancelled meeting needs no clean-up: announcements are made from the schedule as it is.
+
+    due community ─▶ take_due (row locked) ─▶ meetings: claim each due kind ─┬─▶ posts
+                                           └▶ terms: claim each due review ──┘
+                     next_due_at = the earliest moment still to come (NULL: nothing, or no channel)
 """
 
 from __future__ import annotations
@@ -23,6 +33,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import and_list, plural
 from flows import agenda
 from flows import meeting_calendar as calendar
@@ -31,12 +42,13 @@ from flows.schedule import Planned, upcoming
 from storage import agenda_items, channels
 from storage import answers as answer_store
 from storage import schedule as store
-from storage.models import CoChairTerm, Community, MeetingSchedule, Member
+from storage.models import Announcement, CoChairTerm, Community, MeetingSchedule, Member
 
 log = logging.getLogger(__name__)
 
 POST_AT = time(9, 0)  # the call for items and the agenda go out at 09:00 local on their day
 LATE_NOTE = "(This is later than planned — sorry.)"
+MOVED_NOTE = "(The meeting has moved since we last posted about it: this is its new date and time.)"
 CALL = (
     "Our next meeting is on {when}. Any member may place an item on the agenda through the co-chairs: "
     "type `/cop agenda add <your item>` by {agenda_day}, when the agenda goes out."
@@ -61,11 +73,13 @@ JOIN = " Join: {link}"
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of announcement: when it falls due for a meeting, until when it may go out."""
+    """One kind of announcement: when it falls due for a meeting, until when it may go out, and
+    whether its wording names the meeting's date or time (then a moved meeting gets it again)."""
 
     name: str
     due: Callable[[MeetingSchedule, Planned, Sequence[object]], datetime]
     until: Callable[[MeetingSchedule, Planned, Sequence[object]], datetime]
+    tells_start: bool = True
 
 
 def _on_working_day(days_before: Callable[[MeetingSchedule], int]) -> Callable[..., datetime]:
@@ -80,102 +94,148 @@ def _agenda_due(schedule: MeetingSchedule, meeting: Planned, off: Sequence[objec
     return _on_working_day(lambda s: s.agenda_days)(schedule, meeting, off)
 
 
+def _eve_due(schedule: MeetingSchedule, meeting: Planned, off: Sequence[object]) -> datetime:
+    """The day before, at the meeting's local time (not 24 hours before: clocks change)."""
+    at = calendar.local(meeting.starts_at, schedule.zone).time()
+    return calendar.to_utc(meeting.day - timedelta(days=1), at, schedule.zone)
+
+
 KINDS = (
     Kind("call", _on_working_day(lambda s: s.call_days), _agenda_due),
     Kind("agenda", _agenda_due, lambda s, m, o: m.starts_at),
-    Kind("eve", lambda s, m, o: m.starts_at - timedelta(days=1), lambda s, m, o: m.starts_at - timedelta(minutes=15)),
+    Kind("eve", _eve_due, lambda s, m, o: m.starts_at - timedelta(minutes=15)),
     Kind("soon", lambda s, m, o: m.starts_at - timedelta(minutes=15), lambda s, m, o: m.starts_at),
     Kind(
-        "next-steps", lambda s, m, o: m.starts_at + timedelta(hours=2), lambda s, m, o: m.starts_at + timedelta(days=2)
+        "next-steps",
+        lambda s, m, o: m.starts_at + timedelta(hours=2),
+        lambda s, m, o: m.starts_at + timedelta(days=2),
+        tells_start=False,  # says what is open and when we meet next, not when this one was
     ),
 )
 LOOK_BACK = timedelta(days=2)  # meetings started this recently still have their next steps to come
+MEETINGS_AHEAD = 3  # the meetings looked at each time (from LOOK_BACK ago)
+LATE_AFTER = timedelta(hours=1)  # later than this after its time, a post says it is late
+TERM_LOOK_BACK = timedelta(days=14)  # a term's review or end may still be announced this late
 
 
-async def due(session: AsyncSession, now: datetime) -> list[tuple[Place, list[Post]]]:
-    """Every announcement due now, claimed, its posts written to the outbox; returns them."""
-    made: list[tuple[Place, list[Post]]] = []
-    for schedule in await store.schedules(session):
-        community = await session.get(Community, schedule.community_id)
-        places = await channels.active_channels(session, schedule.community_id)
-        if community is None or not places:
-            continue  # copbot is in none of its channels: nothing is claimed, nothing is lost
-        posts = await _community_due(session, community, schedule, now)
-        posts += await _term_reviews(session, community, schedule, now)
-        if posts:
-            for channel in places:
-                place = Place(channel.platform, channel.channel_id, channel.team_id)
-                made.append((place, posts))
-    return made
+async def community_due(session: AsyncSession, schedule_id: int, now: datetime) -> list[tuple[Place, list[Post]]]:
+    """Look at one due community: its schedule is locked for this transaction (nothing, if another
+    worker has it or it is no longer due). Every announcement due now is claimed and returned
+    with the places it goes to; ``next_due_at`` says when to look again."""
+    schedule = await store.take_due(session, schedule_id, now)
+    if schedule is None:
+        return []
+    community = await session.get(Community, schedule.community_id)
+    places = await channels.active_channels(session, schedule.community_id)
+    if community is None or not places:
+        schedule.next_due_at = None  # copbot is in none of its channels: nothing is claimed, nothing is lost
+        return []
+    posts, later = await _meetings_due(session, community, schedule, now)
+    term_posts, term_later = await _term_reviews(session, community, schedule, now)
+    later += term_later
+    schedule.next_due_at = min(later) if later else None
+    posts += term_posts
+    if not posts:
+        return []
+    return [(Place(channel.platform, channel.channel_id, channel.team_id), posts) for channel in places]
 
 
-async def _claimed(
+async def _meetings_due(
+    session: AsyncSession, community: Community, schedule: MeetingSchedule, now: datetime
+) -> tuple[list[Post], list[datetime]]:
+    """The posts due now for the coming meetings, and the moments later ones fall due."""
+    off = await store.days_off(session, community.id)
+    meetings = await upcoming(session, schedule, now - LOOK_BACK, count=MEETINGS_AHEAD)
+    claimed = await store.claims(session, community.id, [meeting.occurrence for meeting in meetings])
+    posts: list[Post] = []
+    later = [meetings[0].starts_at + LOOK_BACK] if len(meetings) == MEETINGS_AHEAD else []  # the next comes into view
+    for meeting in meetings:
+        for kind in KINDS:
+            claim = claimed.get((kind.name, meeting.occurrence))
+            if claim is not None and (not kind.tells_start or stored_utc(claim.due_for) == meeting.starts_at):
+                continue  # made (or passed over) for this meeting as it is
+            due_at = kind.due(schedule, meeting, off)
+            if due_at > now:
+                later.append(due_at)
+                continue
+            note = await _claim(
+                session, community, kind, meeting, claim, due_at, kind.until(schedule, meeting, off), now
+            )
+            if note is not None:
+                posts.append(await _post(session, community, schedule, meeting, kind.name, now, note, off))
+    return posts, later
+
+
+async def _claim(
     session: AsyncSession,
     community: Community,
-    kind: str,
-    due_for: datetime,
+    kind: Kind,
+    meeting: Planned,
+    claim: Announcement | None,
     due_at: datetime,
     until: datetime,
     now: datetime,
-) -> bool | None:
-    """True: post it now; None: not due yet, or already made; False: its window passed."""
-    if due_at > now:
+) -> str | None:
+    """Claim a due announcement: None if there is nothing to post (another worker has it, or its
+    window passed), else the note it carries ("" for none): late, or the meeting moved."""
+    passed, late = now > until, now - due_at > LATE_AFTER
+    if claim is None:
+        if not await store.claim_announcement(
+            session, community.id, kind.name, meeting.occurrence, meeting.starts_at, now, skipped=passed
+        ):
+            return None
+        if passed:
+            log.info("announcement %s of community %d skipped: its window had passed", kind.name, community.id)
+            return None
+        return LATE_NOTE if late else ""
+    # Announced for another start (the meeting moved): told again, once, if there is still time.
+    if not await store.claim_again(session, claim, meeting.starts_at, skipped=claim.skipped and passed):
         return None
-    if now > until:
-        if await store.claim_announcement(session, community.id, kind, due_for, now, skipped=True):
-            log.info("announcement %s of community %d skipped: its window had passed", kind, community.id)
+    if passed:
         return None
-    return await store.claim_announcement(session, community.id, kind, due_for, now) or None
-
-
-async def _community_due(
-    session: AsyncSession, community: Community, schedule: MeetingSchedule, now: datetime
-) -> list[Post]:
-    off = await store.days_off(session, community.id)
-    meetings = await upcoming(session, schedule, now - LOOK_BACK, count=3)
-    posts: list[Post] = []
-    for meeting in meetings:
-        for kind in KINDS:
-            due_at, until = kind.due(schedule, meeting, off), kind.until(schedule, meeting, off)
-            if await _claimed(session, community, kind.name, meeting.starts_at, due_at, until, now):
-                late = now - due_at > timedelta(hours=1)
-                posts.append(await _post(session, community, schedule, meeting, kind.name, now, late))
-    return posts
+    if claim.skipped:  # it never went out: this is the first time, not a correction
+        return LATE_NOTE if late else ""
+    return MOVED_NOTE
 
 
 async def _term_reviews(
     session: AsyncSession, community: Community, schedule: MeetingSchedule, now: datetime
-) -> list[Post]:
+) -> tuple[list[Post], list[datetime]]:
     """A co-chair term's review (at 6 months of 12, or at a 6-month term's end) and its end,
-    each once: the co-chairs whose date it is are named together in one post."""
-    today = calendar.local(now, schedule.zone).date()
-    since = today - timedelta(days=14)
-    due: dict[tuple[str, date], list[CoChairTerm]] = {}
-    for term in await store.reviewed_terms(session, community.id, since, today):
-        due.setdefault(("term-review", term.review_on), []).append(term)
-    for term in await store.ending_terms(session, community.id, since, today):
+    each once: the co-chairs whose date it is are named together in one post. Returns them, and
+    the moments later ones fall due."""
+    since = calendar.local(now, schedule.zone).date() - TERM_LOOK_BACK
+    dates: dict[tuple[str, date], list[CoChairTerm]] = {}
+    for term in await store.current_terms(session, community.id):
+        dates.setdefault(("term-review", term.review_on), []).append(term)
         if term.ends_on != term.review_on:  # a term reviewed at its end is announced once
-            due.setdefault(("term-end", term.ends_on), []).append(term)
-    posts = []
-    for (kind, day), terms in sorted(due.items(), key=lambda item: item[0][1]):
+            dates.setdefault(("term-end", term.ends_on), []).append(term)
+    posts, later = [], []
+    for (kind, day), terms in sorted(dates.items(), key=lambda item: item[0][1]):
         due_for = calendar.to_utc(day, POST_AT, schedule.zone)
-        if await _claimed(session, community, kind, due_for, due_for, due_for + timedelta(days=14), now):
-            names = [member.name for term in terms if (member := await session.get(Member, term.member_id))]
-            first = terms[0]
-            text = TERM_REVIEW if kind == "term-end" or first.review_on == first.ends_on else TERM_MIDWAY
-            posts.append(
-                Post(
-                    text.format(
-                        name=and_list(names) or "A co-chair",
-                        term=TERM_WORD if len(terms) == 1 else TERMS_WORD,
-                        ends_verb=ENDS if len(terms) == 1 else END,
-                        ends=first.ends_on.isoformat(),
-                        months=first.months,
-                    ),
-                    key=f"term:{first.id}:{kind}",
-                )
+        if day < since:
+            continue
+        if due_for > now:
+            later.append(due_for)
+            continue
+        if not await store.claim_announcement(session, community.id, kind, day, due_for, now):
+            continue
+        names = [member.name for term in terms if (member := await session.get(Member, term.member_id))]
+        first = terms[0]
+        text = TERM_REVIEW if kind == "term-end" or first.review_on == first.ends_on else TERM_MIDWAY
+        posts.append(
+            Post(
+                text.format(
+                    name=and_list(names) or "A co-chair",
+                    term=TERM_WORD if len(terms) == 1 else TERMS_WORD,
+                    ends_verb=ENDS if len(terms) == 1 else END,
+                    ends=first.ends_on.isoformat(),
+                    months=first.months,
+                ),
+                key=f"term:{first.id}:{kind}",
             )
-    return posts
+        )
+    return posts, later
 
 
 async def _post(
@@ -185,13 +245,13 @@ async def _post(
     meeting: Planned,
     kind: str,
     now: datetime,
-    late: bool,
+    note: str,
+    off: Sequence[date],
 ) -> Post:
     link = JOIN.format(link=schedule.join_link) if schedule.join_link else ""
     key = f"meeting:{community.id}:{meeting.starts_at:%Y%m%dT%H%M}:{kind}"
     when = agenda.when(schedule, meeting.starts_at)
     if kind == "call":
-        off = await store.days_off(session, community.id)
         agenda_day = calendar.working_days_before(meeting.day, schedule.agenda_days, schedule.country, off)
         text = CALL.format(when=when, agenda_day=f"{agenda_day:%A} {agenda_day.day} {agenda_day:%B}")
     elif kind == "agenda":
@@ -200,7 +260,7 @@ async def _post(
         names = [item.text for item in items]
         posted = await agenda.meeting_agenda(session, community, schedule, meeting, names, now, key=key)
         ics = meeting_invitation(community, schedule, meeting.starts_at, posted, now)
-        text = f"{posted.text}\n{LATE_NOTE}" if late else posted.text
+        text = f"{posted.text}\n{note}" if note else posted.text
         return dataclasses.replace(posted, text=text, attachment=ics)
     elif kind == "eve":
         text = EVE.format(when=when, link=link)
@@ -215,4 +275,4 @@ async def _post(
             else "No actions are open."
         )
         text = NEXT_STEPS.format(actions=recap, next=agenda.when(schedule, coming[0].starts_at) if coming else NO_NEXT)
-    return Post(f"{text}\n{LATE_NOTE}" if late else text, key=key)
+    return Post(f"{text}\n{note}" if note else text, key=key)

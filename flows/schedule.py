@@ -71,11 +71,19 @@ CHAIR_FORMS = {
 
 @dataclass(frozen=True)
 class Planned:
-    """One coming meeting: its start (UTC), its local day, and whether it is an extra one."""
+    """One coming meeting: its start (UTC), its local day, whether it is an extra one, and the
+    day it was planned for (``planned_on``, when moved): who the meeting is, whatever its start."""
 
     starts_at: datetime
     day: date
     extra: bool = False
+    planned_on: date | None = None
+
+    @property
+    def occurrence(self) -> date:
+        """The meeting's identity: the rule day it was planned on (kept when it is moved), or
+        an extra meeting's day. Announcements are claimed once per occurrence."""
+        return self.planned_on or self.day
 
 
 def _at(schedule: MeetingSchedule) -> time:
@@ -97,7 +105,8 @@ async def upcoming(session: AsyncSession, schedule: MeetingSchedule, now: dateti
     for change in changes:
         if change.kind in (store.EXTRA, store.MOVED) and change.starts_at is not None:
             moment = stored_utc(change.starts_at)
-            found.append(Planned(moment, calendar.local(moment, schedule.zone).date(), change.kind == store.EXTRA))
+            day = calendar.local(moment, schedule.zone).date()
+            found.append(Planned(moment, day, change.kind == store.EXTRA, change.on))
     unique = {(p.starts_at, p.day): p for p in found if p.starts_at >= now}
     return sorted(unique.values(), key=lambda p: p.starts_at)[:count]
 
@@ -248,6 +257,8 @@ async def _move(turn: Turn, settings: MeetingSchedule, args: tuple[str, ...]) ->
         change = await store.change_on(turn.session, settings.community_id, original)
         if change is not None:
             await store.drop_change(turn.session, change)
+        if new_day != original:  # what was announced for it stays said: it is the same meeting
+            await store.move_claims(turn.session, settings.community_id, original, new_day)
         original = new_day
     await store.record_change(turn.session, settings.community_id, kind, original, starts_at, turn.now)
     moved = Post(MOVED.format(day=day.isoformat(), when=_when(starts_at, settings.zone)))

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.vocabulary.errors import ConfigError
+from storage.due import RhythmSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x0C0B_0001  # PostgreSQL advisory lock: one worker migrates at a time
@@ -85,7 +86,8 @@ class Database:
         self.engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             _sqlite_serialised_writes(self.engine)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # RhythmSession: a change to a community's rhythm marks its schedule for the scheduler.
+        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=RhythmSession)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

@@ -408,6 +408,11 @@ class MeetingSchedule(Base):
     call_days: Mapped[int] = mapped_column(Integer, default=10)
     join_link: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The earliest moment anything may fall due for the community (UTC), NULL when nothing is
+    # scheduled or copbot is in none of its channels: the scheduler's one indexed query. Kept
+    # current by the scheduler after each look, and set to "look now" (`storage.due`) whenever
+    # what sets its rhythm changes.
+    next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
 
 
 class ScheduleChange(Base):
@@ -437,14 +442,18 @@ class DayOff(Base):
 
 class Announcement(Base):
     """A scheduled announcement claimed once: the call for items, the agenda, a reminder, the
-    next steps of one meeting (``due_for`` is the meeting's start, UTC), or a co-chair term's
-    review. The unique key makes it once across workers; ``skipped`` when its window had passed."""
+    next steps of one meeting, or a co-chair term's review or end. ``occurrence`` is who the
+    meeting is (its planned local day: a rule day, even once moved, or an extra one's day; a
+    term's review or end day); ``due_for`` is the start (UTC) the announcement told (a term's:
+    09:00 local that day). The unique key makes it once per meeting across workers;
+    ``skipped`` when its window had passed."""
 
     __tablename__ = "announcements"
-    __table_args__ = (UniqueConstraint("community_id", "kind", "due_for", name="uq_announcement"),)
+    __table_args__ = (UniqueConstraint("community_id", "kind", "occurrence", name="uq_announcement"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(16))
+    occurrence: Mapped[date] = mapped_column(Date)
     due_for: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

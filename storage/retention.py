@@ -9,6 +9,8 @@ no longer prevent a duplicate go, and what could quote a member goes as soon as 
 - undeliverable outbox posts: `undelivered` (30 days); /healthz counts them until then.
 - undelivered posts' bodies: `undelivered` (30 days, `COPBOT_UNDELIVERED_DAYS`), for the
   co-chairs to see what did not go out; the reason stays.
+- announcement claims and schedule changes: 30 days after the meeting they concern (agenda
+  claims 2 years, the record of when each agenda went out); `storage.schedule.purge` says why.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage import delivery, outbox
+from storage import delivery, outbox, schedule
 from storage.db import Database
 
 
@@ -40,4 +42,6 @@ async def purge(db: Database, now: datetime, keep: Keep) -> dict[str, int]:
         )
     async with db.transaction() as session:
         counts["undelivered bodies"] = await delivery.clear_old_bodies(session, now - keep.undelivered)
+    async with db.transaction() as session:
+        counts.update(await schedule.purge(session, now))
     return counts

@@ -1,12 +1,16 @@
-"""A community's meeting rhythm: its schedule row, the changes to it, and its days off."""
+"""A community's meeting rhythm: its schedule row, the changes to it, and its days off; the
+scheduler's due query and its claims (one per announcement of a meeting), and their purge."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Collection
+from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocabulary.moments import stored_utc
+from storage.due import LOOK_NOW
 from storage.models import (
     Announcement,
     CoChairTerm,
@@ -18,6 +22,11 @@ from storage.models import (
 from storage.upsert import insert_ignore
 
 EXTRA, MOVED, CANCELLED = "extra", "moved", "cancel"
+AGENDA = "agenda"
+CLAIMS_KEPT = timedelta(days=30)  # a claim this far past can no longer prevent a duplicate
+AGENDA_CLAIMS_KEPT = timedelta(days=730)  # when each agenda went out: the KPI report reads it
+CHANGES_KEPT = timedelta(days=30)
+Claim = tuple[str, date]  # (kind, occurrence)
 
 
 async def schedule_of(session: AsyncSession, community_id: int, now: datetime) -> MeetingSchedule:
@@ -35,6 +44,7 @@ async def schedule_of(session: AsyncSession, community_id: int, now: datetime) -
                 "agenda_days": 5,
                 "call_days": 10,
                 "updated_at": now,
+                "next_due_at": LOOK_NOW,
             },
             ("community_id",),
         )
@@ -78,49 +88,143 @@ async def add_day_off(session: AsyncSession, community_id: int, day: date) -> bo
     return await insert_ignore(session, DayOff, {"community_id": community_id, "day": day}, ("community_id", "day"))
 
 
-async def schedules(session: AsyncSession) -> list[MeetingSchedule]:
-    """Every community's schedule (the announcer goes through them)."""
-    return list(await session.scalars(select(MeetingSchedule).order_by(MeetingSchedule.community_id)))
+async def due_batch(
+    session: AsyncSession, now: datetime, after: tuple[datetime, int] | None, size: int
+) -> list[tuple[datetime, int]]:
+    """The next ``size`` schedules due by ``now`` (their next_due_at and id, in that order),
+    after ``after``: one indexed query, however many communities there are."""
+    query = select(MeetingSchedule.next_due_at, MeetingSchedule.id).where(MeetingSchedule.next_due_at <= now)
+    if after is not None:  # keyset paging: a tick goes through each due schedule once
+        due_at, schedule_id = after
+        query = query.where(
+            or_(
+                MeetingSchedule.next_due_at > due_at,
+                and_(MeetingSchedule.next_due_at == due_at, MeetingSchedule.id > schedule_id),
+            )
+        )
+    rows = await session.execute(query.order_by(MeetingSchedule.next_due_at, MeetingSchedule.id).limit(size))
+    return [(stored_utc(due_at), schedule_id) for due_at, schedule_id in rows.all() if due_at is not None]
+
+
+async def take_due(session: AsyncSession, schedule_id: int, now: datetime) -> MeetingSchedule | None:
+    """The schedule, locked for this transaction, if it is still due and no other worker holds
+    it (PostgreSQL: ``FOR UPDATE SKIP LOCKED``; SQLite's write lock already serialises)."""
+    query = select(MeetingSchedule).where(MeetingSchedule.id == schedule_id, MeetingSchedule.next_due_at <= now)
+    return await session.scalar(query.with_for_update(skip_locked=True))
+
+
+async def put_off(session: AsyncSession, schedule_id: int, until: datetime) -> None:
+    """Look at this schedule again only at ``until`` (after its community failed)."""
+    await session.execute(
+        update(MeetingSchedule).where(MeetingSchedule.id == schedule_id).values(next_due_at=until.astimezone(UTC))
+    )
+
+
+async def claims(session: AsyncSession, community_id: int, occurrences: Collection[date]) -> dict[Claim, Announcement]:
+    """The community's claims for these meetings (or term days), by (kind, occurrence)."""
+    if not occurrences:
+        return {}
+    query = select(Announcement).where(
+        Announcement.community_id == community_id, Announcement.occurrence.in_(sorted(set(occurrences)))
+    )
+    return {(claim.kind, claim.occurrence): claim for claim in await session.scalars(query)}
 
 
 async def claim_announcement(
-    session: AsyncSession, community_id: int, kind: str, due_for: datetime, now: datetime, *, skipped: bool = False
+    session: AsyncSession,
+    community_id: int,
+    kind: str,
+    occurrence: date,
+    due_for: datetime,
+    now: datetime,
+    *,
+    skipped: bool = False,
 ) -> bool:
-    """True for the one caller (of any worker) that claims this announcement."""
+    """True for the one caller (of any worker) that claims this announcement of this meeting."""
     return await insert_ignore(
         session,
         Announcement,
-        {"community_id": community_id, "kind": kind, "due_for": due_for, "skipped": skipped, "created_at": now},
-        ("community_id", "kind", "due_for"),
+        {
+            "community_id": community_id,
+            "kind": kind,
+            "occurrence": occurrence,
+            "due_for": due_for,
+            "skipped": skipped,
+            "created_at": now,
+        },
+        ("community_id", "kind", "occurrence"),
     )
 
 
-async def ending_terms(session: AsyncSession, community_id: int, since: date, until: date) -> list[CoChairTerm]:
-    """Current co-chair terms that end between ``since`` and ``until``."""
-    return list(
-        await session.scalars(
-            select(CoChairTerm).where(
-                CoChairTerm.community_id == community_id,
-                CoChairTerm.replaced_on.is_(None),
-                CoChairTerm.ends_on >= since,
-                CoChairTerm.ends_on <= until,
-            )
+async def claim_again(session: AsyncSession, claim: Announcement, due_for: datetime, *, skipped: bool) -> bool:
+    """The meeting moved: record the start now told (or passed over). True for the one caller
+    that changed it from the start it had (a conditional UPDATE, so a race is decided once)."""
+    changed = await session.execute(
+        update(Announcement)
+        .where(Announcement.id == claim.id, Announcement.due_for == claim.due_for)
+        .values(due_for=due_for, skipped=skipped)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(changed, "rowcount", 0))
+
+
+async def move_claims(session: AsyncSession, community_id: int, before: date, after: date) -> None:
+    """An extra meeting moved to another day keeps what was announced for it (claims follow it)."""
+    await session.execute(
+        delete(Announcement).where(Announcement.community_id == community_id, Announcement.occurrence == after)
+    )
+    await session.execute(
+        update(Announcement)
+        .where(Announcement.community_id == community_id, Announcement.occurrence == before)
+        .values(occurrence=after)
+    )
+
+
+async def current_terms(session: AsyncSession, community_id: int) -> list[CoChairTerm]:
+    """The community's current co-chair terms (their review and end days are announced)."""
+    query = select(CoChairTerm).where(CoChairTerm.community_id == community_id, CoChairTerm.replaced_on.is_(None))
+    return list(await session.scalars(query.order_by(CoChairTerm.id)))
+
+
+async def purge(session: AsyncSession, now: datetime) -> dict[str, int]:
+    """Delete what can no longer prevent a duplicate or change a meeting; returns the counts.
+
+    - An announcement claim goes once its meeting's planned day (or term day), the start it
+      told and the start the meeting was moved to (if it was) are all more than 30 days past:
+      the scheduler looks back 2 days at most for a meeting (its next steps), 14 for a term's
+      review, so such a claim can no longer stop anything being announced twice.
+    - An `agenda` claim is kept 2 years instead: it is the record of when each agenda went out
+      (the national office's KPI report reads it).
+    - A schedule change goes once its day and its new start (if any) are more than 30 days past.
+    """
+    counts = {}
+    for label, kinds, kept in (
+        ("announcement claims", Announcement.kind != AGENDA, CLAIMS_KEPT),
+        ("agenda claims", Announcement.kind == AGENDA, AGENDA_CLAIMS_KEPT),
+    ):
+        cutoff = now - kept
+        still_changed = exists().where(  # the meeting was moved to a start not that far past
+            ScheduleChange.community_id == Announcement.community_id,
+            ScheduleChange.on == Announcement.occurrence,
+            ScheduleChange.starts_at >= cutoff,
         )
-    )
-
-
-async def reviewed_terms(session: AsyncSession, community_id: int, since: date, until: date) -> list[CoChairTerm]:
-    """Current co-chair terms whose review falls between ``since`` and ``until``."""
-    return list(
-        await session.scalars(
-            select(CoChairTerm).where(
-                CoChairTerm.community_id == community_id,
-                CoChairTerm.replaced_on.is_(None),
-                CoChairTerm.review_on >= since,
-                CoChairTerm.review_on <= until,
-            )
+        gone = await session.execute(
+            delete(Announcement)
+            .where(kinds, Announcement.due_for < cutoff, Announcement.occurrence < cutoff.date(), ~still_changed)
+            .execution_options(synchronize_session=False)
         )
+        counts[label] = int(getattr(gone, "rowcount", 0) or 0)
+    cutoff = now - CHANGES_KEPT
+    gone = await session.execute(
+        delete(ScheduleChange)
+        .where(
+            ScheduleChange.on < cutoff.date(),
+            or_(ScheduleChange.starts_at.is_(None), ScheduleChange.starts_at < cutoff),
+        )
+        .execution_options(synchronize_session=False)
     )
+    counts["schedule changes"] = int(getattr(gone, "rowcount", 0) or 0)
+    return counts
 
 
 async def has_met(session: AsyncSession, community_id: int, before: date) -> bool:

@@ -5,11 +5,15 @@ local times; late ones within their window, missed ones skipped; two workers pos
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, time
 
+import pytest
 from sqlalchemy import func, select
 
-from storage.models import Announcement, OutboxPost
+from flows import meeting_calendar as calendar
+from flows.announcements import KINDS
+from flows.schedule import Planned
+from storage.models import Announcement, MeetingSchedule, OutboxPost
 from tests.room import Room
 from tests.room import workers as two_workers
 
@@ -73,8 +77,90 @@ async def test_a_moved_meeting_is_announced_for_its_new_day_only(db, clock):
     posted = await room.at(datetime(2026, 12, 15, 10, 30, tzinfo=UTC))
     assert not any("we meet tomorrow" in text for text in posted)  # no reminder for the 16th
     assert len(posted) == 1 and "Agenda — North West, Thursday 17 December 2026" in posted[0]  # the new date
+    assert "The meeting has moved" in posted[0] and "later than planned" not in posted[0]
     eve = await room.at(datetime(2026, 12, 16, 10, 30, tzinfo=UTC))
     assert len(eve) == 1 and "we meet tomorrow, Thursday 17 December 2026" in eve[0]
+    assert "has moved" not in eve[0]  # the first reminder for this meeting
+    async with db.transaction() as session:  # one claim per kind for the meeting, moved or not
+        assert await session.scalar(select(func.count()).select_from(Announcement)) == 3
+
+
+async def test_a_meeting_moved_to_another_time_gets_what_named_the_time_again_saying_so(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", RULE)
+    for moment in (datetime(2026, 12, 2, 9, 0, tzinfo=UTC), datetime(2026, 12, 9, 9, 0, tzinfo=UTC)):
+        assert len(await room.at(moment)) == 1  # the call, the agenda
+    assert len(await room.at(datetime(2026, 12, 15, 10, 30, tzinfo=UTC))) == 1  # the eve, for 10:30
+    clock.now = datetime(2026, 12, 15, 11, 0, tzinfo=UTC)
+    await room.cmd("Ann", "schedule move 2026-12-16 2026-12-16 14:00")
+    again = await room.at(datetime(2026, 12, 15, 11, 1, tzinfo=UTC))
+    assert len(again) == 1 and "Agenda — North West, Wednesday 16 December 2026 at 14:00" in again[0]
+    assert "The meeting has moved" in again[0]  # the call's window has passed: not again
+    assert await room.at(datetime(2026, 12, 15, 13, 59, tzinfo=UTC)) == []
+    eve = await room.at(datetime(2026, 12, 15, 14, 0, tzinfo=UTC))  # the day before, at the new time
+    assert len(eve) == 1 and "we meet tomorrow, Wednesday 16 December 2026 at 14:00" in eve[0]
+    assert "The meeting has moved" in eve[0]
+    soon = await room.at(datetime(2026, 12, 16, 13, 45, tzinfo=UTC))
+    assert len(soon) == 1 and "We start in 15 minutes (14:00)." in soon[0] and "moved" not in soon[0]
+    assert len(await room.at(datetime(2026, 12, 16, 16, 0, tzinfo=UTC))) == 1  # next steps, once
+    assert await room.at(datetime(2026, 12, 17, 9, 0, tzinfo=UTC)) == []
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Announcement)) == 5
+
+
+async def test_a_meeting_moved_and_moved_back_is_not_announced_again(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", RULE)
+    assert len(await room.at(datetime(2026, 12, 2, 9, 0, tzinfo=UTC))) == 1  # the call
+    await room.cmd("Ann", "schedule move 2026-12-16 2026-12-17")
+    await room.cmd("Ann", "schedule move 2026-12-17 2026-12-16")
+    assert await room.at(datetime(2026, 12, 3, 9, 0, tzinfo=UTC)) == []  # nothing it said changed
+    agenda = await room.at(datetime(2026, 12, 9, 9, 0, tzinfo=UTC))
+    assert len(agenda) == 1 and "Wednesday 16 December 2026 at 10:30" in agenda[0] and "moved" not in agenda[0]
+
+
+async def test_an_extra_meeting_moved_keeps_what_was_announced_for_it(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "schedule add 2027-01-15 14:00")
+    call = await room.at(datetime(2027, 1, 4, 12, 0, tzinfo=UTC))  # late: due 31 Dec (1 Jan is a holiday)
+    assert len(call) == 1 and "Friday 15 January 2027 at 14:00" in call[0]
+    await room.cmd("Ann", "schedule move 2027-01-15 2027-01-22")
+    assert await room.at(datetime(2027, 1, 4, 12, 1, tzinfo=UTC)) == []  # its new call is due on 8 Jan
+    again = await room.at(datetime(2027, 1, 8, 9, 0, tzinfo=UTC))
+    assert len(again) == 1 and "Friday 22 January 2027 at 14:00" in again[0] and "The meeting has moved" in again[0]
+
+
+@pytest.mark.parametrize(
+    "meeting, eve",
+    [  # Europe/Dublin: summer time from 01:00 UTC on 28 Mar 2027 to 01:00 UTC on 31 Oct 2027
+        (datetime(2027, 3, 29, 9, 30, tzinfo=UTC), datetime(2027, 3, 28, 9, 30, tzinfo=UTC)),  # Mon after spring
+        (datetime(2027, 3, 28, 9, 30, tzinfo=UTC), datetime(2027, 3, 27, 10, 30, tzinfo=UTC)),  # on the change day
+        (datetime(2027, 11, 1, 10, 30, tzinfo=UTC), datetime(2027, 10, 31, 10, 30, tzinfo=UTC)),  # Mon after autumn
+        (datetime(2027, 10, 31, 10, 30, tzinfo=UTC), datetime(2027, 10, 30, 9, 30, tzinfo=UTC)),  # on the change day
+    ],
+)
+def test_the_eve_reminder_is_the_day_before_at_the_meetings_local_time_across_clock_changes(meeting, eve):
+    schedule = MeetingSchedule(zone="Europe/Dublin", country="IE", agenda_days=5, call_days=10)
+    day = calendar.local(meeting, "Europe/Dublin").date()
+    (kind,) = [kind for kind in KINDS if kind.name == "eve"]
+    due = kind.due(schedule, Planned(meeting, day), [])
+    assert due == eve
+    assert (
+        calendar.local(due, "Europe/Dublin").time() == calendar.local(meeting, "Europe/Dublin").time() == time(10, 30)
+    )
+
+
+async def test_the_eve_of_a_meeting_on_the_day_the_clocks_go_forward_is_at_its_local_time(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "schedule add 2027-03-28 10:30")  # a Sunday: Irish summer time begins at 01:00 UTC
+    await room.at(datetime(2027, 3, 26, 9, 0, tzinfo=UTC))  # its call and agenda, late
+    assert not any("we meet tomorrow" in text for text in await room.at(datetime(2027, 3, 27, 9, 30, tzinfo=UTC)))
+    eve = await room.at(datetime(2027, 3, 27, 10, 30, tzinfo=UTC))  # 10:30 in Dublin on Saturday
+    assert len(eve) == 1 and "we meet tomorrow, Sunday 28 March 2027 at 10:30" in eve[0]
 
 
 async def test_the_standing_agenda_after_the_first_meeting(db, clock):

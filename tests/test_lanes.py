@@ -19,6 +19,7 @@ from sqlalchemy.exc import OperationalError
 from bot.courier import MAX_FAULTS
 from bot.delivery import Pace
 from bot.shell.runtime import Runtime
+from bot.shell.scheduling import Scheduler
 from bot.shell.web import build_app
 from bot.vocabulary.conversation import Actor, CommandEvent, Place, Post
 from bot.vocabulary.errors import DeliveryError
@@ -242,6 +243,26 @@ async def test_healthz_is_503_while_delivery_is_stuck_and_200_again_after(sqlite
         assert body["outbox"]["oldest_due_seconds"] == 660.0
 
 
+async def test_healthz_is_503_when_the_scheduler_has_not_finished_a_tick(sqlite_db, clock, env_clean):
+    runtime = Runtime(sqlite_db, clock)
+    hung = asyncio.Event()
+
+    async def stuck_tick() -> int:  # a tick waiting on a lock nobody releases
+        await hung.wait()
+        return 0
+
+    runtime.announce_due = stuck_tick  # type: ignore[method-assign]
+    seconds = [1000.0]
+    app = build_app(runtime, {}, scheduler=Scheduler(monotonic=lambda: seconds[0]))
+    async with TestClient(TestServer(app)) as client:
+        assert (await client.get("/healthz")).status == 200
+        seconds[0] += 301
+        response = await client.get("/healthz")
+        assert response.status == 503
+        assert (await response.json())["problems"] == ["announcements: no run finished in 300 s"]
+        hung.set()
+
+
 # -- 5. poison rows ---------------------------------------------------------------------------
 
 
@@ -355,7 +376,8 @@ async def test_housekeeping_purges_what_can_no_longer_prevent_a_duplicate(db, cl
     await a.runtime.post(C1, [Post("recent")])
     async with db.transaction() as session:
         await store_delivery.claim_event(session, "slack", "Ev-recent", clock())
-    assert await a.runtime.housekeeping() == {"processed events": 0, "outbox posts": 1, "undelivered bodies": 0}
+    counts = await a.runtime.housekeeping()
+    assert (counts["processed events"], counts["outbox posts"], counts["undelivered bodies"]) == (0, 1, 0)
     assert await statuses(db) == [OutboxStatus.UNDELIVERABLE, OutboxStatus.PENDING]  # the sent one went
     clock.advance(days=6)  # Ev-old is 8 days old: no platform resends it now
     counts = await a.runtime.housekeeping()

@@ -12,7 +12,7 @@ from bot.vocabulary.errors import UsageError
 from flows import meeting_calendar as calendar
 from flows.schedule import upcoming
 from storage import schedule as store
-from storage.models import Community, ScheduleChange
+from storage.models import Announcement, Community, ScheduleChange
 from tests.room import Room
 
 
@@ -126,3 +126,47 @@ async def test_bad_schedule_input_gets_a_clear_answer_and_nothing_is_kept(db, cl
         5,
         None,
     )
+
+
+async def test_purge_keeps_what_can_still_prevent_a_duplicate_and_agendas_for_two_years(db, clock):
+    room = Room(db, clock)  # the clock says 2026-11-26 10:00 UTC
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+
+    def at(day: date) -> datetime:
+        return datetime.combine(day, time(10, 30), tzinfo=UTC)
+
+    claims = [
+        ("call", date(2026, 10, 1)),  # 56 days past: goes
+        ("term-review", date(2026, 9, 1)),  # goes
+        ("agenda", date(2026, 10, 1)),  # the record of when the agenda went out: kept 2 years
+        ("agenda", date(2024, 10, 1)),  # more than 2 years: goes
+        ("eve", date(2026, 11, 10)),  # 16 days past: kept
+        ("call", date(2026, 9, 16)),  # its meeting was moved to January: kept
+    ]
+    async with db.transaction() as session:
+        community = await session.scalar(select(Community))
+        for kind, day in claims:
+            await store.claim_announcement(session, community.id, kind, day, at(day), clock())
+        await store.record_change(session, community.id, store.CANCELLED, date(2026, 10, 1), None, clock())  # goes
+        await store.record_change(
+            session, community.id, store.MOVED, date(2026, 10, 10), at(date(2026, 10, 12)), clock()
+        )
+        await store.record_change(session, community.id, store.MOVED, date(2026, 9, 16), at(date(2027, 1, 20)), clock())
+        await store.record_change(
+            session, community.id, store.EXTRA, date(2026, 11, 20), at(date(2026, 11, 20)), clock()
+        )
+    async with db.transaction() as session:
+        counts = await store.purge(session, clock())
+    assert counts == {"announcement claims": 2, "agenda claims": 1, "schedule changes": 2}
+    async with db.transaction() as session:
+        kept = {(kind, day) for kind, day in await session.execute(select(Announcement.kind, Announcement.occurrence))}
+        changes = set(await session.scalars(select(ScheduleChange.on)))
+    assert kept == {("agenda", date(2026, 10, 1)), ("eve", date(2026, 11, 10)), ("call", date(2026, 9, 16))}
+    assert changes == {date(2026, 9, 16), date(2026, 11, 20)}
+    clock.now = datetime(2028, 10, 2, tzinfo=UTC)  # two years on, with the January meeting long held
+    async with db.transaction() as session:
+        assert await store.purge(session, clock()) == {
+            "announcement claims": 2,
+            "agenda claims": 1,
+            "schedule changes": 2,
+        }

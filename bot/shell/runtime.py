@@ -10,6 +10,7 @@ use `Runtime.post`, which keeps them the same way.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
 
@@ -17,16 +18,21 @@ from bot.core import Copbot
 from bot.courier import LEASE, Courier
 from bot.delivery import Outbox, Pace, Sender
 from bot.keyed_locks import KeyedLocks
+from bot.request_body import where
 from bot.vocabulary.conversation import Event, Place, Post
 from flows import announcements
 from storage import channels, retention
 from storage import outbox as outbox_store
+from storage import schedule as schedule_store
 from storage.db import Database
 from storage.delivery import DeliveryLog
 
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 KEEP = retention.Keep()
+ANNOUNCE_BATCH = 50  # due communities fetched at a time; each is its own transaction
+ANNOUNCE_RETRY = timedelta(minutes=5)  # a community that failed is looked at again this much later
+ANNOUNCE_TICK_SECONDS = 30.0  # a tick takes no new batch after this: it finishes, the next goes on
 
 
 def utcnow() -> datetime:
@@ -88,15 +94,40 @@ class Runtime:
         return len(gone)
 
     async def announce_due(self) -> int:
-        """Make every scheduled announcement that is due (each once, across workers); its posts
-        go to the outbox in the same transaction. Returns how many posts were kept."""
-        async with self.db.transaction() as session:
-            made = await announcements.due(session, self.clock())
-            for place, posts in made:
-                await outbox_store.enqueue(session, place, posts, self.clock())
-        if made:
-            self.courier.kick()
-        return sum(len(posts) for _, posts in made)
+        """Make every scheduled announcement that is due (each once, across workers). The due
+        communities come from one indexed query, a batch at a time; each is looked at in its own
+        transaction (its schedule row locked: two workers never work one community at once), and
+        its posts go to the outbox in that transaction. One community that fails is logged (its
+        error's kind and place), looked at again a few minutes later, and the rest still post.
+        A tick takes no new batch after ANNOUNCE_TICK_SECONDS (after the migration every
+        community is looked at once: that is spread over ticks). Returns how many posts were kept."""
+        kept, after, started = 0, None, time.monotonic()
+        while time.monotonic() - started < ANNOUNCE_TICK_SECONDS:
+            async with self.db.transaction() as session:
+                batch = await schedule_store.due_batch(session, self.clock(), after, ANNOUNCE_BATCH)
+            for _due_at, schedule_id in batch:
+                try:
+                    async with self.db.transaction() as session:
+                        made = await announcements.community_due(session, schedule_id, self.clock())
+                        for place, posts in made:
+                            await outbox_store.enqueue(session, place, posts, self.clock())
+                except Exception as error:  # noqa: BLE001 - one community's failure is not everyone's
+                    log.error(
+                        "announcements of schedule %d failed: %s at %s", schedule_id, type(error).__name__, where(error)
+                    )
+                    try:
+                        async with self.db.transaction() as session:
+                            await schedule_store.put_off(session, schedule_id, self.clock() + ANNOUNCE_RETRY)
+                    except Exception as again:  # noqa: BLE001 - still due: the next tick tries it again
+                        log.error("putting off schedule %d failed: %s", schedule_id, type(again).__name__)
+                    continue
+                if made:
+                    kept += sum(len(posts) for _, posts in made)
+                    self.courier.kick()
+            if len(batch) < ANNOUNCE_BATCH:
+                break
+            after = batch[-1]
+        return kept  # out of time: the next tick goes on with what is still due
 
     async def outbox_health(self) -> outbox_store.OutboxHealth:
         """Pending posts, the oldest one's age, the longest overdue, undeliverable ones (/healthz)."""

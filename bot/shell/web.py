@@ -25,7 +25,8 @@ SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 async def healthz(request: web.Request) -> web.Response:
     """200 when copbot can do its work; 503 with the reasons when it cannot: the database is
-    down, the delivery worker has not finished a round lately, or a post is long overdue."""
+    down, the delivery worker has not finished a round lately (2 minutes), the scheduler has not
+    finished its announcements tick lately (5 minutes), or a post is long overdue (10 minutes)."""
     runtime = request.app[RUNTIME]
     database = await runtime.db.ping()
     problems: list[str] = [] if database else ["the database does not answer"]
@@ -43,9 +44,9 @@ async def healthz(request: web.Request) -> web.Response:
         }
         if health.oldest_due_seconds > OVERDUE_LIMIT_SECONDS:
             problems.append(f"a post has been due for {int(health.oldest_due_seconds)} s and is not sent")
-    stuck = runtime.courier.stale(runtime.clock())
-    if stuck:
-        problems.append(stuck)
+    for stuck in (runtime.courier.stale(runtime.clock()), request.app[SCHEDULER].stale()):
+        if stuck:
+            problems.append(stuck)
     body["delivery"] = {"worker": runtime.courier.name, "lanes_held": len(runtime.courier.held())}
     platforms: dict[str, str] = request.app[STATUS]
     body.update(platforms)
@@ -78,12 +79,18 @@ def platforms() -> tuple[Platform, ...]:
     return (slack, teams)
 
 
-def build_app(runtime: Runtime, env: Mapping[str, str], serve: Sequence[Platform] | None = None) -> web.Application:
-    """The web application, with the routes of each platform (``serve``, default: all)."""
+def build_app(
+    runtime: Runtime,
+    env: Mapping[str, str],
+    serve: Sequence[Platform] | None = None,
+    scheduler: Scheduler | None = None,
+) -> web.Application:
+    """The web application, with the routes of each platform (``serve``, default: all) and the
+    scheduler's jobs (on ``scheduler``, given by tests to move its clock)."""
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_policy])
     app[RUNTIME] = runtime
     app[STATUS] = {}
-    app[SCHEDULER] = Scheduler()
+    app[SCHEDULER] = scheduler or Scheduler()
     app[SCHEDULER].every(ANNOUNCE_EVERY_SECONDS, runtime.announce_due, "announcements")
     app[SCHEDULER].every(HOUSEKEEPING_EVERY_SECONDS, runtime.housekeeping, "housekeeping")
     app.router.add_get("/healthz", healthz)
