@@ -24,8 +24,9 @@ import logging
 import os
 import socket
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from bot.delivery import Outbox
 from bot.request_body import where
@@ -38,7 +39,13 @@ from storage import outbox as store
 from storage.db import Database
 from storage.models import OutboxPost
 
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
 log = logging.getLogger(__name__)
+# How a send went, recorded in the transaction that starts the lane's next post; True when
+# the lane goes on (sent, or given up), False when it waits behind this post.
+Outcome = Callable[["AsyncSession"], Awaitable[bool]]
 
 LEASE = timedelta(minutes=2)  # a claim's life; renewed every LEASE / 3 while the lane is held
 SEND_DEADLINE = 60.0  # seconds one send (with its in-process retries and pace) may take
@@ -85,6 +92,8 @@ class Courier:
         # A claim and the start of its lanes are one step for this process: `drain` never sees
         # a lane claimed here and not yet in `_lanes`.
         self._claiming = asyncio.Lock()
+        self._passing = asyncio.Lock()
+        self._passes_started = self._passes_done = 0
 
     # -- the loop ----------------------------------------------------------------------------
 
@@ -130,7 +139,18 @@ class Courier:
         self._kick.set()
 
     async def drain(self) -> None:
-        """Deliver everything due now, then return (tests, the terminal)."""
+        """Deliver everything due now, then return (tests, the terminal). Drains asked for at
+        the same time share one pass: each waits for a pass that began after it was asked."""
+        target = self._passes_started + 1
+        async with self._passing:
+            if self._passes_done >= target:
+                return
+            self._passes_started += 1
+            this_pass = self._passes_started
+            await self._drain_pass()
+            self._passes_done = this_pass
+
+    async def _drain_pass(self) -> None:
         while True:
             claimed = await self.deliver_due()
             busy = bool(self._lanes)
@@ -178,17 +198,22 @@ class Courier:
 
     async def _deliver_lane(self, hold: store.Hold) -> None:
         """Send the lane's posts in order until it is empty, its head must wait, or the worker
-        stops; then release it. A lost lane is left alone: its new holder goes on."""
+        stops; then release it. How a send went and the start of the next post are one
+        transaction. A lost lane is left alone: its new holder goes on."""
         heartbeat = asyncio.create_task(self._keep_lease(hold))
         try:
-            while not self._stopping:
+            outcome: Outcome | None = None
+            while True:
                 async with self.db.transaction() as session:
-                    row = await store.start(session, hold, self.clock(), self.lease)
-                if row is None or not await self._deliver(hold, row):
-                    break
-            heartbeat.cancel()
-            async with self.db.transaction() as session:
-                await store.release(session, hold)
+                    go_on = await outcome(session) if outcome is not None else True
+                    row = None
+                    if go_on and not self._stopping:
+                        row = await store.start(session, hold, self.clock(), self.lease)
+                    if row is None:
+                        await store.release(session, hold)
+                if row is None:
+                    return
+                outcome = await self._deliver(hold, row)
         except store.LaneLost:
             log.warning("lost outbox lane %d to another worker (its lease ran out): changed nothing", hold.lane_id)
         except Exception as error:  # noqa: BLE001 - the lease runs out and another round takes the lane
@@ -225,63 +250,71 @@ class Courier:
             except store.LaneLost:
                 pass
 
-    async def _deliver(self, hold: store.Hold, row: OutboxPost) -> bool:
-        """Send one post and record how it went. True: the lane goes on to its next post."""
+    async def _deliver(self, hold: store.Hold, row: OutboxPost) -> Outcome:
+        """Send one post; returns how to record it (in the transaction that starts the next)."""
         place = Place(row.platform, row.channel_id, row.team_id)
         if row.content is None:  # nothing left to send (an old row): nothing to retry either
-            await self._give_up(hold, row, place, "no content left to send")
-            return True
+            return self._give_up(hold, row, place, "no content left to send")
         if row.faults >= MAX_FAULTS:
-            await self._give_up(hold, row, place, f"failed {row.faults} times without an answer")
-            return True
+            return self._give_up(hold, row, place, f"failed {row.faults} times without an answer")
         try:
             post = post_from_json(row.content)
             async with asyncio.timeout(self.send_deadline):
                 ref = await self.outboxes[row.platform].send_now(place, post)
         except DeliveryError as error:
-            return await self._failed(hold, row, place, error)
+            return self._failed(hold, row, place, error)
         except TimeoutError:
-            return await self._failed(hold, row, place, DeliveryError(f"no answer within {self.send_deadline:.0f} s"))
+            return self._failed(hold, row, place, DeliveryError(f"no answer within {self.send_deadline:.0f} s"))
         except Exception as error:  # noqa: BLE001 - a render bug, a renamed field: a fault, not a crash
-            return await self._fault(hold, row, place, error)
-        async with self.db.transaction() as session:
-            await store.sent(session, hold, row.id, ref, self.clock())
-        return True
+            return self._fault(hold, row, place, error)
 
-    async def _failed(self, hold: store.Hold, row: OutboxPost, place: Place, error: DeliveryError) -> bool:
+        async def sent(session: AsyncSession) -> bool:
+            await store.sent(session, hold, row.id, ref, self.clock())
+            return True
+
+        return sent
+
+    def _failed(self, hold: store.Hold, row: OutboxPost, place: Place, error: DeliveryError) -> Outcome:
         now = self.clock()
         if error.permanent or now - stored_utc(row.created_at) > GIVE_UP_AFTER:
-            await self._give_up(hold, row, place, error.reason, gone=error.gone)
-            return True
+            return self._give_up(hold, row, place, error.reason, gone=error.gone)
         wait = timedelta(seconds=error.retry_after) if error.retry_after else timedelta(seconds=2**row.attempts)
         wait = min(wait, BACKOFF_CAP)
         log.info("outbox row %d: %s; trying again in %d s", row.id, error.reason, int(wait.total_seconds()))
-        async with self.db.transaction() as session:
-            await store.retry_later(session, hold, row.id, now + wait, error.reason)
-        return False
 
-    async def _fault(self, hold: store.Hold, row: OutboxPost, place: Place, error: Exception) -> bool:
+        async def later(session: AsyncSession) -> bool:
+            await store.retry_later(session, hold, row.id, now + wait, error.reason)
+            return False  # the lane waits behind this post
+
+        return later
+
+    def _fault(self, hold: store.Hold, row: OutboxPost, place: Place, error: Exception) -> Outcome:
         """Something nobody foresaw: logged by kind and place, counted; given up at the limit."""
-        kind = f"{type(error).__name__} at {where(error)}"
-        log.error("outbox row %d: sending raised %s", row.id, kind)
+        log.error("outbox row %d: sending raised %s at %s", row.id, type(error).__name__, where(error))
         if row.faults + 1 >= MAX_FAULTS:
-            await self._give_up(hold, row, place, f"failed {row.faults + 1} times: {type(error).__name__}")
-            return True
+            return self._give_up(hold, row, place, f"failed {row.faults + 1} times: {type(error).__name__}")
         now = self.clock()
         wait = min(timedelta(seconds=2 ** (row.faults + 2)), BACKOFF_CAP)
-        async with self.db.transaction() as session:
-            await store.retry_later(session, hold, row.id, now + wait, type(error).__name__, fault=True)
-        return False
 
-    async def _give_up(self, hold: store.Hold, row: OutboxPost, place: Place, reason: str, gone: bool = False) -> None:
+        async def later(session: AsyncSession) -> bool:
+            await store.retry_later(session, hold, row.id, now + wait, type(error).__name__, fault=True)
+            return False
+
+        return later
+
+    def _give_up(self, hold: store.Hold, row: OutboxPost, place: Place, reason: str, gone: bool = False) -> Outcome:
         """Undeliverable: kept for the co-chairs (never silently dropped); a channel that is
-        gone is marked inactive and its pending posts cancelled."""
+        gone is marked inactive and its pending posts cancelled. The lane goes on."""
         now = self.clock()
         log.warning("outbox row %d to %s:%s not delivered: %s", row.id, row.platform, row.channel_id, reason)
-        async with self.db.transaction() as session:
+
+        async def given_up(session: AsyncSession) -> bool:
             await store.undeliverable(session, hold, row.id, reason)
             reader = hold.reader or None
             await delivery_store.record_undelivered(session, place, reader, row.key, row.content, reason, now)
             if gone and not row.private:
                 if await channels.deactivate(session, row.platform, reason, now, channel_id=row.channel_id):
                     log.warning("%s:%s is inactive: %s", row.platform, row.channel_id, reason)
+            return True
+
+        return given_up
