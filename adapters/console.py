@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from bot.vocabulary.conversation import Actor, CommandEvent, Mention, Place, Post, ReplyEvent
+from bot.vocabulary.errors import Unavailable
 from bot.vocabulary.text import number, shown, trimmed
 
 if TYPE_CHECKING:
@@ -33,6 +34,7 @@ BANNER = (
 )
 _MENTION = re.compile(r"@([^\s@]+)")
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
+NOT_KEPT = "(The database did not answer, so that was not kept. Please type it again in a moment.)"
 CLOCK_USAGE = "Usage: /clock <YYYY-MM-DD> [HH:MM] (UTC), or /clock now"
 
 
@@ -188,5 +190,9 @@ class ConsoleSession:
             await self._dispatch(CommandEvent(self.actor, PLACE, f"setup {self.community}"))
 
     async def _dispatch(self, event: CommandEvent | ReplyEvent) -> None:
-        await self.runtime.dispatch(event)
+        try:
+            await self.runtime.dispatch(event)
+        except Unavailable:
+            self.out.write(NOT_KEPT + "\n")
+            return
         await self.runtime.drain()

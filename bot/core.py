@@ -1,8 +1,11 @@
-"""The router: one incoming event → one database transaction → the flow that answers it.
+"""The router: one incoming event → the flow that answers it, in a database transaction.
 
-Every event is handled in its own transaction; a platform event id is claimed in the same
-transaction, so a retried event is handled once. A clash with another worker (a unique
-constraint, a busy database) rolls back and the event is handled again from the top.
+An event is handled in its own transaction, or — when several events of one channel arrive
+together (`handle_group`, a meeting's burst) — in one transaction shared with them, each in a
+savepoint of its own: one event's failure undoes only itself, and one commit keeps them all.
+A platform event id is claimed in the same transaction, so a retried event is handled once.
+A clash with another worker (a unique constraint, a busy database) rolls back and the event
+is handled again from the top.
 """
 
 from __future__ import annotations
@@ -12,13 +15,14 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
 
 from bot import commands
 from bot.registry import Command, Handler, Verb
 from bot.vocabulary.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent, storable_event
-from bot.vocabulary.errors import CopbotError, NotAllowed
+from bot.vocabulary.errors import CopbotError, NotAllowed, Unavailable
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
 from storage import channels, outbox
@@ -28,6 +32,9 @@ from storage.delivery import claim_event
 
 log = logging.getLogger(__name__)
 
+# What says the database did not answer (down, unreachable, too slow), as opposed to a bug.
+UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
+GROUP_ATTEMPTS = 4  # a unique clash with another worker: the event is tried again in its savepoint
 SORRY = "Sorry — something went wrong on my side and nothing was changed. Please try again in a moment."
 
 
@@ -59,10 +66,8 @@ class Copbot:
         self.clock = clock
 
     async def handle(self, event: Event) -> list[Post]:
-        if not event.actor.user_id or not event.place.channel_id:
-            # Adapters answer such requests with a 400; this is the last line: no blank member,
-            # and no "private" answer that would have nobody to go to but the channel.
-            log.warning("an event from %s without a member or a channel was dropped", event.place.platform)
+        """Handle one event in its own transaction; returns the posts it kept to send."""
+        if not _answerable(event):
             return []
         event = storable_event(event)
         retrying = AsyncRetrying(
@@ -75,6 +80,10 @@ class Copbot:
             return await retrying(self._handle_once, event)
         except CopbotError as error:
             return await self._answer_alone(event, [Post(str(error), private_to=event.actor.user_id)])
+        except UNREACHABLE as error:  # nothing was kept: the platform must send it again
+            where = f"{event.place.platform}:{event.place.channel_id}"
+            log.error("event from %s not kept: %s", where, type(error).__name__)
+            raise Unavailable("the database did not answer") from error
         except (DBAPIError, Exception) as error:  # noqa: BLE001 - a member sees a sentence, the log the type
             log.error(
                 "event from %s:%s failed: %s",
@@ -94,33 +103,84 @@ class Copbot:
             log.error("could not keep the answer to an event: %s", type(error).__name__)
         return posts
 
+    async def handle_group(self, events: list[Event]) -> list[list[Post] | Unavailable]:
+        """Handle events of one channel, in order, in one transaction: each in a savepoint, so
+        a refused or failed event keeps only its answer to the member. If the group as a whole
+        fails (the connection is lost, the commit fails), each event is handled again alone."""
+        if len(events) == 1:
+            try:
+                return [await self.handle(events[0])]
+            except Unavailable as unavailable:
+                return [unavailable]
+        try:
+            async with self.db.transaction() as session:
+                return [await self._in_group(session, event) for event in events]
+        except UNREACHABLE as error:
+            log.warning("a group of %d events failed (%s); handling each alone", len(events), type(error).__name__)
+        results: list[list[Post] | Unavailable] = []
+        for event in events:
+            try:
+                results.append(await self.handle(event))
+            except Unavailable as unavailable:
+                results.append(unavailable)
+        return results
+
+    async def _in_group(self, session: AsyncSession, event: Event) -> list[Post]:
+        if not _answerable(event):
+            return []
+        event = storable_event(event)
+        now = self.clock()
+        try:
+            for attempt in range(GROUP_ATTEMPTS):
+                try:
+                    async with session.begin_nested():
+                        return await self._apply(session, event, now)
+                except IntegrityError:  # another worker got there first: look again
+                    if attempt == GROUP_ATTEMPTS - 1:
+                        raise
+                finally:
+                    session.expunge_all()  # the next event (or attempt) reads afresh
+            raise AssertionError("unreachable")
+        except CopbotError as error:
+            posts = [Post(str(error), private_to=event.actor.user_id)]
+        except UNREACHABLE:
+            raise  # the connection or the database: the whole group is handled again, alone
+        except Exception as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+            log.error("event from %s:%s failed: %s", event.place.platform, event.place.channel_id, type(error).__name__)
+            posts = [Post(SORRY, private_to=event.actor.user_id)]
+        async with session.begin_nested():
+            await outbox.enqueue(session, event.place, posts, now)
+        return posts
+
     async def _handle_once(self, event: Event) -> list[Post]:
         now = self.clock()
         async with self.db.transaction() as session:
-            if event.event_id and not await claim_event(session, event.place.platform, event.event_id, now):
-                log.info("event %s already handled; skipped", event.event_id)
-                return []
-            community = await communities.community_for(session, event.place)
-            if community is not None and await channels.reactivate(
-                session, event.place.platform, event.place.channel_id
-            ):
-                log.info("%s:%s is active again", event.place.platform, event.place.channel_id)
-            mentions = {m.user_id: m.name for m in getattr(event, "mentions", ())}
-            turn = Turn(
-                session,
-                now,
-                event.place,
-                event.actor,
-                community,
-                mentions,
-                pressed_button=isinstance(event, ChoiceEvent),
-            )
-            if isinstance(event, ReplyEvent):
-                posts = _reacting(await answers.reply(turn, event), event)
-            else:
-                posts = await self._command(turn, event.command if isinstance(event, ChoiceEvent) else event.text)
-            await outbox.enqueue(session, event.place, posts, now)  # decided and kept: one transaction
-            return posts
+            return await self._apply(session, event, now)
+
+    async def _apply(self, session: AsyncSession, event: Event, now: datetime) -> list[Post]:
+        """The event's effect and its posts, in ``session``'s transaction."""
+        if event.event_id and not await claim_event(session, event.place.platform, event.event_id, now):
+            log.info("event %s already handled; skipped", event.event_id)
+            return []
+        community = await communities.community_for(session, event.place)
+        if community is not None and await channels.reactivate(session, event.place.platform, event.place.channel_id):
+            log.info("%s:%s is active again", event.place.platform, event.place.channel_id)
+        mentions = {m.user_id: m.name for m in getattr(event, "mentions", ())}
+        turn = Turn(
+            session,
+            now,
+            event.place,
+            event.actor,
+            community,
+            mentions,
+            pressed_button=isinstance(event, ChoiceEvent),
+        )
+        if isinstance(event, ReplyEvent):
+            posts = _reacting(await answers.reply(turn, event), event)
+        else:
+            posts = await self._command(turn, event.command if isinstance(event, ChoiceEvent) else event.text)
+        await outbox.enqueue(session, event.place, posts, now)  # decided and kept: one transaction
+        return posts
 
     async def _command(self, turn: Turn, text: str) -> list[Post]:
         cmd = commands.parse(text)
@@ -132,6 +192,15 @@ class Copbot:
         if verb.free_text and turn.mention_names:
             cmd = dataclasses.replace(cmd, rest=turn.readable(cmd.rest))
         return await verb.handler(turn, cmd)
+
+
+def _answerable(event: Event) -> bool:
+    if event.actor.user_id and event.place.channel_id:
+        return True
+    # Adapters answer such requests with a 400; this is the last line: no blank member, and no
+    # "private" answer that would have nobody to go to but the channel.
+    log.warning("an event from %s without a member or a channel was dropped", event.place.platform)
+    return False
 
 
 def _reacting(posts: list[Post], event: ReplyEvent) -> list[Post]:

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from bot.request_body import where
+from bot.vocabulary.errors import Unavailable
 
 
 class WorkInHand:
@@ -52,8 +53,8 @@ class WorkInHand:
     def _logged(self, what: str) -> Iterator[None]:
         try:
             yield
-        except asyncio.CancelledError:
-            raise
+        except (asyncio.CancelledError, Unavailable):
+            raise  # the platform must hear of it (a 5xx), not only the log
         except Exception as error:  # noqa: BLE001 - the log gets the kind and place, never the content
             self.log.error("%s failed: %s at %s", what, type(error).__name__, where(error))
 

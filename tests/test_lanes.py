@@ -410,12 +410,12 @@ async def test_forget_me_deletes_a_members_undelivered_posts_and_clears_their_ch
 # -- 10. nothing in memory grows with every channel ---------------------------------------------
 
 
-async def test_per_channel_locks_are_dropped_when_no_event_of_the_channel_is_in_hand(db, clock):
+async def test_nothing_is_kept_per_channel_once_its_events_are_handled(db, clock):
     room = Room(db, clock)
     await room.setup("Ann")
     for n in range(30):
         place = Place("slack", f"C-extra-{n}")
         await room.runtime.dispatch(CommandEvent(Actor(uid("Ann"), "Ann"), place, "help"))
-    assert len(room.runtime._arrivals) == 0
+    assert len(room.runtime._groups) == 0
     await asyncio.gather(*(room.runtime.dispatch(CommandEvent(Actor(uid("Ann"), "Ann"), C2, "help")) for _ in range(5)))
-    assert len(room.runtime._arrivals) == 0
+    assert len(room.runtime._groups) == 0

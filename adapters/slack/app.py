@@ -26,6 +26,7 @@ from adapters.slack.sender import SlackSender
 from adapters.slack.settings import SlackSettings
 from bot.request_body import bad_request, check_depth, read_body, utf8, where
 from bot.vocabulary.conversation import Event, Post
+from bot.vocabulary.errors import Unavailable
 from bot.work_in_hand import WorkInHand
 
 if TYPE_CHECKING:
@@ -120,6 +121,7 @@ class SlackAdapter:
         self.bolt.action(CHOICE_ACTION_PATTERN)(self.on_choice)
         self.bolt.action(SHARE_ACTION)(self.on_share)
         self.bolt.view(ANSWER_CALLBACK)(self.on_answer)
+        self.bolt.error(self.on_error)
 
     # -- HTTP ------------------------------------------------------------------------------
 
@@ -224,12 +226,24 @@ class SlackAdapter:
                 names = await self.names.names([submitted.actor.user_id])
                 await self._dispatch(translate.form_reply(body, names))  # kept; the window closes
 
+    async def on_error(self, error: Exception) -> None:
+        """What Bolt does with a listener's exception (it answers Slack 500): log its kind and
+        place, never a traceback (Bolt's own handler logs one)."""
+        log.error("slack: a request was not kept (%s at %s): answered 500", type(error).__name__, where(error))
+
     @asynccontextmanager
     async def _acked_after(self, ack: Any) -> AsyncIterator[None]:
-        """Acknowledge Slack once the block has kept what it handled, whatever happened in it."""
+        """Acknowledge Slack once the block has kept what it handled, whatever happened in it
+        — except when nothing could be kept (`Unavailable`): then Slack gets a 500 and the
+        member's retry, or Slack's, is handled once the database answers again."""
         try:
             yield
-        finally:
+        except Unavailable:
+            raise
+        except BaseException:
+            await ack()
+            raise
+        else:
             await ack()
 
     @contextmanager
@@ -243,6 +257,8 @@ class SlackAdapter:
     async def _dispatch(self, event: Event) -> None:
         try:
             await self.runtime.dispatch(event)
+        except Unavailable:
+            raise  # not acknowledged: a 500, and Slack (or the member) tries again
         except Exception as error:  # noqa: BLE001 - tell the member, log where (not what)
             log.error(
                 "slack: %s in %s failed: %s at %s",

@@ -26,6 +26,7 @@ from adapters.teams.translate import (
 )
 from bot.request_body import bad_request, is_loopback, json_object, read_body, utf8
 from bot.vocabulary.conversation import CommandEvent, Mention, Place, Post, ReplyEvent
+from bot.vocabulary.errors import Unavailable
 from bot.work_in_hand import WorkInHand
 
 if TYPE_CHECKING:
@@ -109,7 +110,10 @@ class TeamsEndpoint:
             # request chose. Refused before anything is kept or sent.
             log.warning("teams: a token that does not vouch for the activity's serviceUrl was refused")
             return web.Response(status=403)
-        invoke = await self.adapter.process_activity(authenticated, activity, self.on_turn)
+        try:
+            invoke = await self.adapter.process_activity(authenticated, activity, self.on_turn)
+        except Unavailable:  # nothing was kept: Teams is told to send it again
+            return web.Response(status=503, text="not kept; please send it again")
         if invoke is not None:
             return web.json_response(invoke.body, status=invoke.status)
         return web.Response(status=201)

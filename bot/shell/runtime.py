@@ -9,6 +9,7 @@ use `Runtime.post`, which keeps them the same way.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Callable, Sequence
@@ -17,9 +18,10 @@ from datetime import UTC, datetime, timedelta
 from bot.core import Copbot
 from bot.courier import LEASE, Courier
 from bot.delivery import Outbox, Pace, Sender
-from bot.keyed_locks import KeyedLocks
+from bot.group_commit import GroupCommit
 from bot.request_body import where
 from bot.vocabulary.conversation import Event, Place, Post
+from bot.vocabulary.errors import Unavailable
 from flows import announcements
 from storage import channels, retention
 from storage import outbox as outbox_store
@@ -30,6 +32,7 @@ from storage.delivery import DeliveryLog
 Clock = Callable[[], datetime]
 log = logging.getLogger(__name__)
 KEEP = retention.Keep()
+DISPATCH_DEADLINE = 2.5  # seconds: Slack gives 3 s to acknowledge; past this the answer is a 5xx
 ANNOUNCE_BATCH = 50  # due communities fetched at a time; each is its own transaction
 ANNOUNCE_RETRY = timedelta(minutes=5)  # a community that failed is looked at again this much later
 ANNOUNCE_TICK_SECONDS = 30.0  # a tick takes no new batch after this: it finishes, the next goes on
@@ -55,7 +58,8 @@ class Runtime:
         self.deliveries = DeliveryLog(db, clock)
         self.outboxes: dict[str, Outbox] = {}
         self.courier = Courier(db, clock, self.outboxes, outbox_lease)
-        self._arrivals = KeyedLocks()
+        self._groups: GroupCommit[Event, list[Post]] = GroupCommit(self.core.handle_group)  # type: ignore[arg-type]
+        self.dispatch_deadline = DISPATCH_DEADLINE
 
     def connect(self, platform: str, sender: Sender, pace: Pace | None = None, **outbox_options: object) -> Outbox:
         """Register a platform's sender; returns its outbox."""
@@ -65,11 +69,18 @@ class Runtime:
 
     async def dispatch(self, event: Event) -> list[Post]:
         """Handle one incoming event: when this returns, its effect and its posts are stored.
-        Events of one channel are applied in the order they arrived (in this process). Returns
-        the posts (they go out through the delivery worker)."""
-        # One lock per channel while events of it are in hand: its waiters are served first come.
-        async with self._arrivals.hold((event.place.platform, event.place.channel_id)):
-            posts = await self.core.handle(event)
+        Events of one channel are applied in the order they arrived (in this process); those
+        that arrive together share one transaction (`bot.group_commit`). Returns the posts
+        (they go out through the delivery worker)."""
+        try:
+            async with asyncio.timeout(self.dispatch_deadline):
+                posts = await self._groups.submit((event.place.platform, event.place.channel_id), event)
+        except TimeoutError:
+            # Too slow to answer inside the platform's deadline: say so (a 5xx) rather than hang
+            # past it. The event may still be kept; its retry is then recognised and skipped.
+            where = f"{event.place.platform}:{event.place.channel_id}"
+            log.error("%s: an event took over %.1f s", where, self.dispatch_deadline)
+            raise Unavailable("the database is too slow to answer in time") from None
         self.courier.kick()
         return posts
 

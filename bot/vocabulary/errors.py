@@ -38,3 +38,9 @@ class DeliveryError(CopbotError):
         self.retry_after = retry_after
         self.permanent = permanent or gone
         self.gone = gone
+
+
+class Unavailable(CopbotError):
+    """The database did not answer (it is down, or too slow to answer inside the platform's
+    deadline): nothing was kept, so the platform must not be told it was. Adapters answer with
+    a 5xx, so Slack and Teams send the event again; a retried event is handled once."""
