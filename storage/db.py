@@ -54,9 +54,15 @@ def async_url(url: str | None) -> str:
     raise ConfigError(f"DATABASE_URL: {backend} is not supported; use sqlite:///… or postgresql://…")
 
 
+READ_ONLY = "copbot_read_only"  # an execution option: this transaction only reads
+
+
 def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
     """SQLite: take the write lock at BEGIN (BEGIN IMMEDIATE) and wait for it, so concurrent
-    units of work queue up instead of failing with "database is locked" mid-transaction."""
+    units of work queue up instead of failing with "database is locked" mid-transaction. A
+    transaction that only reads (`Database.reading`) begins deferred and never waits for the
+    lock. WAL with ``synchronous=NORMAL``: a commit is not flushed to disk at once, so a power
+    cut or an operating-system crash may lose the last commits; a crash of copbot loses none."""
 
     @event.listens_for(engine.sync_engine, "connect")
     def _connect(dbapi_connection, _record):
@@ -64,12 +70,13 @@ def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA synchronous = NORMAL")
         cursor.execute("PRAGMA busy_timeout = 30000")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def _begin(conn: Connection) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
 
 class Database:
@@ -88,10 +95,18 @@ class Database:
             _sqlite_serialised_writes(self.engine)
         # RhythmSession: a change to a community's rhythm marks its schedule for the scheduler.
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=RhythmSession)
+        reads_only = self.engine.execution_options(**{READ_ONLY: True})
+        self.readers = async_sessionmaker(reads_only, expire_on_commit=False)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
         async with self.sessions() as session, session.begin():
+            yield session
+
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """A unit of work that only reads: on SQLite it does not queue behind the writers."""
+        async with self.readers() as session, session.begin():
             yield session
 
     async def migrate(self) -> None:

@@ -105,7 +105,7 @@ class DeliveryLog:
         self.clock = clock
 
     async def ref_for(self, place: Place, key: str) -> str | None:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             return await session.scalar(
                 select(PostRef.ref).where(
                     PostRef.platform == place.platform,
@@ -116,7 +116,7 @@ class DeliveryLog:
 
     async def key_for(self, place: Place, ref: str) -> str | None:
         """The post key behind a platform message id (None: not one of the bot's posts)."""
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             return await key_for_ref(session, place, ref)
 
     async def remember(self, place: Place, key: str, ref: str) -> None:
@@ -145,7 +145,7 @@ class DeliveryLog:
             )
 
     async def undelivered(self, platform: str | None = None) -> list[UndeliveredPost]:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             query = select(UndeliveredPost).order_by(UndeliveredPost.id)
             if platform:
                 query = query.where(UndeliveredPost.platform == platform)
@@ -153,7 +153,17 @@ class DeliveryLog:
 
     async def save_conversation_ref(self, place: Place, reference: str, *, repoint: bool = True) -> None:
         """Keep (or, with ``repoint``, refresh) a conversation's serialised reference for
-        proactive posts. An unauthenticated request must never repoint a stored one."""
+        proactive posts. An unauthenticated request must never repoint a stored one. The
+        usual case, nothing to change, only reads."""
+        async with self.db.reading() as session:
+            kept = await session.scalar(
+                select(ConversationRef.reference).where(
+                    ConversationRef.platform == place.platform,
+                    ConversationRef.channel_id == place.channel_id,
+                )
+            )
+        if kept is not None and (kept == reference or not repoint):
+            return
         async with self.db.transaction() as session:
             row = await session.scalar(
                 select(ConversationRef).where(
@@ -179,7 +189,7 @@ class DeliveryLog:
             )
 
     async def conversation_ref(self, place: Place) -> str | None:
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             return await session.scalar(
                 select(ConversationRef.reference).where(
                     ConversationRef.platform == place.platform,

@@ -106,6 +106,7 @@ class Server:
             "SLACK_API_URL": slack.api_url,
             "COPBOT_SLACK_PACE_PER_SECOND": "500",
             "COPBOT_OUTBOX_LEASE_SECONDS": str(lease_seconds),
+            "COPBOT_DISPATCH_DEADLINE_SECONDS": "30",  # see tests/conftest.py patient_dispatch
             "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
             "LOG_LEVEL": "WARNING",
         }

@@ -50,6 +50,7 @@ class Runtime:
         *,
         outbox_lease: timedelta = LEASE,
         keep: retention.Keep = KEEP,
+        dispatch_deadline: float | None = None,
     ) -> None:
         self.db = db
         self.keep = keep
@@ -59,7 +60,7 @@ class Runtime:
         self.outboxes: dict[str, Outbox] = {}
         self.courier = Courier(db, clock, self.outboxes, outbox_lease)
         self._groups: GroupCommit[Event, list[Post]] = GroupCommit(self.core.handle_group)  # type: ignore[arg-type]
-        self.dispatch_deadline = DISPATCH_DEADLINE
+        self.dispatch_deadline = dispatch_deadline or DISPATCH_DEADLINE
 
     def connect(self, platform: str, sender: Sender, pace: Pace | None = None, **outbox_options: object) -> Outbox:
         """Register a platform's sender; returns its outbox."""
@@ -142,7 +143,7 @@ class Runtime:
 
     async def outbox_health(self) -> outbox_store.OutboxHealth:
         """Pending posts, the oldest one's age, the longest overdue, undeliverable ones (/healthz)."""
-        async with self.db.transaction() as session:
+        async with self.db.reading() as session:
             return await outbox_store.health(session, self.clock())
 
     async def housekeeping(self) -> dict[str, int]:

@@ -20,6 +20,7 @@ from storage.retention import Keep
 LOOPBACK = "127.0.0.1"
 LEASE_ENV = "COPBOT_OUTBOX_LEASE_SECONDS"
 UNDELIVERED_ENV = "COPBOT_UNDELIVERED_DAYS"
+DEADLINE_ENV = "COPBOT_DISPATCH_DEADLINE_SECONDS"
 SHUTDOWN_SECONDS = 3.0  # SIGTERM: requests in hand get this long; then delivery stops (see web)
 NOTHING_TO_SERVE = (
     "nothing is configured, so there is nothing to serve. For Slack set SLACK_BOT_TOKEN and "
@@ -59,7 +60,15 @@ def _keep(env: Mapping[str, str]) -> Keep:
 async def make_app(env: Mapping[str, str]) -> web.Application:
     """The application, or `ConfigError` when no endpoint is configured (never an open one)."""
     db = Database(env.get("DATABASE_URL"))
-    app = build_app(Runtime(db, outbox_lease=_lease(env), keep=_keep(env)), env)
+    app = build_app(
+        Runtime(
+            db,
+            outbox_lease=_lease(env),
+            keep=_keep(env),
+            dispatch_deadline=_number(env, DEADLINE_ENV, 0.5, 60, "seconds"),
+        ),
+        env,
+    )
     if all(app[STATUS].get(name) == "off" for name in ("slack", "teams")):
         await db.dispose()
         raise ConfigError(NOTHING_TO_SERVE)
