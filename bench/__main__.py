@@ -60,7 +60,7 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             results.setdefault("copbot", {})[kind] = await targets.copbot(kind, sizes, platforms)
     for kind in kinds if "scale" in parts else []:
         _say(f"scale on {kind}: {sizes.communities:,} communities")
-        idle = 3.0 if args.quick else scale.IDLE_SECONDS
+        idle = 2.0 if args.quick else scale.IDLE_SECONDS
         results.setdefault("scale", {})[kind] = await scale.measure(
             kind, sizes.communities, sizes.meeting_answers, sizes.concurrency, idle
         )

@@ -85,7 +85,7 @@ def verdicts(results: dict[str, Any]) -> list[Verdict]:
         scale = _get(results, "scale", kind)
         if isinstance(scale, dict):
             start, rss, idle = scale.get("start_s"), scale.get("rss_start_mb"), scale.get("rss_after_idle_mb")
-            label = f"{kind} scale ({scale.get('communities')} communities)"
+            label = f"{kind} scale ({scale.get('communities'):,} communities)"
             found.append(
                 Verdict(f"{label}: start (s)", start, f"< {START_S:g}", None if start is None else start < START_S)
             )
@@ -167,7 +167,7 @@ def table(results: dict[str, Any]) -> str:
     lines += ["", "targets (issue 16)"]
     for v in results.get("verdicts", []):
         mark = {True: "met", False: "NOT met", None: "not measured"}[v["met"]]
-        lines.append(f"  {v['name']:70} {_fmt(v['value'], 2):>9} {v['target']:>7}  {mark}")
+        lines.append(f"  {v['name']:80} {_fmt(v['value'], 2):>9} {v['target']:>7}  {mark}")
     return "\n".join(lines)
 
 

@@ -22,6 +22,6 @@ class Sizes:
 FULL = Sizes(
     members=200, replies=1000, votes_per_member=3, burst=100, concurrency=20, communities=10_000, meeting_answers=1000
 )
-QUICK = Sizes(
-    members=40, replies=120, votes_per_member=1, burst=100, concurrency=20, communities=1_000, meeting_answers=200
+QUICK = Sizes(  # the burst stays 100: it is a target of its own
+    members=20, replies=60, votes_per_member=1, burst=100, concurrency=20, communities=200, meeting_answers=60
 )
