@@ -13,6 +13,7 @@ import asyncio
 import json
 import sys
 import time
+from collections.abc import Coroutine
 from dataclasses import asdict
 from typing import Any
 
@@ -50,19 +51,17 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
             kinds.append("postgresql")
     started = time.monotonic()
     if "floors" in parts:
-        _say("floor: bare Bolt")
-        results.setdefault("floors", {})["bolt"] = await targets.bolt_floor(sizes)
-        _say("floor: bare botbuilder")
-        results["floors"]["botbuilder"] = await targets.botbuilder_floor(sizes)
-    for kind in kinds:
-        if platforms:
-            _say(f"copbot serve on {kind}: {', '.join(sorted(platforms))}")
-            results.setdefault("copbot", {})[kind] = await targets.copbot(kind, sizes, platforms)
+        floors = results.setdefault("floors", {})
+        floors["bolt"] = await _part("floor: bare Bolt", targets.bolt_floor(sizes))
+        floors["botbuilder"] = await _part("floor: bare botbuilder", targets.botbuilder_floor(sizes))
+    for kind in kinds if platforms else []:
+        doing = f"copbot serve on {kind}: {', '.join(sorted(platforms))}"
+        results.setdefault("copbot", {})[kind] = await _part(doing, targets.copbot(kind, sizes, platforms))
     for kind in kinds if "scale" in parts else []:
-        _say(f"scale on {kind}: {sizes.communities:,} communities")
         idle = 2.0 if args.quick else scale.IDLE_SECONDS
-        results.setdefault("scale", {})[kind] = await scale.measure(
-            kind, sizes.communities, sizes.meeting_answers, sizes.concurrency, idle
+        measuring = scale.measure(kind, sizes.communities, sizes.meeting_answers, sizes.concurrency, idle)
+        results.setdefault("scale", {})[kind] = await _part(
+            f"scale on {kind}: {sizes.communities:,} communities", measuring
         )
     results["seconds"] = round(time.monotonic() - started, 1)
     report.ratios(results)
@@ -70,8 +69,14 @@ async def run(args: argparse.Namespace) -> dict[str, Any]:
     return results
 
 
-def _say(what: str) -> None:
+async def _part(what: str, work: Coroutine[Any, Any, dict[str, Any]]) -> dict[str, Any] | str:
+    """Run one part; a failure is reported in its place (and the other parts still run)."""
     print(f"… {what}", file=sys.stderr, flush=True)
+    try:
+        return await work
+    except Exception as error:  # noqa: BLE001 — one part failing must not lose the others' figures
+        print(f"… {what} failed: {type(error).__name__}: {error}", file=sys.stderr, flush=True)
+        return f"failed: {type(error).__name__}: {error}"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -87,7 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         with open(args.json, "w") as out:
             json.dump(results, out, indent=2)
-    return 0
+    failed = [
+        v for part in ("floors", "copbot", "scale") for v in (results.get(part) or {}).values() if isinstance(v, str)
+    ]
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

@@ -125,6 +125,8 @@ def table(results: dict[str, Any]) -> str:
         for platform in ("slack", "teams"):
             blocks.append((f"copbot serve, {kind}, {platform}", _get(results, "copbot", kind, platform)))
     for title, workloads in blocks:
+        if isinstance(workloads, str):
+            lines += ["", f"{title}: {workloads}"]
         if not isinstance(workloads, dict):
             continue
         lines += ["", title, head]
@@ -164,6 +166,8 @@ def table(results: dict[str, Any]) -> str:
     for kind in ("sqlite", "postgresql"):
         if isinstance(_get(results, "copbot", kind), str):
             lines += ["", f"copbot serve, {kind}: {results['copbot'][kind]}"]
+    if isinstance(results.get("postgresql"), str):
+        lines += ["", f"postgresql: {results['postgresql']}"]
     lines += ["", "targets (issue 16)"]
     for v in results.get("verdicts", []):
         mark = {True: "met", False: "NOT met", None: "not measured"}[v["met"]]
