@@ -9,7 +9,6 @@ Run in its own process by `python -m bench`, so it never shares the benchmark's 
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import re
@@ -18,6 +17,8 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncAck, AsyncApp
 from slack_sdk.web.async_client import AsyncWebClient
+
+from bench.floor_app import floor_app, serve
 
 
 def build_app(token: str, secret: str, api_url: str) -> web.Application:
@@ -39,23 +40,12 @@ def build_app(token: str, secret: str, api_url: str) -> web.Application:
     async def events(request: web.Request) -> web.Response:
         return await to_aiohttp_response(await bolt.async_dispatch(await to_bolt_request(request)))
 
-    async def healthz(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/slack/events", events)
-    app.router.add_get("/healthz", healthz)
-    return app
+    return floor_app("/slack/events", events)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
     env = os.environ
-    app = build_app(env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"], env["SLACK_API_URL"])
-    web.run_app(app, host="127.0.0.1", port=args.port, print=None, access_log=None)
+    serve(__doc__, lambda: build_app(env["SLACK_BOT_TOKEN"], env["SLACK_SIGNING_SECRET"], env["SLACK_API_URL"]))
 
 
 if __name__ == "__main__":

@@ -9,12 +9,11 @@ adapters/; the floor measures botbuilder alone, so it cannot go through copbot's
 
 from __future__ import annotations
 
-import argparse
-import logging
-
 from aiohttp import web
 from botbuilder.core import ActivityHandler, TurnContext
 from botbuilder.integration.aiohttp import CloudAdapter, ConfigurationBotFrameworkAuthentication
+
+from bench.floor_app import floor_app, serve
 
 
 class LocalMode:
@@ -38,21 +37,11 @@ def build_app() -> web.Application:
     async def messages(request: web.Request) -> web.Response:
         return await adapter.process(request, bot)
 
-    async def healthz(_: web.Request) -> web.Response:
-        return web.Response(text="ok")
-
-    app = web.Application()
-    app.router.add_post("/api/messages", messages)
-    app.router.add_get("/healthz", healthz)
-    return app
+    return floor_app("/api/messages", messages)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
-    logging.basicConfig(level=logging.WARNING)
-    web.run_app(build_app(), host="127.0.0.1", port=args.port, print=None, access_log=None)
+    serve(__doc__, build_app)
 
 
 if __name__ == "__main__":
