@@ -26,9 +26,9 @@ from bot.vocabulary.errors import CopbotError, NotAllowed, Unavailable
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
 from storage import channels, outbox
-from storage import community as communities
 from storage.db import Database
 from storage.delivery import claim_event
+from storage.group_memo import drop_memo, open_memo
 
 log = logging.getLogger(__name__)
 
@@ -130,16 +130,27 @@ class Copbot:
             return []
         event = storable_event(event)
         now = self.clock()
+        answering = isinstance(event, ReplyEvent)  # a run of answers shares its lookups
+        if answering:
+            open_memo(session)
+        else:
+            _read_afresh(session)
         try:
             for attempt in range(GROUP_ATTEMPTS):
                 try:
                     async with session.begin_nested():
-                        return await self._apply(session, event, now)
+                        posts = await self._apply(session, event, now)
                 except IntegrityError:  # another worker got there first: look again
+                    _read_afresh(session)
                     if attempt == GROUP_ATTEMPTS - 1:
                         raise
-                finally:
-                    session.expunge_all()  # the next event (or attempt) reads afresh
+                    continue
+                except BaseException:
+                    _read_afresh(session)  # undone: nothing it read or made may be remembered
+                    raise
+                if not answering:
+                    _read_afresh(session)  # a command may have changed anything: the next event reads afresh
+                return posts
             raise AssertionError("unreachable")
         except CopbotError as error:
             posts = [Post(str(error), private_to=event.actor.user_id)]
@@ -162,8 +173,9 @@ class Copbot:
         if event.event_id and not await claim_event(session, event.place.platform, event.event_id, now):
             log.info("event %s already handled; skipped", event.event_id)
             return []
-        community = await communities.community_for(session, event.place)
-        if community is not None and await channels.reactivate(session, event.place.platform, event.place.channel_id):
+        bound = await channels.binding_of(session, event.place)
+        community = bound[1] if bound is not None else None
+        if bound is not None and channels.reactivate(bound[0]):
             log.info("%s:%s is active again", event.place.platform, event.place.channel_id)
         mentions = {m.user_id: m.name for m in getattr(event, "mentions", ())}
         turn = Turn(
@@ -192,6 +204,11 @@ class Copbot:
         if verb.free_text and turn.mention_names:
             cmd = dataclasses.replace(cmd, rest=turn.readable(cmd.rest))
         return await verb.handler(turn, cmd)
+
+
+def _read_afresh(session: AsyncSession) -> None:
+    drop_memo(session)
+    session.expunge_all()
 
 
 def _answerable(event: Event) -> bool:

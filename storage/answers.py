@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.vocabulary.moments import stored_utc
+from storage.group_memo import remembered
 from storage.models import (
     ActionItem,
     Member,
@@ -151,9 +152,12 @@ async def open_reflection_to_move(session: AsyncSession, community_id: int) -> R
 
 
 async def reflection_by_id(session: AsyncSession, community_id: int, reflection_id: int) -> Reflection | None:
-    return await session.scalar(
-        select(Reflection).where(Reflection.id == reflection_id, Reflection.community_id == community_id)
-    )
+    async def look_up() -> Reflection | None:
+        return await session.scalar(
+            select(Reflection).where(Reflection.id == reflection_id, Reflection.community_id == community_id)
+        )
+
+    return await remembered(session, ("reflection", community_id, reflection_id), look_up)
 
 
 def end_reflection(reflection: Reflection, now: datetime) -> None:

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,9 +30,14 @@ async def insert_ignore(
     """Insert one row unless a row with the same ``conflict_columns`` exists.
     Returns True when this call inserted it (so only one of two racing callers gets True)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(model.id)
-    )
-    inserted = (await session.execute(statement)).scalar_one_or_none()
+    statement = _insert_ignore(dialect, model.__table__, tuple(conflict_columns))
+    inserted = (await session.execute(statement, dict(values))).scalar_one_or_none()
     return inserted is not None
+
+
+@functools.cache
+def _insert_ignore(dialect: str, table: Table, conflict_columns: tuple[str, ...]) -> Any:
+    """The statement, built once (the values come as parameters): every answer and every
+    event claim runs one, and building it costs more than running it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)

@@ -82,7 +82,8 @@ class Runtime:
             where = f"{event.place.platform}:{event.place.channel_id}"
             log.error("%s: an event took over %.1f s", where, self.dispatch_deadline)
             raise Unavailable("the database is too slow to answer in time") from None
-        self.courier.kick()
+        if posts:  # most answers post nothing: the delivery worker is not woken for them
+            self.courier.kick()
         return posts
 
     async def post(self, place: Place, posts: Sequence[Post]) -> None:
