@@ -17,7 +17,7 @@ from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random
 
 from bot import commands
 from bot.registry import Command, Handler, Verb
@@ -26,7 +26,7 @@ from bot.vocabulary.errors import CopbotError, NotAllowed, Unavailable
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
 from storage import channels, outbox
-from storage.db import Database
+from storage.db import Database, transient
 from storage.delivery import claim_event
 from storage.group_memo import drop_memo, open_memo
 
@@ -73,7 +73,7 @@ class Copbot:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(4),
             wait=wait_random(0.01, 0.2),
-            retry=retry_if_exception_type((IntegrityError, OperationalError)),
+            retry=retry_if_exception(lambda error: isinstance(error, IntegrityError) or transient(error)),
             reraise=True,
         )
         try:
@@ -113,8 +113,12 @@ class Copbot:
             except Unavailable as unavailable:
                 return [unavailable]
         try:
-            async with self.db.transaction() as session:
-                return [await self._in_group(session, event) for event in events]
+            try:  # first without savepoints (two statements less per event)…
+                async with self.db.transaction() as session:
+                    return [await self._in_group(session, event, isolated=False) for event in events]
+            except _Isolate:  # …and if one event did not go through, again with one savepoint each
+                async with self.db.transaction() as session:
+                    return [await self._in_group(session, event, isolated=True) for event in events]
         except UNREACHABLE as error:
             log.warning("a group of %d events failed (%s); handling each alone", len(events), type(error).__name__)
         results: list[list[Post] | Unavailable] = []
@@ -125,7 +129,9 @@ class Copbot:
                 results.append(unavailable)
         return results
 
-    async def _in_group(self, session: AsyncSession, event: Event) -> list[Post]:
+    async def _in_group(self, session: AsyncSession, event: Event, *, isolated: bool) -> list[Post]:
+        """One event of a group. ``isolated``: in a savepoint of its own, so that its failure
+        undoes only itself; otherwise any failure raises `_Isolate` (the group starts again)."""
         if not _answerable(event):
             return []
         event = storable_event(event)
@@ -135,6 +141,16 @@ class Copbot:
             open_memo(session)
         else:
             _read_afresh(session)
+        if not isolated:
+            try:
+                posts = await self._apply(session, event, now)
+            except UNREACHABLE:
+                raise
+            except Exception as error:  # noqa: BLE001 - applied again, isolated, where it is answered
+                raise _Isolate from error
+            if not answering:
+                _read_afresh(session)
+            return posts
         try:
             for attempt in range(GROUP_ATTEMPTS):
                 try:
@@ -204,6 +220,11 @@ class Copbot:
         if verb.free_text and turn.mention_names:
             cmd = dataclasses.replace(cmd, rest=turn.readable(cmd.rest))
         return await verb.handler(turn, cmd)
+
+
+class _Isolate(Exception):
+    """An event of a group applied without savepoints failed or was refused: the group's
+    transaction is undone and the group applied again, each event in a savepoint."""
 
 
 def _read_afresh(session: AsyncSession) -> None:

@@ -18,6 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.vocabulary.errors import ConfigError
@@ -58,6 +59,17 @@ def async_url(url: str | None) -> str:
 
 
 READ_ONLY = "copbot_read_only"  # an execution option: this transaction only reads
+# PostgreSQL's "try the transaction again": a deadlock, or a serialisation failure.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def transient(error: BaseException) -> bool:
+    """An error after which the same transaction, run again, may well go through: a deadlock
+    or serialisation failure (PostgreSQL chose this transaction to undo), or a busy or
+    briefly unreachable database."""
+    if isinstance(error, OperationalError):
+        return True
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 def _sqlite_serialised_writes(engine: AsyncEngine) -> None:

@@ -91,11 +91,11 @@ async def test_a_group_that_cannot_commit_is_applied_again_one_event_at_a_time(d
     real = Copbot._in_group
     lost = [True]
 
-    async def connection_lost(self, session, event):  # type: ignore[no-untyped-def]
+    async def connection_lost(self, session, event, **how):  # type: ignore[no-untyped-def]
         if lost[0]:
             lost[0] = False
             raise OperationalError("COMMIT", {}, ConnectionResetError("server closed the connection"))
-        return await real(self, session, event)
+        return await real(self, session, event, **how)
 
     monkeypatch.setattr(Copbot, "_in_group", connection_lost)
     burst = [_answer(room, who, f"answer of {who}", event_id=f"Ev{who}") for who in PEOPLE[:8]]
