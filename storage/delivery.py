@@ -115,6 +115,7 @@ class DeliveryLog:
         # while an unknown id may become one (a post whose ref is recorded a moment later).
         self._known: LRUCache[tuple[str, str, str], str] = LRUCache(KNOWN_REFS)
         self._asking: dict[tuple[str, str, str], asyncio.Future[str | None]] = {}
+        self._references: LRUCache[tuple[str, str], str] = LRUCache(KNOWN_REFS)  # as last seen stored
 
     async def ref_for(self, place: Place, key: str) -> str | None:
         async with self.db.reading() as session:
@@ -180,7 +181,11 @@ class DeliveryLog:
     async def save_conversation_ref(self, place: Place, reference: str, *, repoint: bool = True) -> None:
         """Keep (or, with ``repoint``, refresh) a conversation's serialised reference for
         proactive posts. An unauthenticated request must never repoint a stored one. The
-        usual case, nothing to change, only reads."""
+        usual case, nothing to change, reads nothing either (the reference last seen stored
+        is remembered)."""
+        known = (place.platform, place.channel_id)
+        if self._references.get(known) == reference:
+            return
         async with self.db.reading() as session:
             kept = await session.scalar(
                 select(ConversationRef.reference).where(
@@ -189,6 +194,8 @@ class DeliveryLog:
                 )
             )
         if kept is not None and (kept == reference or not repoint):
+            if kept == reference:
+                self._references[known] = reference
             return
         async with self.db.transaction() as session:
             row = await session.scalar(
@@ -201,7 +208,7 @@ class DeliveryLog:
                 if repoint and row.reference != reference:
                     row.reference = reference
                     row.updated_at = self.clock()
-                return
+                return  # (remembered at the next message, once this is surely committed)
             await insert_ignore(
                 session,
                 ConversationRef,
