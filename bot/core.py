@@ -23,11 +23,12 @@ from bot import commands
 from bot.registry import Command, Handler, Verb
 from bot.vocabulary.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent, storable_event
 from bot.vocabulary.errors import CopbotError, NotAllowed, Unavailable
+from bot.vocabulary.text import storable
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
 from storage import channels, outbox
 from storage.db import Database, transient
-from storage.delivery import claim_event
+from storage.delivery import claim_event, claim_events
 from storage.group_memo import drop_memo, open_memo
 
 log = logging.getLogger(__name__)
@@ -114,11 +115,9 @@ class Copbot:
                 return [unavailable]
         try:
             try:  # first without savepoints (two statements less per event)…
-                async with self.db.transaction() as session:
-                    return [await self._in_group(session, event, isolated=False) for event in events]
+                return await self._apply_group(events, isolated=False)
             except _Isolate:  # …and if one event did not go through, again with one savepoint each
-                async with self.db.transaction() as session:
-                    return [await self._in_group(session, event, isolated=True) for event in events]
+                return await self._apply_group(events, isolated=True)
         except UNREACHABLE as error:
             log.warning("a group of %d events failed (%s); handling each alone", len(events), type(error).__name__)
         results: list[list[Post] | Unavailable] = []
@@ -129,9 +128,27 @@ class Copbot:
                 results.append(unavailable)
         return results
 
-    async def _in_group(self, session: AsyncSession, event: Event, *, isolated: bool) -> list[Post]:
+    async def _apply_group(self, events: list[Event], *, isolated: bool) -> list[list[Post] | Unavailable]:
+        """The group in one transaction. Its platform event ids are claimed first, in one
+        statement (a retry of an event of the group, or of one handled before, is skipped)."""
+        async with self.db.transaction() as session:
+            ids = [storable(event.event_id) for event in events if event.event_id]
+            fresh = await claim_events(session, events[0].place.platform, ids, self.clock())
+            results: list[list[Post] | Unavailable] = []
+            for event in events:
+                claimed = None
+                if event.event_id:
+                    claimed = storable(event.event_id) in fresh
+                    fresh.discard(storable(event.event_id))  # the same id twice in a group: once
+                results.append(await self._in_group(session, event, isolated=isolated, claimed=claimed))
+            return results
+
+    async def _in_group(
+        self, session: AsyncSession, event: Event, *, isolated: bool, claimed: bool | None = None
+    ) -> list[Post]:
         """One event of a group. ``isolated``: in a savepoint of its own, so that its failure
-        undoes only itself; otherwise any failure raises `_Isolate` (the group starts again)."""
+        undoes only itself; otherwise any failure raises `_Isolate` (the group starts again).
+        ``claimed``: whether its event id was new (None: it has none, or it is claimed here)."""
         if not _answerable(event):
             return []
         event = storable_event(event)
@@ -143,7 +160,7 @@ class Copbot:
             _read_afresh(session)
         if not isolated:
             try:
-                posts = await self._apply(session, event, now)
+                posts = await self._apply(session, event, now, claimed)
             except UNREACHABLE:
                 raise
             except Exception as error:  # noqa: BLE001 - applied again, isolated, where it is answered
@@ -155,7 +172,7 @@ class Copbot:
             for attempt in range(GROUP_ATTEMPTS):
                 try:
                     async with session.begin_nested():
-                        posts = await self._apply(session, event, now)
+                        posts = await self._apply(session, event, now, claimed)
                 except IntegrityError:  # another worker got there first: look again
                     _read_afresh(session)
                     if attempt == GROUP_ATTEMPTS - 1:
@@ -184,9 +201,14 @@ class Copbot:
         async with self.db.transaction() as session:
             return await self._apply(session, event, now)
 
-    async def _apply(self, session: AsyncSession, event: Event, now: datetime) -> list[Post]:
-        """The event's effect and its posts, in ``session``'s transaction."""
-        if event.event_id and not await claim_event(session, event.place.platform, event.event_id, now):
+    async def _apply(
+        self, session: AsyncSession, event: Event, now: datetime, claimed: bool | None = None
+    ) -> list[Post]:
+        """The event's effect and its posts, in ``session``'s transaction (``claimed``: its
+        event id was claimed already, True if for the first time)."""
+        if claimed is None and event.event_id:
+            claimed = await claim_event(session, event.place.platform, event.event_id, now)
+        if claimed is False:
             log.info("event %s already handled; skipped", event.event_id)
             return []
         bound = await channels.binding_of(session, event.place)

@@ -21,7 +21,7 @@ from storage.models import (
     SupportStatement,
 )
 from storage.states import ActionStatus, ReflectionStatus, RoundStatus, move
-from storage.upsert import added, insert_ignore
+from storage.upsert import added, insert_ignore, inserted_row
 
 
 def digest(text: str) -> str:
@@ -192,30 +192,16 @@ async def add_reflection_answer(
     code_hash: str | None = None,
 ) -> ReflectionAnswer | None:
     """Keep one answer under ``step``; None when the same answer was already kept."""
-    key = answer_key(member_id, text, per_member=False)
-    inserted = await insert_ignore(
-        session,
-        ReflectionAnswer,
-        {
-            "reflection_id": reflection_id,
-            "step": step,
-            "member_id": member_id,
-            "answer_key": key,
-            "text": text,
-            "edit_code_hash": code_hash,
-            "created_at": now,
-        },
-        ("reflection_id", "step", "answer_key"),
-    )
-    if not inserted:
-        return None
-    return await session.scalar(
-        select(ReflectionAnswer).where(
-            ReflectionAnswer.reflection_id == reflection_id,
-            ReflectionAnswer.step == step,
-            ReflectionAnswer.answer_key == key,
-        )
-    )
+    values = {
+        "reflection_id": reflection_id,
+        "step": step,
+        "member_id": member_id,
+        "answer_key": answer_key(member_id, text, per_member=False),
+        "text": text,
+        "edit_code_hash": code_hash,
+        "created_at": now,
+    }
+    return await inserted_row(session, ReflectionAnswer, values, ("reflection_id", "step", "answer_key"))
 
 
 async def reflection_answers(session: AsyncSession, reflection_id: int) -> list[tuple[int, str | None, str]]:

@@ -9,6 +9,7 @@ from datetime import datetime
 
 from cachetools import LRUCache
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Place
@@ -29,6 +30,21 @@ async def claim_event(session: AsyncSession, platform: str, event_id: str, now: 
         {"platform": platform, "event_id": event_id, "seen_at": now},
         ("platform", "event_id"),
     )
+
+
+async def claim_events(session: AsyncSession, platform: str, event_ids: list[str], now: datetime) -> set[str]:
+    """`claim_event` for a group's events in one statement: the ids seen for the first time."""
+    if not event_ids:
+        return set()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(ProcessedEvent)
+        .values([{"platform": platform, "event_id": event_id, "seen_at": now} for event_id in event_ids])
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        .returning(ProcessedEvent.event_id)
+    )
+    return set((await session.scalars(statement)).all())
 
 
 async def key_for_ref(session: AsyncSession, place: Place, ref: str) -> str | None:

@@ -1,4 +1,4 @@
-"""Adding rows: `added` (insert and get the id back) and `insert_ignore`
+"""Adding rows: `added` (insert and get the id back), `insert_ignore` and `inserted_row`
 (`INSERT … ON CONFLICT DO NOTHING` for SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
@@ -33,6 +33,19 @@ async def insert_ignore(
     statement = _insert_ignore(dialect, model.__table__, tuple(conflict_columns))
     inserted = (await session.execute(statement, dict(values))).scalar_one_or_none()
     return inserted is not None
+
+
+async def inserted_row(
+    session: AsyncSession, model: type[Row], values: Mapping[str, Any], conflict_columns: Sequence[str]
+) -> Row | None:
+    """`insert_ignore` that returns the new row itself (None when it existed already), in one
+    statement (``INSERT … ON CONFLICT DO NOTHING RETURNING *``)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(model)
+    )
+    return await session.scalar(statement)
 
 
 @functools.cache
