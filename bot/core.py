@@ -38,6 +38,19 @@ GROUP_ATTEMPTS = 4  # a unique clash with another worker: the event is tried aga
 SORRY = "Sorry — something went wrong on my side and nothing was changed. Please try again in a moment."
 
 
+def unreachable(error: BaseException) -> bool:
+    """The database did not answer (`UNREACHABLE`), as opposed to a bug. asyncpg says a cut
+    connection with a plain `DBAPIError`: in the middle of a statement, one that invalidated
+    the connection; while connecting, one with a SQLSTATE of class 08 (connection exception)
+    or 57P (the server is shutting down or starting)."""
+    if isinstance(error, UNREACHABLE):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    state = str(getattr(error.orig, "sqlstate", None) or "")
+    return bool(error.connection_invalidated) or state.startswith(("08", "57P"))
+
+
 def _handlers() -> dict[str, Handler]:
     return {name: verb.handler for name, verb in REGISTRY.verbs.items()}
 
@@ -80,11 +93,11 @@ class Copbot:
             return await retrying(self._handle_once, event)
         except CopbotError as error:
             return await self._answer_alone(event, [Post(str(error), private_to=event.actor.user_id)])
-        except UNREACHABLE as error:  # nothing was kept: the platform must send it again
-            where = f"{event.place.platform}:{event.place.channel_id}"
-            log.error("event from %s not kept: %s", where, type(error).__name__)
-            raise Unavailable("the database did not answer") from error
-        except (DBAPIError, Exception) as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+        except Exception as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+            if unreachable(error):  # nothing was kept: the platform must send it again
+                where = f"{event.place.platform}:{event.place.channel_id}"
+                log.error("event from %s not kept: %s", where, type(error).__name__)
+                raise Unavailable("the database did not answer") from error
             log.error(
                 "event from %s:%s failed: %s",
                 event.place.platform,
@@ -115,7 +128,9 @@ class Copbot:
         try:
             async with self.db.transaction() as session:
                 return [await self._in_group(session, event) for event in events]
-        except UNREACHABLE as error:
+        except Exception as error:
+            if not unreachable(error):
+                raise
             log.warning("a group of %d events failed (%s); handling each alone", len(events), type(error).__name__)
         results: list[list[Post] | Unavailable] = []
         for event in events:
@@ -143,9 +158,9 @@ class Copbot:
             raise AssertionError("unreachable")
         except CopbotError as error:
             posts = [Post(str(error), private_to=event.actor.user_id)]
-        except UNREACHABLE:
-            raise  # the connection or the database: the whole group is handled again, alone
         except Exception as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+            if unreachable(error):
+                raise  # the connection or the database: the whole group is handled again, alone
             log.error("event from %s:%s failed: %s", event.place.platform, event.place.channel_id, type(error).__name__)
             posts = [Post(SORRY, private_to=event.actor.user_id)]
         async with session.begin_nested():
