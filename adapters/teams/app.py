@@ -135,6 +135,9 @@ class TeamsEndpoint:
         incoming = to_incoming(context.activity)
         if incoming is None:
             return  # not for copbot: neither stored nor logged
+        await self.runtime.in_time(self._kept(context, incoming))  # the look-ups and the dispatch: one deadline
+
+    async def _kept(self, context: TurnContext, incoming: Incoming) -> None:
         event = incoming.event
         if incoming.needs_thread_check and not await self._is_bot_post(event.place, event.thread_ref):  # type: ignore[union-attr]
             return  # a reply chain that is not one of ours: dropped
