@@ -181,6 +181,7 @@ class SlackAdapter:
             await self.runtime.in_time(self._reply(body, event))  # the look-ups and the dispatch: one deadline
 
     async def _reply(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """A reply in a thread: handled if the thread is one of copbot's posts."""
         reply = translate.reply_event(body)
         if await self.runtime.deliveries.key_for(reply.place, reply.thread_ref or "") is None:
             return  # a thread that is not one of copbot's posts: dropped the same way
