@@ -39,6 +39,19 @@ GROUP_ATTEMPTS = 4  # a unique clash with another worker: the event is tried aga
 SORRY = "Sorry — something went wrong on my side and nothing was changed. Please try again in a moment."
 
 
+def unreachable(error: BaseException) -> bool:
+    """The database did not answer (`UNREACHABLE`), as opposed to a bug. asyncpg says a cut
+    connection with a plain `DBAPIError`: in the middle of a statement, one that invalidated
+    the connection; while connecting, one with a SQLSTATE of class 08 (connection exception)
+    or 57P (the server is shutting down or starting)."""
+    if isinstance(error, UNREACHABLE):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    state = str(getattr(error.orig, "sqlstate", None) or "")
+    return bool(error.connection_invalidated) or state.startswith(("08", "57P"))
+
+
 def _handlers() -> dict[str, Handler]:
     return {name: verb.handler for name, verb in REGISTRY.verbs.items()}
 
@@ -81,11 +94,11 @@ class Copbot:
             return await retrying(self._handle_once, event)
         except CopbotError as error:
             return await self._answer_alone(event, [Post(str(error), private_to=event.actor.user_id)])
-        except UNREACHABLE as error:  # nothing was kept: the platform must send it again
-            where = f"{event.place.platform}:{event.place.channel_id}"
-            log.error("event from %s not kept: %s", where, type(error).__name__)
-            raise Unavailable("the database did not answer") from error
-        except (DBAPIError, Exception) as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+        except Exception as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+            if unreachable(error):  # nothing was kept: the platform must send it again
+                where = f"{event.place.platform}:{event.place.channel_id}"
+                log.error("event from %s not kept: %s", where, type(error).__name__)
+                raise Unavailable("the database did not answer") from error
             log.error(
                 "event from %s:%s failed: %s",
                 event.place.platform,
@@ -118,7 +131,9 @@ class Copbot:
                 return await self._apply_group(events, isolated=False)
             except _Isolate:  # …and if one event did not go through, again with one savepoint each
                 return await self._apply_group(events, isolated=True)
-        except UNREACHABLE as error:
+        except Exception as error:
+            if not unreachable(error):
+                raise
             log.warning("a group of %d events failed (%s); handling each alone", len(events), type(error).__name__)
         results: list[list[Post] | Unavailable] = []
         for event in events:
@@ -161,9 +176,9 @@ class Copbot:
         if not isolated:
             try:
                 posts = await self._apply(session, event, now, claimed)
-            except UNREACHABLE:
-                raise
             except Exception as error:  # noqa: BLE001 - applied again, isolated, where it is answered
+                if unreachable(error):
+                    raise
                 raise _Isolate from error
             if not answering:
                 _read_afresh(session)
@@ -187,9 +202,9 @@ class Copbot:
             raise AssertionError("unreachable")
         except CopbotError as error:
             posts = [Post(str(error), private_to=event.actor.user_id)]
-        except UNREACHABLE:
-            raise  # the connection or the database: the whole group is handled again, alone
         except Exception as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+            if unreachable(error):
+                raise  # the connection or the database: the whole group is handled again, alone
             log.error("event from %s:%s failed: %s", event.place.platform, event.place.channel_id, type(error).__name__)
             posts = [Post(SORRY, private_to=event.actor.user_id)]
         async with session.begin_nested():

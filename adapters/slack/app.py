@@ -180,13 +180,15 @@ class SlackAdapter:
         if not translate.is_answer(event, context.bot_user_id):
             return  # any other channel message: dropped here, neither handled nor logged
         with self.work.inline("slack: a message"), self._unreadable("message"):
-            reply = translate.reply_event(body)
-            if await self.runtime.deliveries.key_for(reply.place, reply.thread_ref or "") is None:
-                return  # a thread that is not one of copbot's posts: dropped the same way
-            names = await self.names.names(
-                [reply.actor.user_id, *translate.user_ids_in(translate.field(event, "text"))]
-            )
-            await self._dispatch(translate.reply_event(body, names))
+            await self.runtime.in_time(self._reply(body, event))  # the look-ups and the dispatch: one deadline
+
+    async def _reply(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """A reply in a thread: handled if the thread is one of copbot's posts."""
+        reply = translate.reply_event(body)
+        if await self.runtime.deliveries.key_for(reply.place, reply.thread_ref or "") is None:
+            return  # a thread that is not one of copbot's posts: dropped the same way
+        names = await self.names.names([reply.actor.user_id, *translate.user_ids_in(translate.field(event, "text"))])
+        await self._dispatch(translate.reply_event(body, names))
 
     async def on_removed(self, body: dict[str, Any]) -> None:
         """The app was uninstalled or its bot token revoked: the workspace's channels go inactive."""

@@ -140,6 +140,11 @@ class TeamsEndpoint:
         incoming = to_incoming(activity)
         if incoming is None:
             return  # not for copbot: neither stored nor logged
+        await self.runtime.in_time(self._accept(activity, incoming))  # the look-ups and the dispatch: one deadline
+
+    async def _accept(self, activity: Activity, incoming: Incoming) -> None:
+        """A reply in one of copbot's threads, or any other message for it: its conversation's
+        address kept, then the event handled."""
         event = incoming.event
         if incoming.needs_thread_check and not await self._is_bot_post(event.place, event.thread_ref):  # type: ignore[union-attr]
             return  # a reply chain that is not one of ours: dropped
