@@ -17,18 +17,19 @@ from datetime import datetime
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_random
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random
 
 from bot import commands
 from bot.registry import Command, Handler, Verb
 from bot.vocabulary.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent, storable_event
 from bot.vocabulary.errors import CopbotError, NotAllowed, Unavailable
+from bot.vocabulary.text import storable
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
 from storage import channels, outbox
-from storage import community as communities
-from storage.db import Database
-from storage.delivery import claim_event
+from storage.db import Database, transient
+from storage.delivery import claim_event, claim_events
+from storage.group_memo import drop_memo, open_memo
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,19 @@ log = logging.getLogger(__name__)
 UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
 GROUP_ATTEMPTS = 4  # a unique clash with another worker: the event is tried again in its savepoint
 SORRY = "Sorry — something went wrong on my side and nothing was changed. Please try again in a moment."
+
+
+def unreachable(error: BaseException) -> bool:
+    """The database did not answer (`UNREACHABLE`), as opposed to a bug. asyncpg says a cut
+    connection with a plain `DBAPIError`: in the middle of a statement, one that invalidated
+    the connection; while connecting, one with a SQLSTATE of class 08 (connection exception)
+    or 57P (the server is shutting down or starting)."""
+    if isinstance(error, UNREACHABLE):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    state = str(getattr(error.orig, "sqlstate", None) or "")
+    return bool(error.connection_invalidated) or state.startswith(("08", "57P"))
 
 
 def _handlers() -> dict[str, Handler]:
@@ -73,18 +87,18 @@ class Copbot:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(4),
             wait=wait_random(0.01, 0.2),
-            retry=retry_if_exception_type((IntegrityError, OperationalError)),
+            retry=retry_if_exception(lambda error: isinstance(error, IntegrityError) or transient(error)),
             reraise=True,
         )
         try:
             return await retrying(self._handle_once, event)
         except CopbotError as error:
             return await self._answer_alone(event, [Post(str(error), private_to=event.actor.user_id)])
-        except UNREACHABLE as error:  # nothing was kept: the platform must send it again
-            where = f"{event.place.platform}:{event.place.channel_id}"
-            log.error("event from %s not kept: %s", where, type(error).__name__)
-            raise Unavailable("the database did not answer") from error
-        except (DBAPIError, Exception) as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+        except Exception as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+            if unreachable(error):  # nothing was kept: the platform must send it again
+                where = f"{event.place.platform}:{event.place.channel_id}"
+                log.error("event from %s not kept: %s", where, type(error).__name__)
+                raise Unavailable("the database did not answer") from error
             log.error(
                 "event from %s:%s failed: %s",
                 event.place.platform,
@@ -113,9 +127,13 @@ class Copbot:
             except Unavailable as unavailable:
                 return [unavailable]
         try:
-            async with self.db.transaction() as session:
-                return [await self._in_group(session, event) for event in events]
-        except UNREACHABLE as error:
+            try:  # first without savepoints (two statements less per event)…
+                return await self._apply_group(events, isolated=False)
+            except _Isolate:  # …and if one event did not go through, again with one savepoint each
+                return await self._apply_group(events, isolated=True)
+        except Exception as error:
+            if not unreachable(error):
+                raise
             log.warning("a group of %d events failed (%s); handling each alone", len(events), type(error).__name__)
         results: list[list[Post] | Unavailable] = []
         for event in events:
@@ -125,27 +143,68 @@ class Copbot:
                 results.append(unavailable)
         return results
 
-    async def _in_group(self, session: AsyncSession, event: Event) -> list[Post]:
+    async def _apply_group(self, events: list[Event], *, isolated: bool) -> list[list[Post] | Unavailable]:
+        """The group in one transaction. Its platform event ids are claimed first, in one
+        statement (a retry of an event of the group, or of one handled before, is skipped)."""
+        async with self.db.transaction() as session:
+            ids = [storable(event.event_id) for event in events if event.event_id]
+            fresh = await claim_events(session, events[0].place.platform, ids, self.clock())
+            results: list[list[Post] | Unavailable] = []
+            for event in events:
+                claimed = None
+                if event.event_id:
+                    claimed = storable(event.event_id) in fresh
+                    fresh.discard(storable(event.event_id))  # the same id twice in a group: once
+                results.append(await self._in_group(session, event, isolated=isolated, claimed=claimed))
+            return results
+
+    async def _in_group(
+        self, session: AsyncSession, event: Event, *, isolated: bool, claimed: bool | None = None
+    ) -> list[Post]:
+        """One event of a group. ``isolated``: in a savepoint of its own, so that its failure
+        undoes only itself; otherwise any failure raises `_Isolate` (the group starts again).
+        ``claimed``: whether its event id was new (None: it has none, or it is claimed here)."""
         if not _answerable(event):
             return []
         event = storable_event(event)
         now = self.clock()
+        answering = isinstance(event, ReplyEvent)  # a run of answers shares its lookups
+        if answering:
+            open_memo(session)
+        else:
+            _read_afresh(session)
+        if not isolated:
+            try:
+                posts = await self._apply(session, event, now, claimed)
+            except Exception as error:  # noqa: BLE001 - applied again, isolated, where it is answered
+                if unreachable(error):
+                    raise
+                raise _Isolate from error
+            if not answering:
+                _read_afresh(session)
+            return posts
         try:
             for attempt in range(GROUP_ATTEMPTS):
                 try:
                     async with session.begin_nested():
-                        return await self._apply(session, event, now)
+                        posts = await self._apply(session, event, now, claimed)
                 except IntegrityError:  # another worker got there first: look again
+                    _read_afresh(session)
                     if attempt == GROUP_ATTEMPTS - 1:
                         raise
-                finally:
-                    session.expunge_all()  # the next event (or attempt) reads afresh
+                    continue
+                except BaseException:
+                    _read_afresh(session)  # undone: nothing it read or made may be remembered
+                    raise
+                if not answering:
+                    _read_afresh(session)  # a command may have changed anything: the next event reads afresh
+                return posts
             raise AssertionError("unreachable")
         except CopbotError as error:
             posts = [Post(str(error), private_to=event.actor.user_id)]
-        except UNREACHABLE:
-            raise  # the connection or the database: the whole group is handled again, alone
         except Exception as error:  # noqa: BLE001 - a member sees a sentence, the log the type
+            if unreachable(error):
+                raise  # the connection or the database: the whole group is handled again, alone
             log.error("event from %s:%s failed: %s", event.place.platform, event.place.channel_id, type(error).__name__)
             posts = [Post(SORRY, private_to=event.actor.user_id)]
         async with session.begin_nested():
@@ -157,13 +216,19 @@ class Copbot:
         async with self.db.transaction() as session:
             return await self._apply(session, event, now)
 
-    async def _apply(self, session: AsyncSession, event: Event, now: datetime) -> list[Post]:
-        """The event's effect and its posts, in ``session``'s transaction."""
-        if event.event_id and not await claim_event(session, event.place.platform, event.event_id, now):
+    async def _apply(
+        self, session: AsyncSession, event: Event, now: datetime, claimed: bool | None = None
+    ) -> list[Post]:
+        """The event's effect and its posts, in ``session``'s transaction (``claimed``: its
+        event id was claimed already, True if for the first time)."""
+        if claimed is None and event.event_id:
+            claimed = await claim_event(session, event.place.platform, event.event_id, now)
+        if claimed is False:
             log.info("event %s already handled; skipped", event.event_id)
             return []
-        community = await communities.community_for(session, event.place)
-        if community is not None and await channels.reactivate(session, event.place.platform, event.place.channel_id):
+        bound = await channels.binding_of(session, event.place)
+        community = bound[1] if bound is not None else None
+        if bound is not None and channels.reactivate(bound[0]):
             log.info("%s:%s is active again", event.place.platform, event.place.channel_id)
         mentions = {m.user_id: m.name for m in getattr(event, "mentions", ())}
         turn = Turn(
@@ -192,6 +257,16 @@ class Copbot:
         if verb.free_text and turn.mention_names:
             cmd = dataclasses.replace(cmd, rest=turn.readable(cmd.rest))
         return await verb.handler(turn, cmd)
+
+
+class _Isolate(Exception):
+    """An event of a group applied without savepoints failed or was refused: the group's
+    transaction is undone and the group applied again, each event in a savepoint."""
+
+
+def _read_afresh(session: AsyncSession) -> None:
+    drop_memo(session)
+    session.expunge_all()
 
 
 def _answerable(event: Event) -> bool:

@@ -28,6 +28,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random
+
 from bot.delivery import Outbox
 from bot.request_body import where
 from bot.vocabulary.conversation import Place, post_from_json
@@ -36,7 +38,7 @@ from bot.vocabulary.moments import stored_utc
 from storage import channels
 from storage import delivery as delivery_store
 from storage import outbox as store
-from storage.db import Database
+from storage.db import Database, transient
 from storage.models import OutboxPost
 
 if TYPE_CHECKING:
@@ -55,6 +57,7 @@ GIVE_UP_AFTER = timedelta(hours=24)  # a post still not taken a day later is und
 MAX_FAULTS = 5  # unforeseen failures (or unknown outcomes) before a post is undeliverable
 BACKOFF_CAP = timedelta(minutes=5)
 ROUND_BACKOFF_CAP = 30.0  # seconds between failed rounds, at most
+RECORD_ATTEMPTS = 4  # a send's outcome is recorded this many times at most (deadlocks, blips) before the lease decides
 STALE_AFTER = timedelta(minutes=2)  # /healthz: no round finished for this long means stuck
 
 
@@ -204,13 +207,7 @@ class Courier:
         try:
             outcome: Outcome | None = None
             while True:
-                async with self.db.transaction() as session:
-                    go_on = await outcome(session) if outcome is not None else True
-                    row = None
-                    if go_on and not self._stopping:
-                        row = await store.start(session, hold, self.clock(), self.lease)
-                    if row is None:
-                        await store.release(session, hold)
+                row = await self._record_and_start(hold, outcome)
                 if row is None:
                     return
                 outcome = await self._deliver(hold, row)
@@ -220,6 +217,27 @@ class Courier:
             log.error("outbox lane %d failed: %s at %s", hold.lane_id, type(error).__name__, where(error))
         finally:
             heartbeat.cancel()
+
+    async def _record_and_start(self, hold: store.Hold, outcome: Outcome | None) -> OutboxPost | None:
+        """Record how the last send went and start the next post (None: the lane is released),
+        in one transaction, run again after a deadlock or a blip: the outcome of a send is
+        never dropped for a reason that passes."""
+        async for attempt in AsyncRetrying(
+            stop=stop_after_attempt(RECORD_ATTEMPTS),
+            wait=wait_random(0.05, 0.3),
+            retry=retry_if_exception(transient),
+            reraise=True,
+        ):
+            with attempt:
+                async with self.db.transaction() as session:
+                    go_on = await outcome(session) if outcome is not None else True
+                    row = None
+                    if go_on and not self._stopping:
+                        row = await store.start(session, hold, self.clock(), self.lease)
+                    if row is None:
+                        await store.release(session, hold)
+                return row
+        raise AssertionError("unreachable")
 
     async def _keep_lease(self, hold: store.Hold) -> None:
         """Renew the lease every third of it while the lane is held (a slow send keeps its lane)."""

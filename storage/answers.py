@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from bot.vocabulary.moments import stored_utc
+from storage.group_memo import remembered
 from storage.models import (
     ActionItem,
     Member,
@@ -20,7 +21,7 @@ from storage.models import (
     SupportStatement,
 )
 from storage.states import ActionStatus, ReflectionStatus, RoundStatus, move
-from storage.upsert import added, insert_ignore
+from storage.upsert import added, insert_ignore, inserted_row
 
 
 def digest(text: str) -> str:
@@ -151,9 +152,12 @@ async def open_reflection_to_move(session: AsyncSession, community_id: int) -> R
 
 
 async def reflection_by_id(session: AsyncSession, community_id: int, reflection_id: int) -> Reflection | None:
-    return await session.scalar(
-        select(Reflection).where(Reflection.id == reflection_id, Reflection.community_id == community_id)
-    )
+    async def look_up() -> Reflection | None:
+        return await session.scalar(
+            select(Reflection).where(Reflection.id == reflection_id, Reflection.community_id == community_id)
+        )
+
+    return await remembered(session, ("reflection", community_id, reflection_id), look_up)
 
 
 def end_reflection(reflection: Reflection, now: datetime) -> None:
@@ -188,30 +192,16 @@ async def add_reflection_answer(
     code_hash: str | None = None,
 ) -> ReflectionAnswer | None:
     """Keep one answer under ``step``; None when the same answer was already kept."""
-    key = answer_key(member_id, text, per_member=False)
-    inserted = await insert_ignore(
-        session,
-        ReflectionAnswer,
-        {
-            "reflection_id": reflection_id,
-            "step": step,
-            "member_id": member_id,
-            "answer_key": key,
-            "text": text,
-            "edit_code_hash": code_hash,
-            "created_at": now,
-        },
-        ("reflection_id", "step", "answer_key"),
-    )
-    if not inserted:
-        return None
-    return await session.scalar(
-        select(ReflectionAnswer).where(
-            ReflectionAnswer.reflection_id == reflection_id,
-            ReflectionAnswer.step == step,
-            ReflectionAnswer.answer_key == key,
-        )
-    )
+    values = {
+        "reflection_id": reflection_id,
+        "step": step,
+        "member_id": member_id,
+        "answer_key": answer_key(member_id, text, per_member=False),
+        "text": text,
+        "edit_code_hash": code_hash,
+        "created_at": now,
+    }
+    return await inserted_row(session, ReflectionAnswer, values, ("reflection_id", "step", "answer_key"))
 
 
 async def reflection_answers(session: AsyncSession, reflection_id: int) -> list[tuple[int, str | None, str]]:

@@ -9,8 +9,10 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocabulary.conversation import Place
 from storage import outbox
-from storage.models import ChannelBinding
+from storage.group_memo import remembered
+from storage.models import ChannelBinding, Community
 
 
 async def active_channels(session: AsyncSession, community_id: int) -> list[ChannelBinding]:
@@ -47,12 +49,25 @@ async def deactivate(
     return found
 
 
-async def reactivate(session: AsyncSession, platform: str, channel_id: str) -> bool:
+async def binding_of(session: AsyncSession, place: Place) -> tuple[ChannelBinding, Community] | None:
+    """The channel's binding and its community (one query: every event asks)."""
+
+    async def look_up() -> tuple[ChannelBinding, Community] | None:
+        row = (
+            await session.execute(
+                select(ChannelBinding, Community)
+                .join(Community, Community.id == ChannelBinding.community_id)
+                .where(ChannelBinding.platform == place.platform, ChannelBinding.channel_id == place.channel_id)
+            )
+        ).first()
+        return (row[0], row[1]) if row is not None else None
+
+    return await remembered(session, ("binding", place.platform, place.channel_id), look_up)
+
+
+def reactivate(channel: ChannelBinding) -> bool:
     """copbot heard from this channel again: it may post there. True if it was inactive."""
-    channel = await session.scalar(
-        select(ChannelBinding).where(ChannelBinding.platform == platform, ChannelBinding.channel_id == channel_id)
-    )
-    if channel is None or channel.active:
+    if channel.active:
         return False
     channel.active, channel.inactive_reason, channel.inactive_since = True, None, None
     return True

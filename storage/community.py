@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Actor, Place
+from storage.group_memo import remembered
 from storage.models import ChannelBinding, CoChairTerm, Community, Meeting, Member
 from storage.upsert import added, insert_ignore
 
@@ -201,6 +202,12 @@ async def end_term(session: AsyncSession, member: Member, today: date) -> bool:
 
 async def meeting_today(session: AsyncSession, community: Community, today: date) -> Meeting:
     """Today's meeting of the community (one per day), created by the first part started."""
+    return await remembered(
+        session, ("meeting", community.id, today), lambda: _meeting_today(session, community, today)
+    )
+
+
+async def _meeting_today(session: AsyncSession, community: Community, today: date) -> Meeting:
     meeting = await session.scalar(
         select(Meeting).where(Meeting.community_id == community.id, Meeting.held_on == today)
     )

@@ -8,6 +8,7 @@ drivers (aiosqlite, asyncpg).
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -17,13 +18,16 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.vocabulary.errors import ConfigError
+from storage import sqlite_connection
 from storage.due import RhythmSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 MIGRATION_LOCK = 0x0C0B_0001  # PostgreSQL advisory lock: one worker migrates at a time
+SQLITE_BUSY_SECONDS = 30  # how long a SQLite writer waits for the write lock (here and in SQLite)
 
 
 def default_sqlite_path() -> Path:
@@ -55,6 +59,17 @@ def async_url(url: str | None) -> str:
 
 
 READ_ONLY = "copbot_read_only"  # an execution option: this transaction only reads
+# PostgreSQL's "try the transaction again": a deadlock, or a serialisation failure.
+TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+def transient(error: BaseException) -> bool:
+    """An error after which the same transaction, run again, may well go through: a deadlock
+    or serialisation failure (PostgreSQL chose this transaction to undo), or a busy or
+    briefly unreachable database."""
+    if isinstance(error, OperationalError):
+        return True
+    return isinstance(error, DBAPIError) and getattr(error.orig, "sqlstate", None) in TRANSIENT_SQLSTATES
 
 
 def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
@@ -71,7 +86,7 @@ def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.execute("PRAGMA journal_mode = WAL")
         cursor.execute("PRAGMA synchronous = NORMAL")
-        cursor.execute("PRAGMA busy_timeout = 30000")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_SECONDS * 1000}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -81,15 +96,22 @@ def _sqlite_serialised_writes(engine: AsyncEngine) -> None:
 
 class Database:
     """The engine and its sessions. ``async with db.transaction() as session`` is one unit of
-    work: committed at the end, rolled back on any error."""
+    work: committed at the end, rolled back on any error.
+
+    SQLite has one writer at a time. Its own wait for the lock (the busy handler) sleeps and
+    polls, 1 to 100 ms at a time, so writers of this process queue on an asyncio lock instead
+    and are handed the database the moment it is free; the busy handler is left to waits on
+    other processes."""
 
     def __init__(self, url: str | None = None) -> None:
         self.url = async_url(url)
         self.is_sqlite = self.url.startswith("sqlite")
         # hide_parameters: SQL parameters (members' words) never reach a log line or an error.
-        options: dict[str, object] = {"pool_pre_ping": True, "hide_parameters": True}
+        options: dict[str, object] = {"hide_parameters": True}
         if self.is_sqlite:
-            options["connect_args"] = {"timeout": 30}
+            options["connect_args"] = {"timeout": SQLITE_BUSY_SECONDS, "async_creator_fn": sqlite_connection.connect}
+        else:
+            options["pool_pre_ping"] = True  # a server restarted since: a fresh connection, not an error
         self.engine = create_async_engine(self.url, **options)
         if self.is_sqlite:
             _sqlite_serialised_writes(self.engine)
@@ -97,11 +119,26 @@ class Database:
         self.sessions = async_sessionmaker(self.engine, expire_on_commit=False, sync_session_class=RhythmSession)
         reads_only = self.engine.execution_options(**{READ_ONLY: True})
         self.readers = async_sessionmaker(reads_only, expire_on_commit=False)
+        self._writer = asyncio.Lock() if self.is_sqlite else None
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        async with self.sessions() as session, session.begin():
+        async with self._write_turn(), self.sessions() as session, session.begin():
             yield session
+
+    @asynccontextmanager
+    async def _write_turn(self) -> AsyncIterator[None]:
+        """SQLite: this process's writers one after another (a wait as long as SQLite's own
+        ends in TimeoutError, which callers treat as "the database did not answer")."""
+        if self._writer is None:
+            yield
+            return
+        async with asyncio.timeout(SQLITE_BUSY_SECONDS):
+            await self._writer.acquire()
+        try:
+            yield
+        finally:
+            self._writer.release()
 
     @asynccontextmanager
     async def reading(self) -> AsyncIterator[AsyncSession]:

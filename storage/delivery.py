@@ -3,18 +3,23 @@ delivered, platform events already handled, and stored conversation references."
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import datetime
 
+from cachetools import LRUCache
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Place
 from storage.db import Database
+from storage.group_memo import remembered
 from storage.models import ChannelBinding, ConversationRef, Member, PostRef, ProcessedEvent, UndeliveredPost
 from storage.upsert import insert_ignore
 
 Clock = Callable[[], datetime]
+KNOWN_REFS = 4096  # message ids known to be copbot's posts, kept in memory (a meeting's thread is asked for 100 times)
 
 
 async def claim_event(session: AsyncSession, platform: str, event_id: str, now: datetime) -> bool:
@@ -27,15 +32,34 @@ async def claim_event(session: AsyncSession, platform: str, event_id: str, now: 
     )
 
 
+async def claim_events(session: AsyncSession, platform: str, event_ids: list[str], now: datetime) -> set[str]:
+    """`claim_event` for a group's events in one statement: the ids seen for the first time."""
+    if not event_ids:
+        return set()
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        insert(ProcessedEvent)
+        .values([{"platform": platform, "event_id": event_id, "seen_at": now} for event_id in event_ids])
+        .on_conflict_do_nothing(index_elements=["platform", "event_id"])
+        .returning(ProcessedEvent.event_id)
+    )
+    return set((await session.scalars(statement)).all())
+
+
 async def key_for_ref(session: AsyncSession, place: Place, ref: str) -> str | None:
     """The post key behind a platform message id (what a thread reply answers)."""
-    return await session.scalar(
-        select(PostRef.key).where(
-            PostRef.platform == place.platform,
-            PostRef.channel_id == place.channel_id,
-            PostRef.ref == ref,
+
+    async def look_up() -> str | None:
+        return await session.scalar(
+            select(PostRef.key).where(
+                PostRef.platform == place.platform,
+                PostRef.channel_id == place.channel_id,
+                PostRef.ref == ref,
+            )
         )
-    )
+
+    return await remembered(session, ("post", place.platform, place.channel_id, ref), look_up)
 
 
 async def record_undelivered(
@@ -103,6 +127,11 @@ class DeliveryLog:
     def __init__(self, db: Database, clock: Clock) -> None:
         self.db = db
         self.clock = clock
+        # Only "this is copbot's post" is remembered: a message id never becomes another post,
+        # while an unknown id may become one (a post whose ref is recorded a moment later).
+        self._known: LRUCache[tuple[str, str, str], str] = LRUCache(KNOWN_REFS)
+        self._asking: dict[tuple[str, str, str], asyncio.Future[str | None]] = {}
+        self._references: LRUCache[tuple[str, str], str] = LRUCache(KNOWN_REFS)  # as last seen stored
 
     async def ref_for(self, place: Place, key: str) -> str | None:
         async with self.db.reading() as session:
@@ -116,8 +145,22 @@ class DeliveryLog:
 
     async def key_for(self, place: Place, ref: str) -> str | None:
         """The post key behind a platform message id (None: not one of the bot's posts)."""
+        known = (place.platform, place.channel_id, ref)
+        if known in self._known:
+            return self._known[known]
+        asking = self._asking.get(known)
+        if asking is None:  # a meeting's replies arrive together: the first one asks for all
+            asking = asyncio.ensure_future(self._look_up(place, ref))
+            self._asking[known] = asking
+            asking.add_done_callback(lambda _: self._asking.pop(known, None))
+        return await asyncio.shield(asking)
+
+    async def _look_up(self, place: Place, ref: str) -> str | None:
         async with self.db.reading() as session:
-            return await key_for_ref(session, place, ref)
+            key = await key_for_ref(session, place, ref)
+        if key is not None:
+            self._known[(place.platform, place.channel_id, ref)] = key
+        return key
 
     async def remember(self, place: Place, key: str, ref: str) -> None:
         async with self.db.transaction() as session:
@@ -154,7 +197,11 @@ class DeliveryLog:
     async def save_conversation_ref(self, place: Place, reference: str, *, repoint: bool = True) -> None:
         """Keep (or, with ``repoint``, refresh) a conversation's serialised reference for
         proactive posts. An unauthenticated request must never repoint a stored one. The
-        usual case, nothing to change, only reads."""
+        usual case, nothing to change, reads nothing either (the reference last seen stored
+        is remembered)."""
+        known = (place.platform, place.channel_id)
+        if self._references.get(known) == reference:
+            return
         async with self.db.reading() as session:
             kept = await session.scalar(
                 select(ConversationRef.reference).where(
@@ -163,6 +210,8 @@ class DeliveryLog:
                 )
             )
         if kept is not None and (kept == reference or not repoint):
+            if kept == reference:
+                self._references[known] = reference
             return
         async with self.db.transaction() as session:
             row = await session.scalar(
@@ -175,7 +224,7 @@ class DeliveryLog:
                 if repoint and row.reference != reference:
                     row.reference = reference
                     row.updated_at = self.clock()
-                return
+                return  # (remembered at the next message, once this is surely committed)
             await insert_ignore(
                 session,
                 ConversationRef,

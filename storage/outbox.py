@@ -153,7 +153,9 @@ async def claim_lanes(
         .limit(limit)
     )
     if _postgres(session):
-        query = query.with_for_update(skip_locked=True, of=OutboxLane)
+        # NO KEY UPDATE: claims exclude each other, while a post being added (which reads its
+        # lane FOR KEY SHARE, `lane_of`) neither waits for a claim nor holds one up.
+        query = query.with_for_update(skip_locked=True, of=OutboxLane, key_share=True)
     lanes = list(await session.scalars(query))
     holds = []
     for lane in lanes:
@@ -167,11 +169,11 @@ async def claim_lanes(
 
 async def _fence(session: AsyncSession, hold: Hold) -> None:
     """Raise `LaneLost` unless ``hold`` is still the lane's latest claim. The lane row stays
-    locked until the transaction ends (PostgreSQL ``FOR UPDATE``; SQLite holds the database's
+    locked until the transaction ends (PostgreSQL ``FOR NO KEY UPDATE``; SQLite holds the database's
     write lock from BEGIN), so no claim can slip in between this check and the change."""
     query = select(OutboxLane.token).where(OutboxLane.id == hold.lane_id)
     if _postgres(session):
-        query = query.with_for_update()
+        query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE: see `claim_lanes`
     if await session.scalar(query) != hold.token:
         raise LaneLost(f"lane {hold.lane_id}")
 

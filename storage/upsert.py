@@ -1,11 +1,13 @@
-"""Adding rows: `added` (insert and get the id back) and `insert_ignore`
+"""Adding rows: `added` (insert and get the id back), `insert_ignore` and `inserted_row`
 (`INSERT … ON CONFLICT DO NOTHING` for SQLite and PostgreSQL alike)."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
+from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,9 +30,27 @@ async def insert_ignore(
     """Insert one row unless a row with the same ``conflict_columns`` exists.
     Returns True when this call inserted it (so only one of two racing callers gets True)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    statement = _insert_ignore(dialect, model.__table__, tuple(conflict_columns))
+    inserted = (await session.execute(statement, dict(values))).scalar_one_or_none()
+    return inserted is not None
+
+
+async def inserted_row(
+    session: AsyncSession, model: type[Row], values: Mapping[str, Any], conflict_columns: Sequence[str]
+) -> Row | None:
+    """`insert_ignore` that returns the new row itself (None when it existed already), in one
+    statement (``INSERT … ON CONFLICT DO NOTHING RETURNING *``)."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(model.id)
+        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(model)
     )
-    inserted = (await session.execute(statement)).scalar_one_or_none()
-    return inserted is not None
+    return await session.scalar(statement)
+
+
+@functools.cache
+def _insert_ignore(dialect: str, table: Table, conflict_columns: tuple[str, ...]) -> Any:
+    """The statement, built once (the values come as parameters): every answer and every
+    event claim runs one, and building it costs more than running it."""
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(table.c.id)

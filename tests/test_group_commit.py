@@ -91,11 +91,11 @@ async def test_a_group_that_cannot_commit_is_applied_again_one_event_at_a_time(d
     real = Copbot._in_group
     lost = [True]
 
-    async def connection_lost(self, session, event):  # type: ignore[no-untyped-def]
+    async def connection_lost(self, session, event, **how):  # type: ignore[no-untyped-def]
         if lost[0]:
             lost[0] = False
             raise OperationalError("COMMIT", {}, ConnectionResetError("server closed the connection"))
-        return await real(self, session, event)
+        return await real(self, session, event, **how)
 
     monkeypatch.setattr(Copbot, "_in_group", connection_lost)
     burst = [_answer(room, who, f"answer of {who}", event_id=f"Ev{who}") for who in PEOPLE[:8]]
@@ -106,3 +106,36 @@ async def test_a_group_that_cannot_commit_is_applied_again_one_event_at_a_time(d
         claimed = await session.scalar(select(func.count()).select_from(ProcessedEvent))
     assert kept == [f"answer of {who}" for who in PEOPLE[:8]]  # each once, none lost
     assert claimed == 8
+
+
+async def test_answers_after_end_in_the_same_group_see_the_reflection_ended(db, clock):
+    # The answers of a group share their lookups (the reflection, the channel): a command in
+    # the group may change them, so the answers after it read them again.
+    room = await _meeting(db, clock)
+    burst = [_answer(room, who, f"before the end {who}") for who in PEOPLE[:5]]
+    burst.append(_command(room, "Ann", "end"))
+    burst += [_answer(room, who, f"after the end {who}") for who in PEOPLE[5:7]]
+    results = await asyncio.gather(*(room.runtime.dispatch(e) for e in burst))
+    async with db.transaction() as session:
+        kept = (await session.scalars(select(ReflectionAnswer.text).order_by(ReflectionAnswer.id))).all()
+        reflection = (await session.scalars(select(Reflection))).one()
+    assert reflection.status == "ended"
+    assert len(kept) == 7  # an answer after the end is kept too, with a word to its author
+    assert all(not result for result in results[:5])  # answered in the thread: nothing to say
+    for late in results[6:]:
+        assert len(late) == 1 and late[0].private_to is not None and "ended" in late[0].text.lower()
+
+
+async def test_a_retry_in_the_same_group_or_a_later_one_is_kept_once(db, clock):
+    room = await _meeting(db, clock)
+    first = [_answer(room, who, f"answer of {who}", event_id=f"Ev{who}") for who in PEOPLE[:6]]
+    first.insert(3, _answer(room, PEOPLE[0], f"answer of {PEOPLE[0]}", event_id=f"Ev{PEOPLE[0]}"))  # with it
+    await asyncio.gather(*(room.runtime.dispatch(e) for e in first))
+    again = [_answer(room, who, f"answer of {who}", event_id=f"Ev{who}") for who in PEOPLE[:3]]  # later
+    again.append(_answer(room, PEOPLE[9], "a new one", event_id="EvNew"))
+    await asyncio.gather(*(room.runtime.dispatch(e) for e in again))
+    async with db.transaction() as session:
+        kept = (await session.scalars(select(ReflectionAnswer.text).order_by(ReflectionAnswer.id))).all()
+        claimed = await session.scalar(select(func.count()).select_from(ProcessedEvent))
+    assert kept == [f"answer of {who}" for who in PEOPLE[:6]] + ["a new one"]
+    assert claimed == 7

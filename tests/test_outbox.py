@@ -5,14 +5,9 @@ two delivery workers on one PostgreSQL, and a `copbot serve` process killed (-9)
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import socket
-import subprocess
-import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import aiohttp
 import pytest
@@ -25,10 +20,8 @@ from storage.db import Database
 from storage.models import OutboxPost, ReflectionAnswer
 from storage.states import OutboxStatus
 from tests.fakes.recording_sender import RecordingSender
-from tests.fakes.slack_api import BOT_TOKEN, SECRET, FakeSlackApi, SlackRequests, running_stack
-
-ROOT = Path(__file__).parent.parent
-START_SECONDS = 90
+from tests.fakes.slack_api import SECRET, FakeSlackApi, SlackRequests, running_stack
+from tests.support.serve import Server
 
 
 async def test_a_burst_of_100_answers_then_end_keeps_all_100(db, clock):
@@ -87,66 +80,6 @@ async def test_two_workers_on_one_database_send_each_post_once(postgres_db, cloc
 
 
 # -- a real `copbot serve` process, killed and restarted ------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Server:
-    """`copbot serve` as a separate process, talking to the fake Slack in this one."""
-
-    def __init__(self, slack: FakeSlackApi, database: Path | str, lease_seconds: int = 2) -> None:
-        self.port = _free_port()
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "COPBOT_"))},
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "COPBOT_SLACK_PACE_PER_SECOND": "500",
-            "COPBOT_OUTBOX_LEASE_SECONDS": str(lease_seconds),
-            "COPBOT_DISPATCH_DEADLINE_SECONDS": "30",  # see tests/conftest.py patient_dispatch
-            "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
-            "LOG_LEVEL": "WARNING",
-        }
-        self.process: subprocess.Popen[bytes] | None = None
-
-    async def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, "-m", "bot.shell.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            env=self.env,
-            cwd=ROOT,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        # Until it answers, or exits: on a loaded machine importing and migrating can take a
-        # while (19 s was seen with the load at 11 on 2 cores); the deadline only catches a hang.
-        deadline = time.monotonic() + START_SECONDS
-        async with aiohttp.ClientSession() as client:
-            while time.monotonic() < deadline and self.process.poll() is None:
-                try:
-                    async with client.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                        if response.status == 200:
-                            return
-                except aiohttp.ClientError:
-                    pass
-                await asyncio.sleep(0.05)
-        raise AssertionError(f"copbot serve did not start (exit code {self.process.poll()})")
-
-    async def health(self) -> dict[str, Any]:
-        async with aiohttp.ClientSession() as client:
-            async with client.get(f"http://127.0.0.1:{self.port}/healthz") as response:
-                return dict(await response.json())
-
-    def stop(self, how: signal.Signals) -> float:
-        """Send ``how``; returns the seconds the process took to go."""
-        assert self.process is not None
-        started = time.monotonic()
-        self.process.send_signal(how)
-        self.process.wait(timeout=30)
-        return time.monotonic() - started
 
 
 async def _commands(requests: SlackRequests, people: int) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from datetime import UTC, datetime
 
 import pytest
@@ -70,3 +71,51 @@ async def test_insert_ignore_reports_who_inserted(db):
             session, ProcessedEvent, {"platform": "x", "event_id": "1", "seen_at": NOW}, ("platform", "event_id")
         )
     assert (first, again) == (True, False)
+
+
+async def test_a_sqlite_writer_waits_for_another_process_without_holding_up_the_loop(sqlite_db):
+    # Statements run on the loop's thread only once BEGIN IMMEDIATE holds the write lock; the
+    # wait for a lock another process holds happens on aiosqlite's thread.
+    path = sqlite_db.url.split("///", 1)[1]
+    other = sqlite3.connect(path, isolation_level=None)  # another process's connection
+    other.execute("BEGIN IMMEDIATE")
+    ticks = 0
+
+    async def ticking() -> None:
+        nonlocal ticks
+        while True:
+            await asyncio.sleep(0.01)
+            ticks += 1
+
+    async def write() -> bool:
+        async with sqlite_db.transaction() as session:
+            return await claim_event(session, "slack", "Ev-waiting", NOW)
+
+    ticker = asyncio.create_task(ticking())
+    writer = asyncio.create_task(write())
+    await asyncio.sleep(0.5)
+    assert not writer.done()  # waiting for the lock …
+    assert ticks >= 10  # … while the loop goes on
+    other.execute("COMMIT")
+    other.close()
+    assert await asyncio.wait_for(writer, 10) is True
+    ticker.cancel()
+
+
+async def test_sqlite_writers_of_one_process_take_turns_without_busy_waits(sqlite_db):
+    # One write transaction at a time in this process (they queue on a lock and are handed the
+    # database when it is free), so none ever meets SQLite's lock and its sleeping busy handler.
+    inside = most = 0
+
+    async def claim(n: int) -> bool:
+        nonlocal inside, most
+        async with sqlite_db.transaction() as session:
+            inside += 1
+            most = max(most, inside)
+            first = await claim_event(session, "slack", f"Ev{n}", NOW)
+            await asyncio.sleep(0)  # hand the loop to the others mid-transaction
+            inside -= 1
+            return first
+
+    assert all(await asyncio.gather(*(claim(n) for n in range(50))))
+    assert most == 1

@@ -39,6 +39,7 @@ def attach(
     adapter = SlackAdapter(runtime, settings)
     runtime.connect("slack", adapter.sender, pace or settings.pace)
     app[SLACK] = adapter
+    app.on_startup.append(_startup(adapter))
     app.on_shutdown.append(_shutdown(adapter))
     if settings.socket_mode:
         app.cleanup_ctx.append(_socket_mode(adapter))
@@ -54,6 +55,13 @@ def _socket_mode(adapter: SlackAdapter):  # noqa: ANN202 - an aiohttp cleanup co
         await adapter.close()
 
     return socket_mode
+
+
+def _startup(adapter: SlackAdapter):  # noqa: ANN202 - an aiohttp signal handler
+    async def startup(app: web.Application) -> None:
+        await adapter.open()
+
+    return startup
 
 
 def _shutdown(adapter: SlackAdapter):  # noqa: ANN202 - an aiohttp signal handler

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from typing import TYPE_CHECKING, Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.app.async_app import AsyncApp
@@ -103,6 +104,7 @@ class SlackAdapter:
         self.work = WorkInHand(log)
         self.socket: Any = None
         self._connecting: asyncio.Task[None] | None = None
+        self._own_session = False
         with _bolt_sees_no_environment():  # synchronous: no other task runs meanwhile
             self.bolt = AsyncApp(
                 client=self.client,
@@ -178,13 +180,15 @@ class SlackAdapter:
         if not translate.is_answer(event, context.bot_user_id):
             return  # any other channel message: dropped here, neither handled nor logged
         with self.work.inline("slack: a message"), self._unreadable("message"):
-            reply = translate.reply_event(body)
-            if await self.runtime.deliveries.key_for(reply.place, reply.thread_ref or "") is None:
-                return  # a thread that is not one of copbot's posts: dropped the same way
-            names = await self.names.names(
-                [reply.actor.user_id, *translate.user_ids_in(translate.field(event, "text"))]
-            )
-            await self._dispatch(translate.reply_event(body, names))
+            await self.runtime.in_time(self._reply(body, event))  # the look-ups and the dispatch: one deadline
+
+    async def _reply(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        """A reply in a thread: handled if the thread is one of copbot's posts."""
+        reply = translate.reply_event(body)
+        if await self.runtime.deliveries.key_for(reply.place, reply.thread_ref or "") is None:
+            return  # a thread that is not one of copbot's posts: dropped the same way
+        names = await self.names.names([reply.actor.user_id, *translate.user_ids_in(translate.field(event, "text"))])
+        await self._dispatch(translate.reply_event(body, names))
 
     async def on_removed(self, body: dict[str, Any]) -> None:
         """The app was uninstalled or its bot token revoked: the workspace's channels go inactive."""
@@ -274,6 +278,14 @@ class SlackAdapter:
 
     # -- lifecycle -------------------------------------------------------------------------
 
+    async def open(self) -> None:
+        """One HTTP session for the Web API calls (users.info, chat.postMessage, …): its
+        connections are kept alive, where slack_sdk alone opens a session and a connection for
+        every call."""
+        if self.client.session is None:
+            self.client.session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.client.timeout))
+            self._own_session = True
+
     async def settle(self) -> None:
         """Wait until every acknowledged request has been handled and its posts delivered."""
         while True:
@@ -325,3 +337,6 @@ class SlackAdapter:
             except Exception as error:  # noqa: BLE001
                 log.warning("slack: closing Socket Mode failed (%s)", type(error).__name__)
         await self.work.idle()
+        if self._own_session and self.client.session is not None:
+            # Calls after this (the outbox finishing) open a session each, as slack_sdk does alone.
+            await self.client.session.close()

@@ -38,7 +38,7 @@ def attach(app: web.Application, runtime: Runtime, env: Mapping[str, str], *, pa
     adapter = CloudAdapter(auth)
     sender = TeamsSender(adapter, settings.APP_ID, runtime.deliveries)
     runtime.connect("teams", sender, pace or settings.pace)
-    endpoint = TeamsEndpoint(runtime, adapter, auth, sender, local=settings.local)
+    endpoint = TeamsEndpoint(runtime, auth, sender, local=settings.local)
     app[ENDPOINT] = endpoint
     app.router.add_post(ROUTE, endpoint.messages)
 

@@ -1,5 +1,5 @@
 """`POST /api/messages`: authenticate (401 on any doubt), translate, store the channel's address,
-answer Teams at once, and run the core after the response (Teams wants a reply within 15 s)."""
+and answer Teams once the event is kept (its posts go out through the outbox after)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,6 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from aiohttp import web
-from botbuilder.core import InvokeResponse, TurnContext
-from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
 
@@ -39,7 +37,11 @@ AUTH_TIMEOUT_SECONDS = 10.0
 async def _authenticate(auth: BotFrameworkAuthentication, activity: Activity, header: str) -> AuthenticateRequestResult:
     # botbuilder fetches the OpenID keys with blocking `requests` calls and no timeout: run the
     # check on a worker thread with its own loop, so a slow or unreachable login service
-    # neither stalls the bot nor hangs the request.
+    # neither stalls the bot nor hangs the request. Without a token there is nothing to fetch
+    # (local mode lets it through, otherwise it is refused): checked here, at once.
+    if not header:
+        return await auth.authenticate_request(activity, header)
+
     def check() -> AuthenticateRequestResult:
         return asyncio.run(auth.authenticate_request(activity, header))
 
@@ -61,7 +63,7 @@ def vouched_service_url(result: AuthenticateRequestResult) -> str:
 
 
 class TeamsEndpoint:
-    """The Teams side of `copbot serve`: one CloudAdapter, one sender, the pending core work.
+    """The Teams side of `copbot serve`: the token check, one sender, the pending core work.
 
     ``local`` (no app id, asked for with COPBOT_TEAMS_LOCAL=1) takes requests from this machine
     only, and only with a serviceUrl on this machine, and never repoints a stored conversation.
@@ -71,14 +73,12 @@ class TeamsEndpoint:
     def __init__(
         self,
         runtime: Runtime,
-        adapter: CloudAdapter,
         auth: BotFrameworkAuthentication,
         sender: TeamsSender,
         *,
         local: bool = False,
     ) -> None:
         self.runtime = runtime
-        self.adapter = adapter
         self.auth = auth
         self.sender = sender
         self.local = local
@@ -111,35 +111,45 @@ class TeamsEndpoint:
             log.warning("teams: a token that does not vouch for the activity's serviceUrl was refused")
             return web.Response(status=403)
         try:
-            invoke = await self.adapter.process_activity(authenticated, activity, self.on_turn)
+            return await self.on_activity(activity)
         except Unavailable:  # nothing was kept: Teams is told to send it again
             return web.Response(status=503, text="not kept; please send it again")
-        if invoke is not None:
-            return web.json_response(invoke.body, status=invoke.status)
-        return web.Response(status=201)
 
-    async def on_turn(self, context: TurnContext) -> None:
-        """Translate, keep the channel's address, and leave the core's work for after the response."""
-        if context.activity.type == ActivityTypes.invoke:
+    async def on_activity(self, activity: Activity) -> web.Response:
+        """Translate, keep the channel's address and the event, then answer Teams.
+
+        Not through `CloudAdapter.process_activity`: copbot never replies inside a turn (its
+        posts go through the outbox), and a turn builds a connector client and a user-token
+        client it would not use, which cost more than all the rest of a message (see
+        docs/performance.md). The token was checked above with botbuilder's own check."""
+        if activity.type == ActivityTypes.invoke:
             # Card actions copbot uses are Action.Submit messages; any invoke (Action.Execute,
             # a task module, a link unfurl) is acknowledged with the documented empty 200.
-            await context.send_activity(Activity(type=ActivityTypes.invoke_response, value=InvokeResponse(status=200)))
-            return
-        removal = removal_of(context.activity)
+            return web.json_response(None, status=200)
+        await self._take(activity)
+        return web.Response(status=201)
+
+    async def _take(self, activity: Activity) -> None:
+        removal = removal_of(activity)
         if removal is not None:
             with self.work.inline("teams: copbot removed"):
                 await self.runtime.removed(
                     "teams", removal.reason, channel_id=removal.channel_id or None, team_id=removal.team_id or None
                 )
             return
-        incoming = to_incoming(context.activity)
+        incoming = to_incoming(activity)
         if incoming is None:
             return  # not for copbot: neither stored nor logged
+        await self.runtime.in_time(self._accept(activity, incoming))  # the look-ups and the dispatch: one deadline
+
+    async def _accept(self, activity: Activity, incoming: Incoming) -> None:
+        """A reply in one of copbot's threads, or any other message for it: its conversation's
+        address kept, then the event handled."""
         event = incoming.event
         if incoming.needs_thread_check and not await self._is_bot_post(event.place, event.thread_ref):  # type: ignore[union-attr]
             return  # a reply chain that is not one of ours: dropped
         await self.runtime.deliveries.save_conversation_ref(
-            event.place, serialize_reference(channel_reference(context.activity)), repoint=not self.local
+            event.place, serialize_reference(channel_reference(activity)), repoint=not self.local
         )
         # Acknowledged means stored: Teams gets its answer once the event is handled and its
         # posts are in the outbox (well inside Teams' 15 s); they go out after.

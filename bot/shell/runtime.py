@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from bot.core import Copbot
+from bot.core import Copbot, unreachable
 from bot.courier import LEASE, Courier
 from bot.delivery import Outbox, Pace, Sender
 from bot.group_commit import GroupCommit
@@ -30,6 +31,7 @@ from storage.db import Database
 from storage.delivery import DeliveryLog
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 KEEP = retention.Keep()
 DISPATCH_DEADLINE = 2.5  # seconds: Slack gives 3 s to acknowledge; past this the answer is a 5xx
@@ -40,6 +42,12 @@ ANNOUNCE_TICK_SECONDS = 30.0  # a tick takes no new batch after this: it finishe
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def _dropped(task: asyncio.Future[Any]) -> None:
+    """Work given up on (`Runtime.in_time`): its end is read, so asyncio does not report it."""
+    if not task.cancelled():
+        task.exception()
 
 
 class Runtime:
@@ -82,8 +90,34 @@ class Runtime:
             where = f"{event.place.platform}:{event.place.channel_id}"
             log.error("%s: an event took over %.1f s", where, self.dispatch_deadline)
             raise Unavailable("the database is too slow to answer in time") from None
-        self.courier.kick()
+        if posts:  # most answers post nothing: the delivery worker is not woken for them
+            self.courier.kick()
         return posts
+
+    async def in_time(self, work: Awaitable[T]) -> T:
+        """``work`` is all that a request waits on before it is answered (a look-up in the
+        database — is this thread one of copbot's posts? — a name, then `dispatch`), under one
+        deadline, `dispatch_deadline`. Past it, or with the database out of reach, `Unavailable`:
+        the platform gets a 5xx in time rather than no answer, and sends the request again. Work
+        past the deadline is cancelled, not waited for (its clean-up over a slow database would
+        hold the answer back); an event already in `dispatch` may still be kept, and its retry
+        is then recognised and skipped."""
+        task = asyncio.ensure_future(work)
+        try:
+            done, _ = await asyncio.wait({task}, timeout=self.dispatch_deadline)
+        finally:
+            if not task.done():
+                task.cancel()
+                task.add_done_callback(_dropped)
+        if not done:
+            log.error("a request took over %.1f s", self.dispatch_deadline)
+            raise Unavailable("too slow to answer in time")
+        try:
+            return task.result()
+        except Exception as error:
+            if unreachable(error):
+                raise Unavailable("the database did not answer") from error
+            raise
 
     async def post(self, place: Place, posts: Sequence[Post]) -> None:
         """Keep posts for a conversation with no incoming message (scheduler, summaries)."""

@@ -1,0 +1,35 @@
+"""Lookups shared by the answers of one group (`bot.group_commit`): while one transaction keeps
+a meeting's burst of answers, what answering never changes — the channel and its community,
+which post a thread belongs to, the reflection, today's meeting — is read once for the group,
+not once per answer. The core opens the memo for a run of answers and drops it before any
+other event (a command may change any of it) and after an answer that failed (its savepoint
+was undone, and with it anything it made). Outside a group there is no memo: every lookup
+reads."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any, TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+T = TypeVar("T")
+MEMO = "copbot.group_memo"
+
+
+def open_memo(session: AsyncSession) -> None:
+    session.info.setdefault(MEMO, {})
+
+
+def drop_memo(session: AsyncSession) -> None:
+    session.info.pop(MEMO, None)
+
+
+async def remembered(session: AsyncSession, key: Hashable, look_up: Callable[[], Awaitable[T]]) -> T:
+    """``look_up()``'s result, read once per memo (every time when no memo is open)."""
+    memo: dict[Hashable, Any] | None = session.info.get(MEMO)
+    if memo is None:
+        return await look_up()
+    if key not in memo:
+        memo[key] = await look_up()
+    return memo[key]
