@@ -29,7 +29,7 @@ from flows.turn import CO_CHAIRS, Turn
 from storage import channels, outbox
 from storage.db import Database, transient
 from storage.delivery import claim_event, claim_events
-from storage.group_memo import drop_memo, open_memo
+from storage.group_memo import drop_memo, expect_actors, open_memo
 
 log = logging.getLogger(__name__)
 
@@ -147,6 +147,7 @@ class Copbot:
         """The group in one transaction. Its platform event ids are claimed first, in one
         statement (a retry of an event of the group, or of one handled before, is skipped)."""
         async with self.db.transaction() as session:
+            expect_actors(session, {event.actor.user_id for event in events if isinstance(event, ReplyEvent)})
             ids = [storable(event.event_id) for event in events if event.event_id]
             fresh = await claim_events(session, events[0].place.platform, ids, self.clock())
             results: list[list[Post] | Unavailable] = []

@@ -9,9 +9,9 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Actor, Place
-from storage.group_memo import remembered
+from storage.group_memo import group_actors, peek, remembered
 from storage.models import ChannelBinding, CoChairTerm, Community, Meeting, Member
-from storage.upsert import added, insert_ignore
+from storage.upsert import added, insert_ignore, inserted_row
 
 
 async def community_for(session: AsyncSession, place: Place) -> Community | None:
@@ -47,11 +47,26 @@ async def bind_channel(session: AsyncSession, community: Community, place: Place
 
 
 async def member_for(session: AsyncSession, community_id: int, platform: str, user_id: str) -> Member | None:
-    return await session.scalar(
-        select(Member).where(
-            Member.community_id == community_id, Member.platform == platform, Member.user_id == user_id
+    """The member row of a platform user in a community (in a group of answers, the rows of
+    all the group's members are read in one query, `storage.group_memo`)."""
+    actors = group_actors(session)
+    if actors is None or user_id not in actors:
+        return await session.scalar(
+            select(Member).where(
+                Member.community_id == community_id, Member.platform == platform, Member.user_id == user_id
+            )
         )
-    )
+
+    async def look_up() -> dict[str, Member]:
+        found = await session.scalars(
+            select(Member).where(
+                Member.community_id == community_id, Member.platform == platform, Member.user_id.in_(actors)
+            )
+        )
+        return {member.user_id: member for member in found}
+
+    known: dict[str, Member] = await remembered(session, ("members", community_id, platform), look_up)
+    return known.get(user_id)
 
 
 async def memberships_of(session: AsyncSession, platform: str, user_id: str) -> list[tuple[Community, Member]]:
@@ -69,22 +84,28 @@ async def ensure_member(session: AsyncSession, community_id: int, platform: str,
     """The member row for ``actor``, created on first contact (racing creators share one row)."""
     member = await member_for(session, community_id, platform, actor.user_id)
     if member is None:
-        await insert_ignore(
-            session,
-            Member,
-            {
-                "community_id": community_id,
-                "platform": platform,
-                "user_id": actor.user_id,
-                "name": actor.name or actor.user_id,
-                "active": True,
-                "lead_opt_out": False,
-                "joined_at": now,
-            },
-            ("community_id", "platform", "user_id"),
-        )
-        member = await member_for(session, community_id, platform, actor.user_id)
-        assert member is not None
+        values = {
+            "community_id": community_id,
+            "platform": platform,
+            "user_id": actor.user_id,
+            "name": actor.name or actor.user_id,
+            "active": True,
+            "lead_opt_out": False,
+            "joined_at": now,
+        }
+        member = await inserted_row(session, Member, values, ("community_id", "platform", "user_id"))
+        known = peek(session, ("members", community_id, platform))
+        if member is None:  # another worker's just now: read it
+            if known is not None:
+                known.pop(actor.user_id, None)
+            member = await session.scalar(
+                select(Member).where(
+                    Member.community_id == community_id, Member.platform == platform, Member.user_id == actor.user_id
+                )
+            )
+            assert member is not None
+        if known is not None:
+            known[actor.user_id] = member
     elif actor.name and member.name != actor.name:
         member.name = actor.name
     return member

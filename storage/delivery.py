@@ -131,7 +131,6 @@ class DeliveryLog:
         # while an unknown id may become one (a post whose ref is recorded a moment later).
         self._known: LRUCache[tuple[str, str, str], str] = LRUCache(KNOWN_REFS)
         self._asking: dict[tuple[str, str, str], asyncio.Future[str | None]] = {}
-        self._references: LRUCache[tuple[str, str], str] = LRUCache(KNOWN_REFS)  # as last seen stored
 
     async def ref_for(self, place: Place, key: str) -> str | None:
         async with self.db.reading() as session:
@@ -197,11 +196,8 @@ class DeliveryLog:
     async def save_conversation_ref(self, place: Place, reference: str, *, repoint: bool = True) -> None:
         """Keep (or, with ``repoint``, refresh) a conversation's serialised reference for
         proactive posts. An unauthenticated request must never repoint a stored one. The
-        usual case, nothing to change, reads nothing either (the reference last seen stored
-        is remembered)."""
-        known = (place.platform, place.channel_id)
-        if self._references.get(known) == reference:
-            return
+        usual case, nothing to change, only reads (and the Teams endpoint remembers what it
+        stored last, so it does not even ask)."""
         async with self.db.reading() as session:
             kept = await session.scalar(
                 select(ConversationRef.reference).where(
@@ -210,8 +206,6 @@ class DeliveryLog:
                 )
             )
         if kept is not None and (kept == reference or not repoint):
-            if kept == reference:
-                self._references[known] = reference
             return
         async with self.db.transaction() as session:
             row = await session.scalar(
@@ -224,7 +218,7 @@ class DeliveryLog:
                 if repoint and row.reference != reference:
                     row.reference = reference
                     row.updated_at = self.clock()
-                return  # (remembered at the next message, once this is surely committed)
+                return
             await insert_ignore(
                 session,
                 ConversationRef,

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
 MEMO = "copbot.group_memo"
+ACTORS = "copbot.group_actors"
 
 
 def open_memo(session: AsyncSession) -> None:
@@ -23,6 +24,22 @@ def open_memo(session: AsyncSession) -> None:
 
 def drop_memo(session: AsyncSession) -> None:
     session.info.pop(MEMO, None)
+
+
+def expect_actors(session: AsyncSession, user_ids: set[str]) -> None:
+    """The members who sent the group's events: their rows are read together, once."""
+    session.info[ACTORS] = frozenset(user_ids)
+
+
+def group_actors(session: AsyncSession) -> frozenset[str] | None:
+    """The group's members while a memo is open (None: no memo, every lookup reads)."""
+    return session.info.get(ACTORS) if MEMO in session.info else None
+
+
+def peek(session: AsyncSession, key: Hashable) -> Any:
+    """What the open memo holds under ``key`` (None: nothing, or no memo)."""
+    memo: dict[Hashable, Any] | None = session.info.get(MEMO)
+    return memo.get(key) if memo is not None else None
 
 
 async def remembered(session: AsyncSession, key: Hashable, look_up: Callable[[], Awaitable[T]]) -> T:

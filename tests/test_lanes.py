@@ -13,8 +13,8 @@ from datetime import timedelta
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from bot.courier import MAX_FAULTS
 from bot.delivery import Pace
@@ -419,3 +419,72 @@ async def test_nothing_is_kept_per_channel_once_its_events_are_handled(db, clock
     assert len(room.runtime._groups) == 0
     await asyncio.gather(*(room.runtime.dispatch(CommandEvent(Actor(uid("Ann"), "Ann"), C2, "help")) for _ in range(5)))
     assert len(room.runtime._groups) == 0
+
+
+# -- 11. a post being added and a worker starting its lane at the same instant --------------------
+
+
+async def test_a_post_added_while_a_worker_starts_its_lane_is_no_deadlock(postgres_db, clock):
+    # A group of events updates a waiting post of the lane (the welcome of the day, say), then
+    # adds a post to the same lane; meanwhile a worker fences the lane and waits for that post.
+    # The fence is FOR NO KEY UPDATE, which the adding side's FOR KEY SHARE does not wait for:
+    # with FOR UPDATE this interleaving was a deadlock, and PostgreSQL undid one of the two.
+    a, b = Worker(postgres_db.url, clock), Worker(postgres_db.url, clock)
+    try:
+        await a.runtime.post(C1, [Post("Welcome, Ann!", key="welcome", replace=True)])
+        async with a.db.transaction() as session:
+            (hold,) = await store.claim_lanes(session, ["slack"], clock(), LEASE, "worker", 10)
+        async with a.db.transaction() as adding:
+            await store.enqueue(adding, C1, [Post("Welcome, Ann and Ben!", key="welcome", replace=True)], clock())
+
+            async def start() -> OutboxPost | None:
+                async with b.db.transaction() as starting:
+                    return await store.start(starting, hold, clock(), LEASE)
+
+            worker = asyncio.create_task(start())
+            await _until_waiting_for_a_lock(a.db)
+            assert not worker.done()  # the worker waits for the updated post …
+            lane = await asyncio.wait_for(store.lane_of(adding, "slack", "C1", ""), 10)  # … and this does not
+            assert lane == hold.lane_id
+            await store.enqueue(adding, C1, [Post("Another post")], clock())
+        started = await asyncio.wait_for(worker, 10)
+        assert started is not None and "Ann and Ben" in started.content  # the latest update goes out
+    finally:
+        await a.close()
+        await b.close()
+
+
+async def _until_waiting_for_a_lock(db: Database) -> None:
+    for _ in range(500):
+        async with db.reading() as session:
+            waiting = await session.scalar(
+                select(func.count())
+                .select_from(text("pg_stat_activity"))
+                .where(text("wait_event_type = 'Lock' AND datname = current_database()"))
+            )
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("nobody waited for a lock")
+
+
+async def test_a_sends_outcome_is_recorded_again_after_a_deadlock(db, clock, workers, monkeypatch):
+    a = workers[0]
+    real_sent = store.sent
+    deadlocks = [DBAPIError("UPDATE", {}, _Deadlock())]
+
+    async def sent_once_undone(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if deadlocks:
+            raise deadlocks.pop()
+        return await real_sent(*args, **kwargs)
+
+    monkeypatch.setattr(store, "sent", sent_once_undone)
+    await a.runtime.post(C1, [Post("post 1"), Post("post 2")])
+    await a.runtime.drain()
+    assert a.sender.sent_texts() == ["post 1", "post 2"]  # each once: post 1 is not sent again
+    assert await statuses(a.db) == [OutboxStatus.SENT] * 2
+    assert not deadlocks
+
+
+class _Deadlock(Exception):
+    sqlstate = "40P01"  # what PostgreSQL says when it undid this transaction to end a deadlock

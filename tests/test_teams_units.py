@@ -22,6 +22,7 @@ from adapters.teams.sender import TeamsSender
 from adapters.teams.settings import TEAMS_PACE, TeamsSettings, pace_from_env, settings_from_env
 from adapters.teams.translate import (
     channel_reference,
+    reference_fingerprint,
     serialize_reference,
     to_incoming,
 )
@@ -153,6 +154,18 @@ def test_the_stored_reference_names_the_channel_not_the_member() -> None:
     assert ref["conversation"]["id"] == CHANNEL
     assert "user" not in ref and "activityId" not in ref
     assert ref["conversation"]["tenantID"] == "tenant-1"
+
+
+def test_the_channels_address_does_not_change_with_who_wrote_last() -> None:
+    ann = activity("hi", conv=f"{CHANNEL};messageid=100", locale="en-IE")
+    ben = activity("hello", conv=f"{CHANNEL};messageid=200", id="200", locale="de-DE")
+    ben.from_property.id, ben.from_property.name = "29:ben", "Ben"
+    assert serialize_reference(channel_reference(ann)) == serialize_reference(channel_reference(ben))
+    assert "locale" not in json.loads(serialize_reference(channel_reference(ann)))
+    assert reference_fingerprint(ann) == reference_fingerprint(ben)
+    moved = activity("hi", serviceUrl="http://127.0.0.1:2/")  # Teams moved the channel's service
+    assert reference_fingerprint(moved) != reference_fingerprint(ann)
+    assert serialize_reference(channel_reference(moved)) != serialize_reference(channel_reference(ann))
 
 
 # -- post → card -------------------------------------------------------------------------

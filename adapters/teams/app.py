@@ -12,12 +12,14 @@ from urllib.parse import urlsplit
 from aiohttp import web
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector.auth import AuthenticateRequestResult, BotFrameworkAuthentication
+from cachetools import LRUCache
 
 from adapters.teams.sender import TeamsSender
 from adapters.teams.translate import (
     Incoming,
     channel_reference,
     is_readable,
+    reference_fingerprint,
     removal_of,
     serialize_reference,
     to_incoming,
@@ -32,6 +34,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 AUTH_TIMEOUT_SECONDS = 10.0
+ADDRESSES = 4096  # channels whose stored address this process remembers
 
 
 async def _authenticate(auth: BotFrameworkAuthentication, activity: Activity, header: str) -> AuthenticateRequestResult:
@@ -83,6 +86,7 @@ class TeamsEndpoint:
         self.sender = sender
         self.local = local
         self.work = WorkInHand(log)
+        self._addresses: LRUCache[tuple[str, str], tuple[object, ...]] = LRUCache(ADDRESSES)
 
     async def messages(self, request: web.Request) -> web.Response:
         if self.local and not is_loopback(request.remote):
@@ -148,13 +152,22 @@ class TeamsEndpoint:
         event = incoming.event
         if incoming.needs_thread_check and not await self._is_bot_post(event.place, event.thread_ref):  # type: ignore[union-attr]
             return  # a reply chain that is not one of ours: dropped
-        await self.runtime.deliveries.save_conversation_ref(
-            event.place, serialize_reference(channel_reference(activity)), repoint=not self.local
-        )
+        await self._keep_address(event.place, activity)
         # Acknowledged means stored: Teams gets its answer once the event is handled and its
         # posts are in the outbox (well inside Teams' 15 s); they go out after.
         with self.work.inline(f"teams: handling {type(event).__name__} in {event.place.channel_id}"):
             await self._handle(incoming)
+
+    async def _keep_address(self, place: Place, activity: Activity) -> None:
+        """Store the channel's address for later posts, unless this process stored the same
+        one last (checked on a fingerprint: making the reference costs more than the rest)."""
+        seen = reference_fingerprint(activity)
+        known = (place.platform, place.channel_id)
+        if self._addresses.get(known) == seen:
+            return
+        reference = serialize_reference(channel_reference(activity))
+        await self.runtime.deliveries.save_conversation_ref(place, reference, repoint=not self.local)
+        self._addresses[known] = seen
 
     async def _is_bot_post(self, place: Place, ref: str | None) -> bool:
         return bool(ref) and await self.runtime.deliveries.key_for(place, ref) is not None  # type: ignore[arg-type]

@@ -9,9 +9,10 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Protocol, TypeVar
 
-from botbuilder.core import CloudAdapterBase, TurnContext
+from botbuilder.core import CloudAdapterBase
 from botbuilder.schema import Activity, ActivityTypes, Attachment, ChannelAccount, ConversationParameters
 from botframework.connector.aio import ConnectorClient
+from cachetools import LRUCache
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from urllib3.util.retry import Retry
 
@@ -27,6 +28,7 @@ T = TypeVar("T")
 TYPE_IN_CHANNEL = "In the channel, type: {commands}"
 TRANSIENT = {408, 412, 429, 500, 502, 503, 504}
 PERMANENT = {400, 401, 403, 404, 405, 409, 410, 413}
+CONNECTORS = 64  # connector clients kept, one per Bot Connector service URL (a handful in practice)
 
 
 class ConversationRefs(Protocol):
@@ -87,6 +89,7 @@ class TeamsSender:
         self.adapter = adapter
         self.app_id = app_id
         self.refs = refs
+        self._connectors: LRUCache[str, ConnectorClient] = LRUCache(CONNECTORS)
 
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
         if post.receipt:
@@ -171,15 +174,21 @@ class TeamsSender:
         if not raw:
             raise DeliveryError("no stored Teams conversation reference for this channel", permanent=True)
         reference = deserialize_reference(raw)
-        outcome: list[T] = []
-
-        async def callback(context: TurnContext) -> None:
-            connector = no_connector_retries(context.turn_state[self.adapter.BOT_CONNECTOR_CLIENT_KEY])
-            conversation = reference.conversation
-            outcome.append(await call(connector, conversation.id, conversation.tenant_id, reference.bot))
-
+        conversation = reference.conversation
         try:
-            await self.adapter.continue_conversation(reference, callback, bot_app_id=self.app_id)
+            connector = await self._connector(reference.service_url)
+            return await call(connector, conversation.id, conversation.tenant_id, reference.bot)
         except Exception as error:  # noqa: BLE001 - every failure becomes a DeliveryError
             raise delivery_error(error) from None
-        return outcome[0]
+
+    async def _connector(self, service_url: str) -> ConnectorClient:
+        """The connector client for ``service_url``, made the way `continue_conversation` makes
+        one — but once, not for every post (making one costs more than the post: see
+        docs/performance.md). Its credentials renew their own token."""
+        connector = self._connectors.get(service_url)
+        if connector is None:
+            auth = self.adapter.bot_framework_authentication
+            factory = auth.create_connector_factory(self.adapter.create_claims_identity(self.app_id))
+            connector = no_connector_retries(await factory.create(service_url, auth.get_originating_audience()))
+            self._connectors[service_url] = connector
+        return connector

@@ -250,7 +250,8 @@ def to_incoming(activity: Activity) -> Incoming | None:
 
 def channel_reference(activity: Activity) -> ConversationReference:
     """The conversation's address for later posts: the channel (not one reply chain), and
-    neither the member who wrote nor their message."""
+    neither the member who wrote, nor their message, nor their locale (members' locales differ:
+    the channel's address does not change with who wrote last)."""
     conversation = activity.conversation
     conversation_copy = type(conversation)().deserialize(conversation.serialize())
     conversation_copy.id = base_conversation_id(conversation.id)
@@ -262,8 +263,23 @@ def channel_reference(activity: Activity) -> ConversationReference:
         bot=activity.recipient,
         conversation=conversation_copy,
         channel_id=activity.channel_id,
-        locale=activity.locale,
         service_url=activity.service_url,
+    )
+
+
+def reference_fingerprint(activity: Activity) -> tuple[object, ...]:
+    """What `channel_reference` is made of, cheaply: equal fingerprints, equal references."""
+    conversation, bot = activity.conversation, activity.recipient
+    return (
+        activity.service_url,
+        activity.channel_id,
+        base_conversation_id(conversation.id),
+        conversation.conversation_type,
+        conversation.is_group,
+        conversation.tenant_id,
+        channel_data_field(activity, "tenant", "id"),
+        getattr(bot, "id", None),
+        getattr(bot, "name", None),
     )
 
 
