@@ -4,8 +4,8 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Table
 from sqlalchemy.dialects import postgresql, sqlite
@@ -41,11 +41,14 @@ async def inserted_row(
     """`insert_ignore` that returns the new row itself (None when it existed already), in one
     statement (``INSERT … ON CONFLICT DO NOTHING RETURNING *``)."""
     dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    statement = _inserted_row(dialect, cast(Hashable, model), tuple(conflict_columns))
+    return (await session.scalars(statement, [dict(values)])).one_or_none()
+
+
+@functools.cache
+def _inserted_row(dialect: str, model: type[Any], conflict_columns: tuple[str, ...]) -> Any:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        insert(model).values(**values).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(model)
-    )
-    return await session.scalar(statement)
+    return insert(model).on_conflict_do_nothing(index_elements=list(conflict_columns)).returning(model)
 
 
 @functools.cache
