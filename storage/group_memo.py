@@ -26,6 +26,11 @@ def drop_memo(session: AsyncSession) -> None:
     session.info.pop(MEMO, None)
 
 
+def sharing(session: AsyncSession) -> bool:
+    """Whether a memo is open (a lookup worth making once for the group may be made)."""
+    return MEMO in session.info
+
+
 def expect_actors(session: AsyncSession, user_ids: set[str]) -> None:
     """The members who sent the group's events: their rows are read together, once."""
     session.info[ACTORS] = frozenset(user_ids)

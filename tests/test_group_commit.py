@@ -12,7 +12,7 @@ from sqlalchemy.exc import OperationalError
 from bot.core import SORRY, Copbot
 from bot.vocabulary.conversation import Actor, CommandEvent, ReplyEvent
 from flows import answers
-from storage.models import ProcessedEvent, Reflection, ReflectionAnswer
+from storage.models import Attendance, Member, ProcessedEvent, Reflection, ReflectionAnswer
 from tests.room import Room, uid
 
 PEOPLE = [f"P{n:02d}" for n in range(20)]
@@ -139,3 +139,17 @@ async def test_a_retry_in_the_same_group_or_a_later_one_is_kept_once(db, clock):
         claimed = await session.scalar(select(func.count()).select_from(ProcessedEvent))
     assert kept == [f"answer of {who}" for who in PEOPLE[:6]] + ["a new one"]
     assert claimed == 7
+
+
+async def test_a_group_of_answers_counts_each_member_present_once(db, clock):
+    # Who is present is read once for a group of answers; those not yet counted are added.
+    room = await _meeting(db, clock)
+    await asyncio.gather(*(room.runtime.dispatch(_answer(room, who, f"first {who}")) for who in PEOPLE[:4]))
+    burst = [_answer(room, who, f"then {who}") for who in PEOPLE[:8]]  # four present already, four not
+    burst.insert(2, _answer(room, PEOPLE[5], f"again {PEOPLE[5]}"))  # one of them twice in the group
+    await asyncio.gather(*(room.runtime.dispatch(e) for e in burst))
+    async with db.transaction() as session:
+        present = (
+            await session.scalars(select(Member.user_id).join(Attendance, Attendance.member_id == Member.id))
+        ).all()
+    assert sorted(present) == sorted({uid("Ann"), *(uid(who) for who in PEOPLE[:8])})
