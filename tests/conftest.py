@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from storage.db import Database
 from tests.fakes.bot_connector import FakeBotConnector
@@ -22,6 +23,12 @@ POSTGRES_ADMIN_URL = os.environ.get("COPBOT_TEST_POSTGRES", "postgresql://postgr
 POSTGRES_TEST_DB = f"copbot_test_{os.getpid()}"  # one per test run: parallel runs never collide
 PATIENT_SECONDS = 30.0
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Hypothesis under CI: the same examples on every run (derandomized), and a failure prints the
+# blob that replays it (`@reproduce_failure`): a red CI log is enough to reproduce it here.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 class Clock:
