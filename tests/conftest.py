@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from storage.db import Database
 from tests.fakes.bot_connector import FakeBotConnector
@@ -22,6 +23,12 @@ POSTGRES_ADMIN_URL = os.environ.get("COPBOT_TEST_POSTGRES", "postgresql://postgr
 POSTGRES_TEST_DB = f"copbot_test_{os.getpid()}"  # one per test run: parallel runs never collide
 PATIENT_SECONDS = 30.0
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Hypothesis under CI: the same examples on every run (derandomized), and a failure prints the
+# blob that replays it (`@reproduce_failure`): a red CI log is enough to reproduce it here.
+settings.register_profile("ci", derandomize=True, print_blob=True)
+if IN_CI:
+    settings.load_profile("ci")
 
 
 class Clock:
@@ -76,7 +83,10 @@ _postgres_checked: dict[str, str | None] = {}
 
 
 async def _prepare_postgres() -> str | None:
-    """Create the test database once; None if PostgreSQL is not reachable here."""
+    """Create the test database once; None if no PostgreSQL server answers here (nothing
+    listens, or it is starting or stopping). A server that answers but refuses — a wrong
+    user, no right to create a database — is a misconfiguration, not an absence: its error
+    fails the PostgreSQL tests instead of skipping them quietly."""
     if "url" in _postgres_checked:
         return _postgres_checked["url"]
     import asyncpg
@@ -91,14 +101,18 @@ async def _prepare_postgres() -> str | None:
         finally:
             await conn.close()
         url = _postgres_url(POSTGRES_TEST_DB)
-    except (TimeoutError, OSError, Exception) as error:  # noqa: BLE001 - any failure means "not here"
+    except (TimeoutError, OSError, asyncpg.CannotConnectNowError) as error:  # nobody answers: "not here"
         _postgres_checked["error"] = f"{type(error).__name__}: {error}"
+    except Exception as error:  # noqa: BLE001 - it answered and refused: say so in every PostgreSQL test
+        _postgres_checked["refused"] = f"{type(error).__name__}: {error}"
     _postgres_checked["url"] = url
     return url
 
 
 async def _fresh_postgres() -> Database:
     url = await _prepare_postgres()
+    if "refused" in _postgres_checked:
+        pytest.fail(f"PostgreSQL at {POSTGRES_ADMIN_URL} refused the tests: {_postgres_checked['refused']}")
     if url is None:
         reason = f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL} ({_postgres_checked.get('error')})"
         if IN_CI:

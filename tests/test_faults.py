@@ -406,10 +406,9 @@ async def test_in_time_answers_at_the_deadline_however_long_the_work_takes_to_st
             await asyncio.sleep(1)  # a rollback over a slow database
             stopped.set()
 
-    started = time.monotonic()
     with pytest.raises(Unavailable):
         await runtime.in_time(slow_to_stop())
-    assert time.monotonic() - started < 0.9
+    assert not stopped.is_set()  # answered at the deadline, not once the work had stopped
     await asyncio.wait_for(stopped.wait(), WAIT_SECONDS)  # cancelled, and left to stop by itself
 
     async def cut() -> None:

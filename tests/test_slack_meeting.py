@@ -3,9 +3,11 @@ app, Bolt, the core, the outbox and the fake Slack Web API (which records what S
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import select
 
-from storage.models import ActionItem, ReflectionAnswer, SupportStatement
+from storage.models import ActionItem, Member, ReflectionAnswer, SupportStatement
 from tests.fakes.slack_api import BOT_USER_ID, Call, SlackStack, running_stack
 
 PEOPLE = {"U1": "Ann", "U2": "Ben", "U3": "Cara", "U4": "Dev"}
@@ -287,3 +289,24 @@ async def test_lead_skip_and_volunteer_change_the_lead_post_and_opt_out_stays_pr
         assert not [c for c in slack.posts() if "opt" in c.text or "won't suggest" in c.text]
         await press_on(stack, "U1", card, updates_of(stack, card)[-1], "lead confirm @U4")
         assert "Dev will lead our next meeting" in slack.posts()[-1].text
+
+
+async def test_an_answer_does_not_wait_long_for_a_slow_slack_to_name_its_author(db, clock):
+    # users.info is asked once per member, and an answer waits for it only a moment: a slow
+    # Slack holds no acknowledgement. The name comes with the member's next message.
+    async with running_stack(db, clock, {**PEOPLE, "U9": "Nia"}) as stack:
+        await say(stack, "U1", "setup North West")
+        await say(stack, "U1", "reflect Boundaries at work")
+        step = stack.slack.ts_of(stack.slack.find_post("Step 1 of 6"))
+        slack_answers = stack.slack.hold("users.info")
+        first = await asyncio.gather(*(stack.requests.reply("U9", f"first thought {n}", step) for n in range(3)))
+        assert [r.status for r in first] == [200, 200, 200]  # acknowledged while Slack is silent
+        async with db.transaction() as session:
+            assert len((await session.scalars(select(ReflectionAnswer))).all()) == 3
+            assert await session.scalar(select(Member.name).where(Member.user_id == "U9")) == "U9"
+        slack_answers.set()
+        await stack.slack.wait_for(lambda: stack.slack.calls_to("users.info"))
+        await reply(stack, "U9", "a second thought", step)
+        async with db.transaction() as session:
+            assert await session.scalar(select(Member.name).where(Member.user_id == "U9")) == "Nia"
+        assert len([c for c in stack.slack.calls_to("users.info") if c.params.get("user") == "U9"]) == 1

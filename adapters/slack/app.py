@@ -21,7 +21,7 @@ from slack_bolt.request.internals import parse_body
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
-from adapters.slack.names import NameBook
+from adapters.slack.names import NAME_WAIT, NameBook
 from adapters.slack.render import ANSWER_BLOCK, ANSWER_CALLBACK, CHOICE_ACTION_PATTERN, SHARE_ACTION, share_modal
 from adapters.slack.sender import SlackSender
 from adapters.slack.settings import SlackSettings
@@ -187,7 +187,8 @@ class SlackAdapter:
         reply = translate.reply_event(body)
         if await self.runtime.deliveries.key_for(reply.place, reply.thread_ref or "") is None:
             return  # a thread that is not one of copbot's posts: dropped the same way
-        names = await self.names.names([reply.actor.user_id, *translate.user_ids_in(translate.field(event, "text"))])
+        mentioned = translate.user_ids_in(translate.field(event, "text"))
+        names = await self.names.names([reply.actor.user_id, *mentioned], wait=NAME_WAIT)
         await self._dispatch(translate.reply_event(body, names))
 
     async def on_removed(self, body: dict[str, Any]) -> None:
@@ -202,7 +203,8 @@ class SlackAdapter:
         with self.work.inline("slack: a button"), self._unreadable("button"):
             async with self._acked_after(ack):
                 user_id = translate.field(body, "user", "id")
-                await self._dispatch(translate.choice_event(body, await self.names.names([user_id])))
+                names = await self.names.names([user_id], wait=NAME_WAIT)
+                await self._dispatch(translate.choice_event(body, names))
 
     async def on_share(self, ack: Any, body: dict[str, Any]) -> None:
         with self.work.inline("slack: a share button"), self._unreadable("share button"):
