@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 
-from bot.logs import quiet_third_parties
+from bot.logs import QUIET_LOGGERS, quiet_third_parties, setup_logging
 from storage import models
 from tests.room import Room, uid
 
@@ -182,6 +184,46 @@ async def test_logs_never_hold_what_members_wrote(db, clock, caplog):
     assert all(CANARY not in str(r.args) for r in caplog.records)
     undelivered = await room.runtime.deliveries.undelivered()
     assert len(undelivered) == 1 and undelivered[0].reason == "gone"
+
+
+async def test_sql_parameters_are_hidden_even_when_the_sql_logger_is_open(db, clock, caplog):
+    """Guards README "Privacy": "SQL parameters are hidden" (``hide_parameters`` in storage/db.py),
+    on its own: SQLAlchemy's logger is opened to INFO here, so the statements are logged and
+    only ``hide_parameters`` keeps the canary out of them and out of a database error's text.
+    Proved: with ``hide_parameters`` False this test fails."""
+    caplog.set_level(logging.DEBUG)
+    quiet_third_parties()
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # someone debugging SQL
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", f"support {CANARY}", to="support:1")
+    await room.cmd("Ben", f"anon {CANARY} anon")
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(models.SupportStatement.id))) == 2  # the words are stored
+    with pytest.raises(DBAPIError) as failed:
+        async with db.transaction() as session:
+            await session.execute(text("INSERT INTO no_such_table VALUES (:words)"), {"words": CANARY})
+    sql_lines = [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy.engine")]
+    assert any("INSERT INTO support_statements" in line for line in sql_lines)  # SQL was logged…
+    assert CANARY not in caplog.text  # …without its parameters
+    assert CANARY not in str(failed.value)  # and an error's text does not quote them either
+
+
+async def test_setup_logging_holds_third_party_loggers_at_warning():
+    """Guards README "Privacy": "the Slack, Teams, SQL and HTTP libraries' loggers are held at
+    WARNING", through ``setup_logging`` as `copbot serve` and `copbot chat` call it, even with
+    LOG_LEVEL=DEBUG. Proved: with ``quiet_third_parties()`` removed from ``setup_logging`` (or a
+    name dropped from QUIET_LOGGERS) this test fails."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    setup_logging("DEBUG")
+    for name in ("slack_bolt", "slack_sdk", "botbuilder", "aiohttp.access", "sqlalchemy", "asyncpg", "aiosqlite"):
+        assert name in QUIET_LOGGERS
+    for name in (*QUIET_LOGGERS, "sqlalchemy.engine.Engine", "slack_bolt.App", "aiohttp.server"):
+        logger = logging.getLogger(name)
+        assert logger.getEffectiveLevel() == logging.WARNING, name
+        assert not logger.isEnabledFor(logging.INFO), name
 
 
 async def test_unknown_verbs_bad_arguments_and_oversized_messages(db, clock):
