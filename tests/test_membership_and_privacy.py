@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
+from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from bot.logs import QUIET_LOGGERS, quiet_third_parties, setup_logging
@@ -203,7 +204,7 @@ async def test_sql_parameters_are_hidden_even_when_the_sql_logger_is_open(db, cl
         assert await session.scalar(select(func.count(models.SupportStatement.id))) == 2  # the words are stored
     with pytest.raises(DBAPIError) as failed:
         async with db.transaction() as session:
-            await session.execute(text("INSERT INTO no_such_table VALUES (:words)"), {"words": CANARY})
+            await session.execute(sql("INSERT INTO no_such_table VALUES (:words)"), {"words": CANARY})
     sql_lines = [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy.engine")]
     assert any("INSERT INTO support_statements" in line for line in sql_lines)  # SQL was logged…
     assert CANARY not in caplog.text  # …without its parameters
