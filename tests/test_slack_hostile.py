@@ -9,6 +9,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from urllib.parse import urlencode
 
@@ -21,6 +22,7 @@ from tests.test_slack_meeting import button
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+CANARY = "Canary-5b1e-what-a-member-wrote"
 
 
 def signed(body: bytes, content_type: str) -> dict[str, str]:
@@ -265,3 +267,27 @@ async def test_a_command_with_odd_characters_and_a_huge_text_gets_a_friendly_ans
     async with sqlite_db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Community)) == 0
         assert await session.scalar(select(func.count()).select_from(Member)) == 0
+
+
+async def test_an_unforeseen_error_is_a_bare_500_logged_by_type_and_place(sqlite_db, clock, caplog, monkeypatch):
+    """Guards README "Security", every endpoint: "Anything unforeseen is a bare 500 whose log line
+    names only the error's type and place, never a traceback or a body" (``error_policy`` in
+    bot/request_body.py), over real HTTP. Proved: with ``error_policy`` taken out of the app's
+    middlewares, or logging with ``log.exception``, this test fails."""
+    caplog.set_level(logging.DEBUG)
+
+    def unforeseen(body: object) -> str:
+        raise RuntimeError(f"a bug that quotes {CANARY}")
+
+    async with running_stack(sqlite_db, clock) as stack:
+        monkeypatch.setattr("adapters.slack.app.translate.request_kind", unforeseen)
+        response = await stack.requests.command("U1", f"setup {CANARY}")
+        assert response.status == 500
+        assert await response.text() == "internal error"  # bare: no type, no message, no trace
+        monkeypatch.undo()
+        assert (await stack.requests.command("U1", "help")).status == 200  # the server goes on
+        await stack.settle()
+    [line] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.name == "copbot.http" and line.exc_info is None
+    assert re.fullmatch(r"POST /slack/events failed: RuntimeError at test_slack_hostile\.py:\d+", line.getMessage())
+    assert CANARY not in caplog.text and "Traceback" not in caplog.text and "a bug that quotes" not in caplog.text

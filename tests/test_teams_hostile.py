@@ -8,6 +8,7 @@ import copy
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -337,3 +338,30 @@ async def test_a_chain_that_is_not_copbots_stays_unseen(channel: TeamsChannel, s
     assert await _count(sqlite_db, ConversationRef) == 1
     async with sqlite_db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Community)) == 1
+
+
+async def test_an_unforeseen_error_is_a_bare_500_logged_by_type_and_place(
+    channel: TeamsChannel, sqlite_db, caplog, monkeypatch
+):
+    """Guards README "Security", every endpoint: "Anything unforeseen is a bare 500 whose log line
+    names only the error's type and place, never a traceback or a body" (``error_policy`` in
+    bot/request_body.py), on POST /api/messages over real HTTP. Proved: with ``error_policy``
+    taken out of the app's middlewares, or logging with ``log.exception``, this test fails."""
+    caplog.set_level(logging.DEBUG)
+    canary = "Canary-91c4-what-a-member-wrote"
+
+    def unforeseen(activity: object) -> None:
+        raise LookupError(f"a bug that quotes {canary}")
+
+    monkeypatch.setattr("adapters.teams.app.to_incoming", unforeseen)
+    response = await channel.client.post("/api/messages", json=channel.activity("Ann", f"@copbot setup {canary}"))
+    assert response.status == 500
+    assert await response.text() == "internal error"  # bare: no type, no message, no trace
+    monkeypatch.undo()
+    assert await channel.post(channel.activity("Ann", "@copbot setup North West")) == 201  # the server goes on
+    await channel.idle()
+    assert await _count(sqlite_db, Community) == 1
+    [line] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.name == "copbot.http" and line.exc_info is None
+    assert re.fullmatch(r"POST /api/messages failed: LookupError at test_teams_hostile\.py:\d+", line.getMessage())
+    assert canary not in caplog.text and "Traceback" not in caplog.text and "a bug that quotes" not in caplog.text
