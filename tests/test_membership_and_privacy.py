@@ -11,8 +11,8 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from bot.logs import QUIET_LOGGERS, quiet_third_parties, setup_logging
-from storage import models
 from flows.answers import code_hash
+from storage import models
 from storage.answers import answer_key
 from tests.room import Room, uid
 
