@@ -49,7 +49,9 @@ def bad_request(reason: str) -> web.HTTPBadRequest:
 
 
 async def read_body(request: web.Request) -> bytes:
-    """The raw body: 413 when it is larger than we take, 400 when the sender went away mid-way."""
+    """The raw body: 413 when it is declared larger than we take (before reading it), 400 when
+    it cannot be read whole. A sender that goes away mid-way usually gets nothing: aiohttp
+    cancels the handler while it reads, and nothing of the body goes on."""
     declared = request.content_length
     if declared is not None and declared > MAX_BODY_BYTES:
         raise web.HTTPRequestEntityTooLarge(max_size=MAX_BODY_BYTES, actual_size=declared)

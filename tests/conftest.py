@@ -4,6 +4,7 @@ guard that fails any test trying to reach beyond this machine."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import shutil
 import socket
@@ -55,6 +56,21 @@ def patient_dispatch(monkeypatch: pytest.MonkeyPatch) -> None:
     Here the machine may be loaded many times over: a test that is not about that deadline
     must not turn on how busy the CPU is (tests/test_faults.py sets it where it is the point)."""
     monkeypatch.setattr("bot.shell.runtime.DISPATCH_DEADLINE", PATIENT_SECONDS)
+
+
+@pytest.fixture(autouse=True)
+def logger_levels() -> Iterator[None]:
+    """Every logger's level as it was before the test: a test that quiets or opens a logger
+    (``setup_logging``, ``quiet_third_parties``) must not decide what the tests after it see."""
+    manager = logging.Logger.manager
+    before = {name: logger.level for name, logger in manager.loggerDict.items() if isinstance(logger, logging.Logger)}
+    root_level = logging.root.level
+    yield
+    for name, logger in list(manager.loggerDict.items()):
+        if isinstance(logger, logging.Logger) and logger.level != before.get(name, logging.NOTSET):
+            logger.setLevel(before.get(name, logging.NOTSET))
+    if logging.root.level != root_level:
+        logging.root.setLevel(root_level)
 
 
 @pytest.fixture(autouse=True)

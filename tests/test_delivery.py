@@ -7,12 +7,15 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import select
 
 from bot.delivery import Outbox, Pace
 from bot.shell.runtime import Runtime
-from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.conversation import Place, Post, post_from_json
 from bot.vocabulary.errors import DeliveryError
 from storage.delivery import DeliveryLog
+from storage.models import OutboxPost
+from storage.states import OutboxStatus
 from tests.fakes.recording_sender import RecordingSender
 
 PLACE = Place("slack", "C1")
@@ -61,15 +64,28 @@ async def test_exhausted_retries_raise_and_a_permanent_failure_is_not_retried(sq
 
 
 async def test_a_burst_of_updates_is_coalesced_in_the_outbox(db, clock):
+    """Guards README "Delivery guarantee": "A burst of updates to one post is coalesced into one
+    row" (the outbox rows are counted before anything is sent) and "A sent row keeps the message
+    id, not the text". Proved: with ``_coalesced`` in storage/outbox.py answering False, or the
+    content kept when a row is marked sent, or no message id recorded, this test fails."""
     runtime = Runtime(db, clock)
     sender = RecordingSender()
     runtime.connect("slack", sender, Pace(limits=()))
     await runtime.post(PLACE, [Post("tally 0", key="tally")])
     for n in range(1, 51):
         await runtime.post(PLACE, [Post(f"tally {n}", key="tally", replace=True)])
+    async with db.transaction() as session:
+        rows = list(await session.scalars(select(OutboxPost).order_by(OutboxPost.id)))
+    assert len(rows) == 2  # the post, and one row for all fifty updates…
+    assert [post_from_json(row.content).text for row in rows] == ["tally 0", "tally 50"]  # …with the latest
     await runtime.drain()
     updates = [s for s in sender.log if s.update]
     assert len(updates) == 1 and updates[-1].post.text == "tally 50"  # one row, the latest content
+    [posted] = [s for s in sender.log if not s.update]
+    assert posted.ref is not None  # the platform's id for the message
+    async with db.transaction() as session:
+        sent = list(await session.execute(select(OutboxPost.status, OutboxPost.message_ref, OutboxPost.content)))
+    assert [tuple(row) for row in sent] == [(OutboxStatus.SENT, posted.ref, None)] * 2  # the id, not the text
 
 
 async def test_pace_per_channel(sqlite_db, clock):

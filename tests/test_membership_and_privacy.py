@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 
+import pytest
 from sqlalchemy import func, select
+from sqlalchemy import text as sql
+from sqlalchemy.exc import DBAPIError
 
-from bot.logs import quiet_third_parties
+from bot.logs import QUIET_LOGGERS, quiet_third_parties, setup_logging
+from flows.answers import code_hash
 from storage import models
+from storage.answers import answer_key
 from tests.room import Room, uid
 
 CANARY = "CANARY-7f3a-lived-experience"
@@ -182,6 +188,90 @@ async def test_logs_never_hold_what_members_wrote(db, clock, caplog):
     assert all(CANARY not in str(r.args) for r in caplog.records)
     undelivered = await room.runtime.deliveries.undelivered()
     assert len(undelivered) == 1 and undelivered[0].reason == "gone"
+
+
+async def test_sql_parameters_are_hidden_even_when_the_sql_logger_is_open(db, clock, caplog):
+    """Guards README "Privacy": "SQL parameters are hidden" (``hide_parameters`` in storage/db.py),
+    on its own: SQLAlchemy's logger is opened to INFO here, so the statements are logged and
+    only ``hide_parameters`` keeps the canary out of them and out of a database error's text.
+    Proved: with ``hide_parameters`` False this test fails."""
+    caplog.set_level(logging.DEBUG)
+    quiet_third_parties()
+    logging.getLogger("sqlalchemy.engine").setLevel(logging.INFO)  # someone debugging SQL
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", f"support {CANARY}", to="support:1")
+    await room.cmd("Ben", f"anon {CANARY} anon")
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count(models.SupportStatement.id))) == 2  # the words are stored
+    with pytest.raises(DBAPIError) as failed:
+        async with db.transaction() as session:
+            await session.execute(sql("INSERT INTO no_such_table VALUES (:words)"), {"words": CANARY})
+    sql_lines = [r.getMessage() for r in caplog.records if r.name.startswith("sqlalchemy.engine")]
+    assert any("INSERT INTO support_statements" in line for line in sql_lines)  # SQL was logged…
+    assert CANARY not in caplog.text  # …without its parameters
+    assert CANARY not in str(failed.value)  # and an error's text does not quote them either
+
+
+async def test_setup_logging_holds_third_party_loggers_at_warning():
+    """Guards README "Privacy": "the Slack, Teams, SQL and HTTP libraries' loggers are held at
+    WARNING", through ``setup_logging`` as `copbot serve` and `copbot chat` call it, even with
+    LOG_LEVEL=DEBUG. Proved: with ``quiet_third_parties()`` removed from ``setup_logging`` (or a
+    name dropped from QUIET_LOGGERS) this test fails."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.DEBUG)
+    setup_logging("DEBUG")
+    for name in ("slack_bolt", "slack_sdk", "botbuilder", "aiohttp.access", "sqlalchemy", "asyncpg", "aiosqlite"):
+        assert name in QUIET_LOGGERS
+    for name in (*QUIET_LOGGERS, "sqlalchemy.engine.Engine", "slack_bolt.App", "aiohttp.server"):
+        logger = logging.getLogger(name)
+        assert logger.getEffectiveLevel() == logging.WARNING, name
+        assert not logger.isEnabledFor(logging.INFO), name
+
+
+def _points_to(value: str, member_id: int, user_id: str) -> bool:
+    """Whether a stored string names a member: their id or user id as a part of it, or a SHA-256
+    of either (whole or cut short to 16 characters or more)."""
+    plain = {str(member_id), f"m{member_id}", user_id}
+    hashes = {hashlib.sha256(text.encode()).hexdigest() for text in plain}
+    parts = set(value.replace("-", ":").split(":"))
+    return bool(plain & parts) or user_id in value or any(h[:16] in value for h in hashes)
+
+
+async def test_an_answer_without_a_name_keeps_no_author_no_hash_of_one_and_only_a_hash_of_its_code(db, clock):
+    """Guards README "Privacy", "Without a name": stored "with no author at all: no member id and
+    no hash of one", and "the database keeps only a SHA-256 of that code". Reads the stored rows
+    (a support statement and a reflection answer) column by column. Proved: with the author
+    kept (``author = member.id`` in flows/stepped.py, ``member.id`` in flows/support_round.py),
+    the code kept as typed (``code_hash`` returning the code), or the de-duplication key of an
+    anonymous answer made from the member (``answer_key`` in storage/answers.py), this fails."""
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.cmd("Ben", "anon Walking helps")
+    support_code = room.last_code("Ben")
+    await room.cmd("Ann", "close")
+    await room.cmd("Ann", "reflect Topic")
+    await room.cmd("Ben", "anon It was hard")
+    reflection_code = room.last_code("Ben")
+    assert support_code != reflection_code
+    async with db.transaction() as session:
+        ben = await session.scalar(select(models.Member).where(models.Member.user_id == uid("Ben")))
+        statement = await session.scalar(select(models.SupportStatement))
+        answer = await session.scalar(select(models.ReflectionAnswer))
+    assert statement is not None and answer is not None  # both were stored…
+    for row, code, words in ((statement, support_code, "Walking helps"), (answer, reflection_code, "It was hard")):
+        assert row.member_id is None and row.text == words  # …with no author
+        assert row.edit_code_hash == code_hash(code) == hashlib.sha256(code.encode()).hexdigest()
+        assert row.answer_key == answer_key(None, words, per_member=False)  # the same whoever wrote it
+        for column in row.__table__.columns:
+            value = getattr(row, column.key)
+            if isinstance(value, str):
+                assert code not in value, column.key  # only a hash of the code
+                assert not _points_to(value, ben.id, uid("Ben")), column.key  # no id, no hash of one
+    for key in (answer_key(None, "It was hard", per_member=False), answer_key(None, "It was hard", per_member=True)):
+        assert key == answer_key(None, " it  WAS hard ", per_member=False) and str(ben.id) not in key.split(":")[0]
 
 
 async def test_unknown_verbs_bad_arguments_and_oversized_messages(db, clock):

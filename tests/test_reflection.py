@@ -3,6 +3,7 @@ tracked from it, the summary, permissions."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, date, datetime
 
 import pytest
@@ -326,6 +327,8 @@ async def test_same_answer_twice_counts_once(db, clock):
 
 
 async def test_anonymous_answer_gets_a_private_code_and_no_author(db, clock):
+    """README "Privacy", "Without a name" (the stored row, column by column, is read in
+    tests/test_membership_and_privacy.py)."""
     room = Room(db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "reflect Topic")
@@ -337,3 +340,4 @@ async def test_anonymous_answer_gets_a_private_code_and_no_author(db, clock):
         answer = await session.scalar(select(ReflectionAnswer))
     assert answer.member_id is None and answer.text == "It was hard, and I learned"
     assert code not in (answer.edit_code_hash or "")  # only a hash of the code is kept
+    assert answer.edit_code_hash == hashlib.sha256(code.encode()).hexdigest()

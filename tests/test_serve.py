@@ -9,8 +9,13 @@ from pathlib import Path
 
 from aiohttp.test_utils import TestClient, TestServer
 
+from bot.delivery import Pace
 from bot.shell.runtime import Runtime
 from bot.shell.web import build_app
+from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.errors import DeliveryError
+from storage.db import Database
+from tests.fakes.recording_sender import RecordingSender
 
 
 async def test_healthz_reports_database_and_scheduler(sqlite_db, clock, env_clean):
@@ -62,3 +67,67 @@ async def test_stopping_lets_a_scheduled_tick_in_hand_finish_before_the_database
     await asyncio.sleep(0.05)  # the first tick runs at start
     await asyncio.wait_for(client.close(), 10)
     assert finished.is_set()
+
+
+async def test_healthz_is_503_with_the_reason_when_the_database_does_not_answer(clock, env_clean):
+    """Guards README "Security", `GET /healthz`: "It answers 503 with "problems" when the
+    database does not answer". The database here is a PostgreSQL address nobody listens on.
+    Proved: with the ping's result ignored in ``healthz`` (bot/shell/web.py) this test fails."""
+    nowhere = Database("postgresql://copbot@127.0.0.1:1/nothing")  # port 1: refused at once
+    app = build_app(Runtime(nowhere, clock), {})
+    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+        response = await client.get("/healthz")
+        body = await response.json()
+    assert response.status == 503
+    assert body["database"] == "down"
+    assert "the database does not answer" in body["problems"]
+    assert "outbox" not in body  # nothing is made up about what could not be read
+
+
+async def test_healthz_reports_pending_overdue_and_undeliverable_posts(sqlite_db, clock, env_clean):
+    """Guards README "Security", `GET /healthz`: "It also reports the database and the outbox:
+    pending posts, the oldest one's age, the longest overdue one's, and undeliverable posts",
+    and 503 when "a post has been due and unsent for 10 minutes" (an undeliverable post alone is
+    reported, not a 503). Proved: with ``storage.outbox.health`` counting nothing (pending or
+    undeliverable 0) or the overdue check removed from ``healthz``, this test fails."""
+    runtime = Runtime(sqlite_db, clock)
+    slack = RecordingSender()
+    runtime.connect("slack", slack, Pace(limits=()))
+    async with TestClient(TestServer(build_app(runtime, {}), host="127.0.0.1")) as client:
+
+        async def health() -> tuple[int, dict[str, object]]:
+            response = await client.get("/healthz")
+            return response.status, await response.json()
+
+        status, body = await health()
+        assert status == 200 and body["outbox"] == {
+            "pending": 0,
+            "oldest_pending_seconds": 0.0,
+            "oldest_due_seconds": 0.0,
+            "undeliverable": 0,
+        }
+        # Two posts to a platform nobody delivers here: pending, and due from the start.
+        await runtime.post(Place("teams", "19:abc"), [Post("first"), Post("second")])
+        clock.advance(minutes=5)
+        slack.failures.append(DeliveryError("channel_not_found", permanent=True))
+        await runtime.post(Place("slack", "C1"), [Post("refused for good")])
+        await runtime.drain()  # a round finished: only the outbox can make /healthz unhappy
+        status, body = await health()
+        assert status == 200 and "problems" not in body
+        assert body["outbox"] == {
+            "pending": 2,
+            "oldest_pending_seconds": 300.0,
+            "oldest_due_seconds": 300.0,
+            "undeliverable": 1,
+        }
+        clock.advance(minutes=6)
+        await runtime.drain()
+        status, body = await health()
+        assert status == 503
+        assert body["problems"] == ["a post has been due for 660 s and is not sent"]
+        assert body["outbox"] == {
+            "pending": 2,
+            "oldest_pending_seconds": 660.0,
+            "oldest_due_seconds": 660.0,
+            "undeliverable": 1,
+        }

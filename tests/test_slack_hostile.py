@@ -9,18 +9,23 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 import time
 from urllib.parse import urlencode
 
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 
-from storage.models import Community, Member, ProcessedEvent, SupportStatement
+from bot.request_body import read_body
+from storage.models import Base, Community, Member, ProcessedEvent, SupportStatement
+from tests.conftest import PATIENT_SECONDS
 from tests.fakes.slack_api import BOT_USER_ID, SECRET, running_stack
 from tests.test_slack_meeting import button
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
+CANARY = "Canary-5b1e-what-a-member-wrote"
 
 
 def signed(body: bytes, content_type: str) -> dict[str, str]:
@@ -100,32 +105,90 @@ async def test_a_signed_but_malformed_body_is_a_400_and_changes_nothing(
         assert stack.slack.calls == []
         unsigned = await stack.client.post("/slack/events", data=body, headers={"Content-Type": content_type})
         assert unsigned.status == 401  # the signature is checked before anything is parsed
-    async with sqlite_db.transaction() as session:
-        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+    assert await stored_rows(sqlite_db) == {}  # nothing stored, in any table
     assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
-async def test_an_oversized_body_is_a_413_before_it_is_read(sqlite_db, clock):
+async def stored_rows(db) -> dict[str, int]:  # noqa: ANN001
+    """The tables that hold any row, and how many."""
+    counts = {}
+    async with db.transaction() as session:
+        for table in Base.metadata.sorted_tables:
+            counts[table.name] = await session.scalar(select(func.count()).select_from(table))
+    return {name: count for name, count in counts.items() if count}
+
+
+async def raw_request(server, head: bytes, body: bytes, *, then_eof: bool) -> bytes:  # noqa: ANN001
+    """Send ``head`` and ``body`` on a socket of its own (``then_eof``: and stop sending, as a
+    client that went away mid-body would), and read the status line of the answer (empty
+    when the server closed the connection without one)."""
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        writer.write(head + body)
+        await writer.drain()
+        if then_eof:
+            writer.write_eof()
+        # A guard, not a speed measure: a server waiting for the rest of the body never answers.
+        return await asyncio.wait_for(reader.readline(), PATIENT_SECONDS)
+    finally:
+        writer.close()
+
+
+async def test_an_oversized_body_is_a_413(sqlite_db, clock):
     async with running_stack(sqlite_db, clock) as stack:
         body = urlencode({"command": "/cop", "user_id": "U1", "channel_id": "C1", "text": "x" * 1_100_000}).encode()
         assert (await post_raw(stack, body, FORM)).status == 413
 
 
-async def test_a_body_cut_off_mid_way_leaves_no_trace_and_the_server_goes_on(sqlite_db, clock, caplog):
-    caplog.set_level(logging.DEBUG)
+async def test_a_declared_size_over_the_limit_is_a_413_before_the_body_is_read(sqlite_db, clock):
+    """Guards README "Security", every endpoint: "The declared size comes first: more than 1 MiB
+    is a 413 before the body is read." Only 20 bytes of a declared 2 MB are sent, and the
+    connection stays open: the 413 arrives without the server waiting for the rest. Proved:
+    with the Content-Length check in ``read_body`` (bot/request_body.py) removed, the server
+    waits for the body and this test fails."""
     async with running_stack(sqlite_db, clock) as stack:
-        server = stack.client.server
-        reader, writer = await asyncio.open_connection(server.host, server.port)
+        headers = signed(b"", FORM)
+        lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head = f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n{lines}\r\n".encode()
+        status = await raw_request(stack.client.server, head, b"command=%2Fcop&text=", then_eof=False)
+        assert status.startswith(b"HTTP/1.1 413"), status
+        assert (await stack.requests.command("U1", "help")).status == 200  # the server goes on
+
+
+async def test_a_body_cut_off_mid_way_leaves_no_trace_and_the_server_goes_on(sqlite_db, clock, caplog, monkeypatch):
+    """Guards README "Security", every endpoint: "A body cut off mid-way is a 400, or, when its
+    sender has gone, dropped before it is parsed." The client declares 4000 bytes, sends fewer
+    and goes away; the test waits until the endpoint's read of the body has ended and checks it
+    ended in a 400 or in aiohttp stopping the handler (what it does when the sender is gone),
+    never in bytes handed on to be parsed; nothing is kept or logged, and the server goes on.
+    Proved: with ``read_body`` handing on bytes after the read failed or was stopped (instead
+    of ``bad_request`` or letting the cancellation through), this test fails."""
+    caplog.set_level(logging.DEBUG)
+    answered: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+
+    async def watched_read_body(request):  # noqa: ANN001, ANN202
+        try:
+            raw = await read_body(request)
+        except BaseException as error:
+            answered.set_result(error)
+            raise
+        answered.set_result(None)
+        return raw
+
+    monkeypatch.setattr("adapters.slack.app.read_body", watched_read_body)
+    async with running_stack(sqlite_db, clock) as stack:
         body = b'{"type": "event_callback", "event": {"type": "message", "text": "half'
         headers = signed(body + b' of it"}}', JSON)
-        head = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
-        writer.write(f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n{head}\r\n".encode() + body)
-        await writer.drain()
-        writer.close()
-        await asyncio.sleep(0.2)
+        lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
+        head = f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n{lines}\r\n".encode()
+        await raw_request(stack.client.server, head, body, then_eof=True)
+        outcome = await asyncio.wait_for(answered, PATIENT_SECONDS)  # a guard, not a speed measure
+        assert isinstance(outcome, web.HTTPBadRequest | asyncio.CancelledError), outcome
+        monkeypatch.undo()
         assert (await stack.requests.command("U1", "help")).status == 200
         await stack.settle()
         assert stack.slack.ephemerals("U1")
+    assert await stored_rows(sqlite_db) == {"outbox_lanes": 1, "outbox_posts": 1}  # only the help answer
     assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
@@ -265,3 +328,27 @@ async def test_a_command_with_odd_characters_and_a_huge_text_gets_a_friendly_ans
     async with sqlite_db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Community)) == 0
         assert await session.scalar(select(func.count()).select_from(Member)) == 0
+
+
+async def test_an_unforeseen_error_is_a_bare_500_logged_by_type_and_place(sqlite_db, clock, caplog, monkeypatch):
+    """Guards README "Security", every endpoint: "Anything unforeseen is a bare 500 whose log line
+    names only the error's type and place, never a traceback or a body" (``error_policy`` in
+    bot/request_body.py), over real HTTP. Proved: with ``error_policy`` taken out of the app's
+    middlewares, or logging with ``log.exception``, this test fails."""
+    caplog.set_level(logging.DEBUG)
+
+    def unforeseen(body: object) -> str:
+        raise RuntimeError(f"a bug that quotes {CANARY}")
+
+    async with running_stack(sqlite_db, clock) as stack:
+        monkeypatch.setattr("adapters.slack.app.translate.request_kind", unforeseen)
+        response = await stack.requests.command("U1", f"setup {CANARY}")
+        assert response.status == 500
+        assert await response.text() == "internal error"  # bare: no type, no message, no trace
+        monkeypatch.undo()
+        assert (await stack.requests.command("U1", "help")).status == 200  # the server goes on
+        await stack.settle()
+    [line] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.name == "copbot.http" and line.exc_info is None
+    assert re.fullmatch(r"POST /slack/events failed: RuntimeError at test_slack_hostile\.py:\d+", line.getMessage())
+    assert CANARY not in caplog.text and "Traceback" not in caplog.text and "a bug that quotes" not in caplog.text

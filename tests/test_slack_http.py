@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from adapters.slack import attach
-from bot.logs import quiet_third_parties
+from bot.logs import setup_logging
 from bot.vocabulary.errors import ConfigError
 from storage.models import Community, ProcessedEvent, SupportStatement
 from tests.fakes.slack_api import BOT_TOKEN, SECRET, running_stack
@@ -49,7 +49,7 @@ async def test_slack_variables_in_the_process_environment_do_not_change_bolt(sql
 
 
 async def test_forged_tampered_and_stale_requests_get_401_and_change_nothing(sqlite_db, clock, caplog, capsys):
-    quiet_third_parties()  # what `copbot serve` does; the root logger is at DEBUG: the worst case
+    setup_logging("DEBUG")  # what `copbot serve` does, at the most talkative level: the worst case
     caplog.set_level(logging.DEBUG)
     async with running_stack(sqlite_db, clock) as stack:
         requests = stack.requests

@@ -3,17 +3,22 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
+import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
-from sqlalchemy import func, inspect, select
+from alembic.script import ScriptDirectory
+from sqlalchemy import func, inspect, select, text
 
 from bot.vocabulary.errors import ConfigError
-from storage.db import Database, async_url
+from storage.db import Database, alembic_config, async_url
 from storage.delivery import claim_event
-from storage.models import ProcessedEvent
+from storage.models import Base, ProcessedEvent
 from storage.upsert import insert_ignore
+from tests.conftest import POSTGRES_ADMIN_URL, _postgres_url
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -52,14 +57,116 @@ async def test_concurrent_claims_of_one_event_let_exactly_one_through(db):
         assert await session.scalar(select(func.count(ProcessedEvent.id))) == 1
 
 
-async def test_two_workers_migrating_at_once(db):
-    url = db.engine.url.render_as_string(hide_password=False)
-    others = [Database(url), Database(url)]
+async def _schema(db: Database) -> tuple[set[str], str | None]:
+    """The tables there are, and the migration the database is at."""
+    async with db.engine.connect() as conn:
+        tables = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
+        version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
+    return tables, version
+
+
+def _head() -> str | None:
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+# One worker's start, as `copbot migrate` does it, in a process of its own. The first to reach
+# the migration waits until the other is waiting for the lock or migrating too (a file each
+# marks "I am migrating"), so the two really overlap, whichever starts first.
+WORKER = """
+import asyncio, sys
+from pathlib import Path
+from storage import db as storage_db
+
+url, marks, me = sys.argv[1], Path(sys.argv[2]), sys.argv[3]
+real_upgrade = storage_db._upgrade
+
+def overlapping_upgrade(connection):
+    (marks / me).touch()
+    waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+    for _ in range(3000):  # at most 30 s: then go on, and the test's assertions tell
+        if len(list(marks.iterdir())) == 2 or connection.exec_driver_sql(waiting).scalar():
+            break
+        connection.exec_driver_sql("SELECT pg_sleep(0.01)")
+    real_upgrade(connection)
+
+storage_db._upgrade = overlapping_upgrade
+
+async def main():
+    db = storage_db.Database(url)
     try:
-        await asyncio.gather(*(o.migrate() for o in others))
+        await db.migrate()
     finally:
-        for other in others:
-            await other.dispose()
+        await db.dispose()
+
+asyncio.run(main())
+"""
+
+
+async def test_two_workers_migrating_a_fresh_postgresql_database_at_once(postgres_db, tmp_path):
+    """Guards README "Configuration": "Several workers can start at once: on PostgreSQL the
+    migration holds an advisory lock." Two worker processes migrate an empty database, made to
+    overlap (see WORKER); both succeed and the schema is whole, at the newest migration.
+    Proved: without the ``pg_advisory_xact_lock`` in ``Database.migrate`` one worker fails (a
+    table created twice) and this test fails."""
+    import asyncpg
+
+    fresh = f"copbot_migrate_{os.getpid()}"
+    admin_url = POSTGRES_ADMIN_URL.replace("postgresql://", "postgres://")
+
+    async def admin(statement: str) -> None:
+        conn = await asyncpg.connect(admin_url, timeout=5)
+        try:
+            await conn.execute(statement)
+        finally:
+            await conn.close()
+
+    await admin(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')
+    await admin(f'CREATE DATABASE "{fresh}"')
+    marks = tmp_path / "migrating"
+    marks.mkdir()
+    root = str(Path(__file__).parent.parent)
+    try:
+        workers = [
+            await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-c",
+                WORKER,
+                _postgres_url(fresh),
+                str(marks),
+                name,
+                cwd=root,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+            for name in ("first", "second")
+        ]
+        outputs = [(await worker.communicate())[0].decode() for worker in workers]
+        assert [worker.returncode for worker in workers] == [0, 0], outputs  # both started
+        assert sorted(path.name for path in marks.iterdir()) == ["first", "second"]
+        database = Database(_postgres_url(fresh))
+        try:
+            tables, version = await _schema(database)
+        finally:
+            await database.dispose()
+    finally:
+        await admin(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+    assert version == _head()
+
+
+async def test_two_workers_migrating_a_fresh_sqlite_database_at_once(tmp_path):
+    """README "Configuration": several workers can start at once (SQLite: BEGIN IMMEDIATE makes
+    the second wait for the first's write lock). Both succeed on an empty file and the schema is whole."""
+    url = f"sqlite:///{tmp_path}/fresh.db"
+    workers = [Database(url), Database(url)]
+    try:
+        assert await asyncio.gather(*(w.migrate() for w in workers), return_exceptions=True) == [None, None]
+        tables, version = await _schema(workers[0])
+    finally:
+        for worker in workers:
+            await worker.dispose()
+    assert tables == set(Base.metadata.tables) | {"alembic_version"}
+    assert version == _head()
 
 
 async def test_insert_ignore_reports_who_inserted(db):

@@ -4,10 +4,12 @@ must vouch for the serviceUrl, and whatever is malformed is a 4xx, never a 500."
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import logging
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -24,6 +26,7 @@ from adapters.teams.translate import to_incoming
 from bot.shell.runtime import Runtime
 from bot.shell.web import build_app
 from storage.models import Community, ConversationRef, ProcessedEvent, ReflectionAnswer, SupportStatement
+from tests.conftest import PATIENT_SECONDS
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fixtures import published
 from tests.fixtures.payloads import replaced, without
@@ -337,3 +340,58 @@ async def test_a_chain_that_is_not_copbots_stays_unseen(channel: TeamsChannel, s
     assert await _count(sqlite_db, ConversationRef) == 1
     async with sqlite_db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Community)) == 1
+
+
+async def test_an_unforeseen_error_is_a_bare_500_logged_by_type_and_place(
+    channel: TeamsChannel, sqlite_db, caplog, monkeypatch
+):
+    """Guards README "Security", every endpoint: "Anything unforeseen is a bare 500 whose log line
+    names only the error's type and place, never a traceback or a body" (``error_policy`` in
+    bot/request_body.py), on POST /api/messages over real HTTP. Proved: with ``error_policy``
+    taken out of the app's middlewares, or logging with ``log.exception``, this test fails."""
+    caplog.set_level(logging.DEBUG)
+    canary = "Canary-91c4-what-a-member-wrote"
+
+    def unforeseen(activity: object) -> None:
+        raise LookupError(f"a bug that quotes {canary}")
+
+    monkeypatch.setattr("adapters.teams.app.to_incoming", unforeseen)
+    response = await channel.client.post("/api/messages", json=channel.activity("Ann", f"@copbot setup {canary}"))
+    assert response.status == 500
+    assert await response.text() == "internal error"  # bare: no type, no message, no trace
+    monkeypatch.undo()
+    assert await channel.post(channel.activity("Ann", "@copbot setup North West")) == 201  # the server goes on
+    await channel.idle()
+    assert await _count(sqlite_db, Community) == 1
+    [line] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert line.name == "copbot.http" and line.exc_info is None
+    assert re.fullmatch(r"POST /api/messages failed: LookupError at test_teams_hostile\.py:\d+", line.getMessage())
+    assert canary not in caplog.text and "Traceback" not in caplog.text and "a bug that quotes" not in caplog.text
+
+
+async def test_a_declared_size_over_the_limit_is_a_413_before_the_body_is_read(channel: TeamsChannel, sqlite_db):
+    """Guards README "Security", every endpoint (here POST /api/messages): "The declared size
+    comes first: more than 1 MiB is a 413 before the body is read." Only a few bytes of a
+    declared 2 MB are sent and the connection stays open; the 413 arrives all the same. Proved:
+    with the Content-Length check in ``read_body`` (bot/request_body.py) removed, the server
+    waits for the body and this test fails."""
+    server = channel.client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        head = (
+            "POST /api/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Content-Length: 2000000\r\n\r\n"
+        )
+        writer.write(head.encode() + b'{"type": "message", "text": "')
+        await writer.drain()
+        # A guard, not a speed measure: a server waiting for the rest of the body never answers.
+        status = await asyncio.wait_for(reader.readline(), PATIENT_SECONDS)
+    finally:
+        writer.close()
+    assert status.startswith(b"HTTP/1.1 413"), status
+    whole = b'{"text": "' + b"x" * (1024 * 1024) + b'"}'  # a whole body over the limit: 413 too
+    response = await channel.client.post("/api/messages", data=whole, headers={"Content-Type": "application/json"})
+    assert response.status == 413
+    assert await channel.post(channel.activity("Ann", "@copbot setup North West")) == 201  # the server goes on
+    await channel.idle()
+    assert await _count(sqlite_db, Community) == 1
