@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from storage.models import ReflectionAnswer, SupportStatement
 from tests.fakes.slack_api import running_stack
 from tests.room import Room, uid
+from tests.support.slack_meeting import PEOPLE, say
 from tests.terminal import run_script
-from tests.test_slack_meeting import PEOPLE, say
 
 
 async def _count(db, model) -> int:  # noqa: ANN001

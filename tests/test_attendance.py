@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from storage.models import Attendance, Meeting
 from tests.fakes.slack_api import running_stack
 from tests.room import Room
-from tests.test_slack_meeting import PEOPLE, say
+from tests.support.slack_meeting import PEOPLE, say
 
 
 async def _counts(db) -> dict[str, int]:  # noqa: ANN001

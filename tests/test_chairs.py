@@ -18,8 +18,8 @@ from storage.db import Database
 from storage.models import Announcement, ChairConsent, CoChairTerm, Member
 from tests.fakes.slack_api import running_stack
 from tests.room import Room, uid
-from tests.test_console_meeting import Lines
-from tests.test_slack_meeting import PEOPLE, button, say, updates_of
+from tests.support.slack_meeting import PEOPLE, button, say, updates_of
+from tests.terminal import Lines
 
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"
 CARD = "chairs:nomination:{id}"

@@ -15,7 +15,7 @@ from storage.db import Database
 from storage.models import LeadTurn, Member
 from tests.fakes.recording_sender import Sent
 from tests.room import Room, uid
-from tests.test_console_meeting import Lines
+from tests.terminal import Lines
 
 
 def lead_post(room: Room) -> Post:

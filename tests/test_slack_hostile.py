@@ -21,7 +21,7 @@ from bot.request_body import read_body
 from storage.models import Base, Community, Member, ProcessedEvent, SupportStatement
 from tests.conftest import PATIENT_SECONDS
 from tests.fakes.slack_api import BOT_USER_ID, SECRET, running_stack
-from tests.test_slack_meeting import button
+from tests.support.slack_meeting import button
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"

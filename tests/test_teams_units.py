@@ -279,13 +279,6 @@ class Refs:
         return self.raw
 
 
-@pytest.fixture
-async def fake() -> Any:
-    connector = await FakeBotConnector().start()
-    yield connector
-    await connector.close()
-
-
 def _sender(fake: FakeBotConnector) -> TeamsSender:
     act = activity("hi", serviceUrl=fake.service_url)
     adapter = CloudAdapter(ConfigurationBotFrameworkAuthentication(TeamsSettings()))

@@ -12,8 +12,8 @@ from flows.topic_vote import GUIDE_TOPICS
 from storage.models import Ballot, Community, TopicVote
 from tests.fakes.slack_api import running_stack
 from tests.room import Room, uid
-from tests.test_console_meeting import Lines
-from tests.test_slack_meeting import press, say, updates_of
+from tests.support.slack_meeting import press, say, updates_of
+from tests.terminal import Lines
 
 
 async def test_dot_vote_hidden_until_close_with_counts_and_winner(db, clock):

@@ -63,8 +63,8 @@ async def test_two_workers_typing_next_at_once_move_one_step(postgres_db, clock)
 
 async def test_the_terminal_and_slack_keep_a_second_typed_next_from_skipping(tmp_path, sqlite_db, clock):
     from tests.fakes.slack_api import running_stack
+    from tests.support.slack_meeting import PEOPLE, say
     from tests.terminal import run_script
-    from tests.test_slack_meeting import PEOPLE, say
 
     script = "/clock 2026-11-26 10:00\n/as Ann\n/cop chairs set @Ann @Ben 12\n/as Ben\n/cop join\n/as Ann\n"
     script += "/cop reflect Boundaries\n/cop next\n/as Ben\n/cop next\n"  # at the same moment as Ann's
