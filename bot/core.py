@@ -15,7 +15,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_random
 
@@ -27,29 +27,14 @@ from bot.vocabulary.text import storable
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
 from storage import channels, outbox
-from storage.db import Database, transient
+from storage.db import Database, transient, unreachable
 from storage.delivery import claim_event, claim_events
 from storage.group_memo import drop_memo, expect_actors, open_memo
 
 log = logging.getLogger(__name__)
 
-# What says the database did not answer (down, unreachable, too slow), as opposed to a bug.
-UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
 GROUP_ATTEMPTS = 4  # a unique clash with another worker: the event is tried again in its savepoint
 SORRY = "Sorry — something went wrong on my side and nothing was changed. Please try again in a moment."
-
-
-def unreachable(error: BaseException) -> bool:
-    """The database did not answer (`UNREACHABLE`), as opposed to a bug. asyncpg says a cut
-    connection with a plain `DBAPIError`: in the middle of a statement, one that invalidated
-    the connection; while connecting, one with a SQLSTATE of class 08 (connection exception)
-    or 57P (the server is shutting down or starting)."""
-    if isinstance(error, UNREACHABLE):
-        return True
-    if not isinstance(error, DBAPIError):
-        return False
-    state = str(getattr(error.orig, "sqlstate", None) or "")
-    return bool(error.connection_invalidated) or state.startswith(("08", "57P"))
 
 
 def _handlers() -> dict[str, Handler]:

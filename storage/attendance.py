@@ -28,10 +28,8 @@ async def _present(session: AsyncSession, meeting_id: int) -> set[int] | None:
     """The members counted at the meeting, when a group shares its lookups (else None: no read)."""
     if not sharing(session):
         return None
-    found = await session.scalars(
-        select(Attendance.member_id).where(Attendance.meeting_id == meeting_id, Attendance.member_id.is_not(None))
-    )
-    return {member_id for member_id in found if member_id is not None}
+    found = await session.scalars(select(Attendance.member_id).where(Attendance.meeting_id == meeting_id))
+    return {member_id for member_id in found if member_id is not None}  # (None: a member forgotten)
 
 
 async def present_count(session: AsyncSession, meeting_id: int) -> int:

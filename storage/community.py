@@ -51,11 +51,7 @@ async def member_for(session: AsyncSession, community_id: int, platform: str, us
     all the group's members are read in one query, `storage.group_memo`)."""
     actors = group_actors(session)
     if actors is None or user_id not in actors:
-        return await session.scalar(
-            select(Member).where(
-                Member.community_id == community_id, Member.platform == platform, Member.user_id == user_id
-            )
-        )
+        return await _member_row(session, community_id, platform, user_id)
 
     async def look_up() -> dict[str, Member]:
         found = await session.scalars(
@@ -67,6 +63,14 @@ async def member_for(session: AsyncSession, community_id: int, platform: str, us
 
     known: dict[str, Member] = await remembered(session, ("members", community_id, platform), look_up)
     return known.get(user_id)
+
+
+async def _member_row(session: AsyncSession, community_id: int, platform: str, user_id: str) -> Member | None:
+    return await session.scalar(
+        select(Member).where(
+            Member.community_id == community_id, Member.platform == platform, Member.user_id == user_id
+        )
+    )
 
 
 async def memberships_of(session: AsyncSession, platform: str, user_id: str) -> list[tuple[Community, Member]]:
@@ -96,13 +100,7 @@ async def ensure_member(session: AsyncSession, community_id: int, platform: str,
         member = await inserted_row(session, Member, values, ("community_id", "platform", "user_id"))
         known = peek(session, ("members", community_id, platform))
         if member is None:  # another worker's just now: read it
-            if known is not None:
-                known.pop(actor.user_id, None)
-            member = await session.scalar(
-                select(Member).where(
-                    Member.community_id == community_id, Member.platform == platform, Member.user_id == actor.user_id
-                )
-            )
+            member = await _member_row(session, community_id, platform, actor.user_id)
             assert member is not None
         if known is not None:
             known[actor.user_id] = member

@@ -18,7 +18,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event, text
 from sqlalchemy.engine import Connection, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.vocabulary.errors import ConfigError
@@ -61,6 +61,23 @@ def async_url(url: str | None) -> str:
 READ_ONLY = "copbot_read_only"  # an execution option: this transaction only reads
 # PostgreSQL's "try the transaction again": a deadlock, or a serialisation failure.
 TRANSIENT_SQLSTATES = frozenset({"40P01", "40001"})
+
+
+# What says the database did not answer (down, unreachable, too slow), as opposed to a bug.
+UNREACHABLE = (OperationalError, InterfaceError, OSError, TimeoutError)
+
+
+def unreachable(error: BaseException) -> bool:
+    """The database did not answer (`UNREACHABLE`), as opposed to a bug. asyncpg says a cut
+    connection with a plain `DBAPIError`: in the middle of a statement, one that invalidated
+    the connection; while connecting, one with a SQLSTATE of class 08 (connection exception)
+    or 57P (the server is shutting down or starting)."""
+    if isinstance(error, UNREACHABLE):
+        return True
+    if not isinstance(error, DBAPIError):
+        return False
+    state = str(getattr(error.orig, "sqlstate", None) or "")
+    return bool(error.connection_invalidated) or state.startswith(("08", "57P"))
 
 
 def transient(error: BaseException) -> bool:

@@ -9,14 +9,13 @@ from datetime import datetime
 
 from cachetools import LRUCache
 from sqlalchemy import delete, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Place
 from storage.db import Database
 from storage.group_memo import remembered
 from storage.models import ChannelBinding, ConversationRef, Member, PostRef, ProcessedEvent, UndeliveredPost
-from storage.upsert import insert_ignore
+from storage.upsert import insert_for, insert_ignore
 
 Clock = Callable[[], datetime]
 KNOWN_REFS = 4096  # message ids known to be copbot's posts, kept in memory (a meeting's thread is asked for 100 times)
@@ -36,10 +35,8 @@ async def claim_events(session: AsyncSession, platform: str, event_ids: list[str
     """`claim_event` for a group's events in one statement: the ids seen for the first time."""
     if not event_ids:
         return set()
-    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     statement = (
-        insert(ProcessedEvent)
+        insert_for(session)(ProcessedEvent)
         .values([{"platform": platform, "event_id": event_id, "seen_at": now} for event_id in event_ids])
         .on_conflict_do_nothing(index_elements=["platform", "event_id"])
         .returning(ProcessedEvent.event_id)

@@ -1,10 +1,11 @@
 """Lookups shared by the answers of one group (`bot.group_commit`): while one transaction keeps
 a meeting's burst of answers, what answering never changes — the channel and its community,
-which post a thread belongs to, the reflection, today's meeting — is read once for the group,
-not once per answer. The core opens the memo for a run of answers and drops it before any
-other event (a command may change any of it) and after an answer that failed (its savepoint
-was undone, and with it anything it made). Outside a group there is no memo: every lookup
-reads."""
+which post a thread belongs to, the reflection, today's meeting — and what it only adds to —
+the group's members, who is present — is read once for the group, not once per answer (what an
+answer adds, a new member or a presence, is added to the memo too). The core opens the memo
+for a run of answers and drops it before any other event (a command may change any of it) and
+after an answer that failed (what it made was undone with it). Outside
+a group there is no memo: every lookup reads."""
 
 from __future__ import annotations
 

@@ -12,7 +12,7 @@
 "Half-written" is checked on what the schema lets us see: every answer row has its whole text
 and its event's claim (`ProcessedEvent`) and no claim of an answer is without its row. The last
 two tests check, in this process, the two fixes these faults called for: a connection asyncpg
-says was cut counts as the database out of reach (`bot.core.unreachable`), and a request's
+says was cut counts as the database out of reach (`storage.db.unreachable`), and a request's
 look-ups and dispatch answer within one deadline however long the work takes to stop
 (`Runtime.in_time`).
 """
@@ -36,10 +36,9 @@ from sqlalchemy import select
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
-from bot.core import unreachable
 from bot.shell.runtime import Runtime
 from bot.vocabulary.errors import Unavailable
-from storage.db import Database
+from storage.db import Database, unreachable
 from storage.models import ProcessedEvent, Reflection, ReflectionAnswer
 from storage.states import ReflectionStatus
 from tests.fakes.db_proxy import DatabaseProxy

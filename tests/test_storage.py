@@ -13,7 +13,10 @@ import pytest
 from alembic.script import ScriptDirectory
 from sqlalchemy import func, inspect, select, text
 
-from bot.vocabulary.errors import ConfigError
+from bot.core import Copbot
+from bot.vocabulary.conversation import Actor, CommandEvent, Place
+from bot.vocabulary.errors import ConfigError, Unavailable
+from storage import db as storage_db
 from storage.db import Database, alembic_config, async_url
 from storage.delivery import claim_event
 from storage.models import Base, ProcessedEvent
@@ -226,3 +229,25 @@ async def test_sqlite_writers_of_one_process_take_turns_without_busy_waits(sqlit
 
     assert all(await asyncio.gather(*(claim(n) for n in range(50))))
     assert most == 1
+
+
+async def test_a_sqlite_writer_kept_waiting_too_long_hears_the_database_did_not_answer(sqlite_db, clock, monkeypatch):
+    # This process's writers queue on a lock for as long as SQLite itself would wait; past that
+    # the wait ends as "the database did not answer", and the platform is answered 5xx.
+    monkeypatch.setattr(storage_db, "SQLITE_BUSY_SECONDS", 0.2)
+    release = asyncio.Event()
+
+    async def holding() -> None:
+        async with sqlite_db.transaction():
+            await release.wait()
+
+    holder = asyncio.create_task(holding())
+    while not sqlite_db._writer.locked():
+        await asyncio.sleep(0)
+    event = CommandEvent(Actor("U1", "Ann"), Place("slack", "C1"), "setup North West")
+    with pytest.raises(Unavailable):  # (a wait without end would be a TimeoutError of wait_for)
+        await asyncio.wait_for(Copbot(sqlite_db, clock).handle(event), 10)
+    release.set()
+    await holder
+    async with sqlite_db.transaction() as session:  # free again, and nothing was half-kept
+        assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0

@@ -268,7 +268,9 @@ def channel_reference(activity: Activity) -> ConversationReference:
 
 
 def reference_fingerprint(activity: Activity) -> tuple[object, ...]:
-    """What `channel_reference` is made of, cheaply: equal fingerprints, equal references."""
+    """What `channel_reference` is made of that can change under a channel, cheaply: where to
+    post (service URL), to which conversation and tenant, as which bot. Two activities with
+    the same fingerprint give references that send to the same place the same way."""
     conversation, bot = activity.conversation, activity.recipient
     return (
         activity.service_url,

@@ -16,7 +16,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
-from bot.core import Copbot, unreachable
+from bot.core import Copbot
 from bot.courier import LEASE, Courier
 from bot.delivery import Outbox, Pace, Sender
 from bot.group_commit import GroupCommit
@@ -27,7 +27,7 @@ from flows import announcements
 from storage import channels, retention
 from storage import outbox as outbox_store
 from storage import schedule as schedule_store
-from storage.db import Database
+from storage.db import Database, unreachable
 from storage.delivery import DeliveryLog
 
 Clock = Callable[[], datetime]
