@@ -93,17 +93,10 @@ class Server:
             async with client.get(f"{self.url}/healthz") as response:
                 return dict(await response.json())
 
-    def stop(self, how: signal.Signals) -> float:
-        """Send ``how`` and wait here; returns the seconds the process took to go."""
-        assert self.process is not None
-        started = time.monotonic()
-        self.process.send_signal(how)
-        self.process.wait(timeout=STOP_SECONDS)
-        return time.monotonic() - started
-
     async def halt(self, how: signal.Signals = signal.SIGTERM) -> float:
-        """`stop`, waiting without blocking this event loop (the fakes the process may still be
-        talking to run on it); a process already gone is left as it is."""
+        """Send ``how`` and wait for the process to go, without blocking this event loop (the
+        fakes the process may still be talking to run on it); returns the seconds it took. A
+        process already gone is left as it is; one still there after `STOP_SECONDS` is a hang."""
         assert self.process is not None
         started = time.monotonic()
         if self.process.poll() is None:
