@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import text
 
 from bot.delivery import Pace
 from bot.shell.runtime import Runtime
@@ -16,6 +19,7 @@ from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.errors import DeliveryError
 from storage.db import Database
 from tests.fakes.recording_sender import RecordingSender
+from tests.support.waiting import WAIT_SECONDS
 
 
 async def test_healthz_reports_database_and_scheduler(sqlite_db, clock, env_clean):
@@ -47,25 +51,31 @@ def test_half_set_configuration_is_one_clear_line(tmp_path):
 
 
 async def test_stopping_lets_a_scheduled_tick_in_hand_finish_before_the_database_closes(sqlite_db, clock, env_clean):
-    import asyncio
-
-    from sqlalchemy import text
-
+    """The first tick runs at start; it is still in its transaction when copbot is told to stop
+    (the app's shutdown has begun), and it finishes before the database is closed."""
     runtime = Runtime(sqlite_db, clock)
-    finished = asyncio.Event()
+    ticking, stopping, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def slow_tick() -> int:
         async with runtime.db.transaction() as session:
-            await asyncio.sleep(0.3)  # copbot is told to stop meanwhile
+            ticking.set()
+            await stopping.wait()  # copbot is told to stop meanwhile
             await session.execute(text("SELECT 1"))
         finished.set()
         return 0
 
+    async def told_to_stop(_app: web.Application) -> None:
+        stopping.set()
+
     runtime.announce_due = slow_tick  # type: ignore[method-assign]
-    client = TestClient(TestServer(build_app(runtime, {}), host="127.0.0.1"))
+    app = build_app(runtime, {})
+    app.on_shutdown.append(told_to_stop)  # shutdown comes before the cleanup that stops the scheduler
+    client = TestClient(TestServer(app, host="127.0.0.1"))
     await client.start_server()
-    await asyncio.sleep(0.05)  # the first tick runs at start
-    await asyncio.wait_for(client.close(), 10)
+    try:
+        await asyncio.wait_for(ticking.wait(), WAIT_SECONDS)
+    finally:
+        await asyncio.wait_for(client.close(), WAIT_SECONDS)
     assert finished.is_set()
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 WAIT_SECONDS = 60.0  # generous: a loaded CI machine (two suites on 2 cores) is slow, not hung
 POLL_SECONDS = 0.05
+PATIENT_SECONDS = 30.0  # how long an event may wait for the database in tests (production: 2.5 s)
 
 
 async def until(check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:
