@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -19,6 +15,7 @@ from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.errors import DeliveryError
 from storage.db import Database
 from tests.fakes.recording_sender import RecordingSender
+from tests.support.serve import run_copbot
 from tests.support.waiting import WAIT_SECONDS
 
 
@@ -34,16 +31,8 @@ async def test_healthz_reports_database_and_scheduler(sqlite_db, clock, env_clea
 
 
 def test_half_set_configuration_is_one_clear_line(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
-    env.update({"SLACK_BOT_TOKEN": "xoxb-test", "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.shell.cli", "serve", "--port", "0"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        cwd=Path(__file__).parent.parent,
-    )
+    settings = {"SLACK_BOT_TOKEN": "xoxb-test", "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+    done = run_copbot("serve", "--port", "0", settings=settings)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.startswith("copbot:")]

@@ -1,6 +1,8 @@
-"""`copbot serve` as a separate process (``python -m bot.shell.cli serve``) for tests that need
-the real thing: killed with -9, two of them on one database, a database that fails under it.
-It talks to the fake Slack Web API of the test process (`tests.fakes.slack_api`).
+"""copbot as a separate process (``python -m bot.shell.cli``), for tests that need the real
+thing: `copbot serve` killed with -9, two of them on one database, a database that fails under
+it (`Server`, talking to the fake Slack Web API of the test process, `tests.fakes.slack_api`);
+a command run to its end (`run_copbot`). Every one starts from `copbot_env`: this machine's
+environment without any copbot, Slack, Teams or database setting, plus the test's own.
 
     server = Server(slack, tmp_path / "copbot.db", env={"COPBOT_DISPATCH_DEADLINE_SECONDS": "2.5"})
     await server.start()
@@ -30,6 +32,31 @@ START_SECONDS = 90
 STOP_SECONDS = 30
 
 
+SETTINGS_PREFIXES = ("SLACK_", "Microsoft", "COPBOT_", "DATABASE_URL", "LOG_LEVEL")
+
+
+def copbot_env(settings: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This environment without copbot's settings (a developer's own must not leak into a
+    test), plus ``settings``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIXES)}
+    return {**clean, **(settings or {})}
+
+
+def run_copbot(
+    *args: str, settings: Mapping[str, str] | None = None, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``copbot <args>`` to its end with ``settings``; its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.shell.cli", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=copbot_env(settings),
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -48,18 +75,19 @@ class Server:
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.port = _free_port()
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "COPBOT_"))},
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "COPBOT_SLACK_PACE_PER_SECOND": "500",
-            "COPBOT_OUTBOX_LEASE_SECONDS": str(lease_seconds),
-            "COPBOT_DISPATCH_DEADLINE_SECONDS": "30",  # see tests/conftest.py patient_dispatch
-            "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
-            "LOG_LEVEL": "WARNING",
-            **(env or {}),
-        }
+        self.env = copbot_env(
+            {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack.api_url,
+                "COPBOT_SLACK_PACE_PER_SECOND": "500",
+                "COPBOT_OUTBOX_LEASE_SECONDS": str(lease_seconds),
+                "COPBOT_DISPATCH_DEADLINE_SECONDS": "30",  # see tests/conftest.py patient_dispatch
+                "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
+                "LOG_LEVEL": "WARNING",
+                **(env or {}),
+            }
+        )
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
