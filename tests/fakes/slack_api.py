@@ -113,6 +113,7 @@ class FakeSlackApi:
         self._connected = asyncio.Event()
         self._changed = asyncio.Condition()
         self._gates: dict[str, asyncio.Event] = {}
+        self.held: dict[str, int] = {}  # calls now waiting at a gate (`hold`), by method
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -240,8 +241,14 @@ class FakeSlackApi:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
-        if method in self._gates:
-            await self._gates[method].wait()
+        if method in self._gates and not self._gates[method].is_set():
+            self.held[method] = self.held.get(method, 0) + 1
+            async with self._changed:
+                self._changed.notify_all()
+            try:
+                await self._gates[method].wait()
+            finally:
+                self.held[method] -= 1
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         failure = self._take_failure(method)
         call = Call(method, params, time.monotonic(), failure.status if failure else 200, token)
