@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import text
 
 from bot.delivery import Pace
@@ -15,13 +14,14 @@ from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.errors import DeliveryError
 from storage.db import Database
 from tests.fakes.recording_sender import RecordingSender
+from tests.support.app import client_for
 from tests.support.serve import run_copbot
 from tests.support.waiting import WAIT_SECONDS
 
 
 async def test_healthz_reports_database_and_scheduler(sqlite_db, clock, env_clean):
     app = build_app(Runtime(sqlite_db, clock), {})
-    async with TestClient(TestServer(app)) as client:
+    async with client_for(app) as client:
         response = await client.get("/healthz")
         body = await response.json()
     assert response.status == 200
@@ -59,7 +59,7 @@ async def test_stopping_lets_a_scheduled_tick_in_hand_finish_before_the_database
     runtime.announce_due = slow_tick  # type: ignore[method-assign]
     app = build_app(runtime, {})
     app.on_shutdown.append(told_to_stop)  # shutdown comes before the cleanup that stops the scheduler
-    client = TestClient(TestServer(app, host="127.0.0.1"))
+    client = client_for(app)
     await client.start_server()
     try:
         await asyncio.wait_for(ticking.wait(), WAIT_SECONDS)
@@ -74,7 +74,7 @@ async def test_healthz_is_503_with_the_reason_when_the_database_does_not_answer(
     Proved: with the ping's result ignored in ``healthz`` (bot/shell/web.py) this test fails."""
     nowhere = Database("postgresql://copbot@127.0.0.1:1/nothing")  # port 1: refused at once
     app = build_app(Runtime(nowhere, clock), {})
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    async with client_for(app) as client:
         response = await client.get("/healthz")
         body = await response.json()
     assert response.status == 503
@@ -92,7 +92,7 @@ async def test_healthz_reports_pending_overdue_and_undeliverable_posts(sqlite_db
     runtime = Runtime(sqlite_db, clock)
     slack = RecordingSender()
     runtime.connect("slack", slack, Pace(limits=()))
-    async with TestClient(TestServer(build_app(runtime, {}), host="127.0.0.1")) as client:
+    async with client_for(build_app(runtime, {})) as client:
 
         async def health() -> tuple[int, dict[str, object]]:
             response = await client.get("/healthz")

@@ -588,17 +588,16 @@ def running_stack(db: Any, clock: Any, user_names: dict[str, str] | None = None,
     """``async with running_stack(db, clock) as stack:`` — fake Slack, app, signed requests."""
     from contextlib import asynccontextmanager
 
-    from aiohttp.test_utils import TestClient, TestServer
-
     from bot.shell.runtime import Runtime
     from bot.shell.web import build_app
+    from tests.support.app import client_for
 
     @asynccontextmanager
     async def stack():  # noqa: ANN202
         async with FakeSlackApi(user_names=dict(user_names or {})) as slack:
             runtime = Runtime(db, clock)
             app = build_app(runtime, slack_env(slack, **env))
-            client = TestClient(TestServer(app, host="127.0.0.1"))
+            client = client_for(app)
             await client.start_server()
             try:
                 requests = SlackRequests(client, SECRET, response_url=slack.response_url)
