@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
@@ -626,7 +627,7 @@ async def test_only_the_post_whose_sending_was_not_recorded_may_go_twice(db, clo
     real_sent = store.sent
     down = [False]
 
-    async def sent(session, hold, post_id, ref, now):  # type: ignore[no-untyped-def]
+    async def sent(session: Any, hold: store.Hold, post_id: int, ref: str | None, now: datetime) -> None:
         if down[0] or ref == "m2":  # the platform took post 2 (its id m2): the database is gone
             down[0] = True
             raise OperationalError("UPDATE", {}, ConnectionResetError("the database stopped answering"))
