@@ -183,8 +183,9 @@ async def test_a_slow_send_keeps_its_lane_while_its_lease_is_renewed(db, clock, 
 async def test_a_worker_whose_lane_was_taken_changes_nothing(db, clock, workers, caplog):
     """Guards README "Delivery guarantee": "a fencing token" and "What may still go twice: a post
     the platform took just before [...] the worker lost its lane": only that post goes twice,
-    and the worker that lost its lane changes nothing. Proved: with ``_fence`` in
-    storage/outbox.py checking nothing, this test fails."""
+    and the worker that lost its lane changes nothing. Proved: with ``start`` in
+    storage/outbox.py giving up a post whose outcome is unknown instead of sending it again
+    (``row.faults >= 1`` in ``Courier._deliver``), this test fails."""
     a, b = workers
     entered, release = a.sender.hold("slow post")
     await a.runtime.post(C1, [Post("slow post"), Post("next post")])
@@ -202,6 +203,30 @@ async def test_a_worker_whose_lane_was_taken_changes_nothing(db, clock, workers,
     async with db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(UndeliveredPost)) == 0
         assert (await session.scalars(select(OutboxPost.faults).order_by(OutboxPost.id))).all() == [1, 0]
+
+
+async def test_a_worker_whose_lane_was_taken_cannot_start_its_next_post(db, clock, workers):
+    """Guards README "Delivery guarantee": "holds whole lanes, with a lease and a fencing token":
+    A's send outlives its lease, B claims the lane and is in the middle of its next post when
+    A's send returns; A's token is stale, so A neither records nor starts anything, and the
+    next post is B's alone. Proved: with the token checks switched off (``_fence`` and ``renew``
+    in storage/outbox.py ignoring the token), this test fails (A sends the next post too)."""
+    a, b = workers
+    a_entered, a_release = a.sender.hold("slow post")
+    b_entered, b_release = b.sender.hold("next post")
+    await a.runtime.post(C1, [Post("slow post"), Post("next post")])
+    assert await a.courier.deliver_due() == 1
+    await asyncio.wait_for(a_entered.wait(), 10)
+    clock.advance(minutes=3)  # A stalled: its lease ran out
+    assert await b.courier.deliver_due() == 1
+    await asyncio.wait_for(b_entered.wait(), 10)  # B sent the slow post again, and is sending the next
+    a_release.set()
+    await a.runtime.drain()  # A's send returns, with the lane B's
+    assert a.sender.sent_texts() == ["slow post"]
+    b_release.set()
+    await b.runtime.drain()
+    assert b.sender.sent_texts() == ["slow post", "next post"]
+    assert await statuses(db) == [OutboxStatus.SENT, OutboxStatus.SENT]
 
 
 # -- 4. a database error does not stop delivery, and /healthz tells when it is stuck ------------
@@ -290,8 +315,8 @@ async def test_healthz_is_503_when_the_scheduler_has_not_finished_a_tick(sqlite_
 async def test_a_post_that_raises_is_retried_then_undeliverable_and_its_lane_moves_on(db, clock, workers):
     """Guards README "Delivery guarantee": "A post that keeps failing in an unforeseen way [...]
     is given up after 5 tries, and its lane moves on" (the 5 is the README's, not `MAX_FAULTS`).
-    Proved: with ``MAX_FAULTS`` at 6 in bot/courier.py, or the given-up outcome holding the lane
-    back (``given_up`` returning False), this test fails."""
+    Proved: with ``MAX_FAULTS`` at 6 in bot/courier.py, or ``Courier._deliver`` catching only
+    `DeliveryError` and timeouts (an unforeseen error then ends the lane's task), this test fails."""
     a = workers[0]
     a.sender.raises["poison"] = [ValueError("a render bug")] * 10
     await a.runtime.post(C1, [Post("poison"), Post("after")])
@@ -307,9 +332,6 @@ async def test_a_post_that_raises_is_retried_then_undeliverable_and_its_lane_mov
 
 
 async def test_a_row_that_cannot_be_read_is_a_fault_not_a_crash(db, clock, workers):
-    """Guards README "Delivery guarantee": "It survives any error" (a row that does not read back
-    as a post). Proved: with ``Courier._deliver`` catching only `DeliveryError` and timeouts,
-    this test fails."""
     a = workers[0]
     await a.runtime.post(C1, [Post("first"), Post("second")])
     async with db.transaction() as session:  # an upgrade renamed a field of the kept post
