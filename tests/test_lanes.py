@@ -108,8 +108,8 @@ async def _interleaved_claims(a: Worker, b: Worker, clock) -> None:  # type: ign
     # and no row of it can be taken on its own.
     async with a.db.transaction() as session_a:
         held_a = await store.claim_lanes(session_a, ["slack"], now, LEASE, "A", 10)
-        async with b.db.transaction() as session_b:
-            assert await store.claim_lanes(session_b, ["slack"], now, LEASE, "B", 10) == []
+        async with b.db.transaction() as session_b:  # (waiting for A's lock would hang: fail loudly)
+            assert await asyncio.wait_for(store.claim_lanes(session_b, ["slack"], now, LEASE, "B", 10), 10) == []
     assert [h.channel_id for h in held_a] == ["C1"]
     # Committed: the lease keeps it A's.
     async with b.db.transaction() as session_b:
@@ -119,7 +119,7 @@ async def _interleaved_claims(a: Worker, b: Worker, clock) -> None:  # type: ign
     async with b.db.transaction() as session_b:
         held_b = await store.claim_lanes(session_b, ["slack"], clock(), LEASE, "B", 10)
         async with a.db.transaction() as session_a:
-            assert await store.claim_lanes(session_a, ["slack"], clock(), LEASE, "A", 10) == []
+            assert await asyncio.wait_for(store.claim_lanes(session_a, ["slack"], clock(), LEASE, "A", 10), 10) == []
     assert held_b[0].token == held_a[0].token + 1
     async with a.db.transaction() as session_a:  # A's late change is refused
         with pytest.raises(store.LaneLost):
