@@ -69,8 +69,9 @@ async def statuses(db: Database) -> list[str]:
 async def test_a_post_told_to_wait_holds_back_its_lane_and_only_its_lane(db, clock, workers):
     """Guards README "Delivery guarantee": "A post told to wait (Retry-After, a 5xx) holds back
     the posts behind it in its lane, and only those" (Retry-After) and "a longer one is the
-    worker's to wait, with the lane". Proved: with the retry's outcome letting the lane go on
-    (``later`` in ``Courier._failed`` returning True), this test fails."""
+    worker's to wait, with the lane". Proved: with storage/outbox.py starting a lane's first
+    due post instead of its head (``start`` and ``claim_lanes`` skipping a head that waits), or
+    taking the lane's newest post first, this test fails."""
     a = workers[0]
     a.sender.raises["post 1"] = [DeliveryError("ratelimited", retry_after=30)]
     await a.runtime.post(C1, [Post("post 1"), Post("post 2"), Post("post 3")])
@@ -581,9 +582,10 @@ async def test_a_post_failing_with_a_5xx_holds_back_its_lane_and_only_its_lane(d
     """Guards README "Delivery guarantee": "A post told to wait (Retry-After, a 5xx) holds back
     the posts behind it in its lane, and only those" (a 5xx, after the send's own retries).
     While it waits, posts written later to another channel and to a member privately in the
-    same channel go out; the channel's own posts wait, then go in order. Proved: with the
-    retry's outcome letting the lane go on (``later`` in ``Courier._failed`` returning True), or
-    ``claim_lanes`` in storage/outbox.py taking no lane while any post waits, this test fails."""
+    same channel go out; the channel's own posts wait, then go in order. Proved: with
+    storage/outbox.py starting a lane's first due post instead of its head, or ``claim_lanes``
+    taking no lane while any post waits, or every post of a channel in one lane, this test
+    fails."""
     a = Worker(db.url, clock, Pace(limits=(), attempts=1))  # one try per send: the 5xx goes to the worker
     try:
         a.sender.raises["post 1"] = [DeliveryError("slack: HTTP 503 service_unavailable")]
