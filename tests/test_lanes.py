@@ -92,8 +92,8 @@ async def test_a_post_told_to_wait_holds_back_its_lane_and_only_its_lane(db, clo
 async def test_two_workers_claiming_at_the_same_instant_never_share_a_channel(postgres_db, clock):
     """Guards README "Delivery guarantee": "A delivery worker [...] holds whole lanes, with a lease
     and a fencing token" (two claims interleaved by hand). Proved: without ``skip_locked`` and the
-    lease condition in ``claim_lanes``, or without the token check (``_fence``) in storage/outbox.py,
-    this test fails."""
+    lease condition in ``claim_lanes``, or without the token checks (``_fence`` and ``renew``) in
+    storage/outbox.py, this test fails."""
     a, b = Worker(postgres_db.url, clock), Worker(postgres_db.url, clock)
     try:
         await _interleaved_claims(a, b, clock)
@@ -644,9 +644,9 @@ async def test_only_the_post_whose_sending_was_not_recorded_may_go_twice(db, clo
     before [...] the database failed [...], before the worker could record it as sent" — and
     nothing else: the database stops answering just after the platform took post 2; once a
     lease later it answers again, post 2 goes again (the platform may have it twice) and every
-    other post exactly once, in order. Proved: with ``start`` in storage/outbox.py taking sent
-    posts again, or giving up a post whose outcome is unknown instead of sending it again, this
-    test fails."""
+    other post exactly once, in order. Proved: with a post whose outcome is unknown given up
+    instead of sent again (``row.faults >= 1`` in ``Courier._deliver``), or ``claim_lanes``
+    ignoring the lease, or ``start`` taking the lane's newest post first, this test fails."""
     a = workers[0]
     real_sent = store.sent
     down = [False]
