@@ -25,7 +25,7 @@ import re
 import signal
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
@@ -45,12 +45,11 @@ from storage.states import ReflectionStatus
 from tests.fakes.db_proxy import DatabaseProxy
 from tests.fakes.slack_api import SECRET, Call, FakeSlackApi, SlackRequests, running_stack
 from tests.support.serve import Server
+from tests.support.waiting import WAIT_SECONDS, until
 from tests.teams_channel import PEOPLE as TEAMS_PEOPLE
 from tests.teams_channel import TeamsChannel
 
-WAIT_SECONDS = 30.0  # every wait on a condition has a deadline; this one only catches a hang
 REQUEST_SECONDS = 30.0  # a request that takes longer than this is a hang
-SLACK_SECONDS = 3.0  # Slack's own wait for an answer
 TOPIC = "Boundaries at work"
 ANSWER = re.compile(r"answer (\d{3}) — .*")
 
@@ -81,19 +80,6 @@ async def slack_to(server: Server, slack: FakeSlackApi, channel: str = "C1") -> 
 
 def latest(slack: FakeSlackApi, text: str, channel: str = "C1") -> Call | None:
     return next((c for c in reversed(slack.posts(channel)) if text in c.text), None)
-
-
-async def until(check: Callable[[], Any], what: str, seconds: float = WAIT_SECONDS) -> Any:
-    """Poll ``check`` (sync or async) until it is truthy; its value."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        value = check()
-        if asyncio.iscoroutine(value):
-            value = await value
-        if value:
-            return value
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"not within {seconds:.0f} s: {what}")
 
 
 async def delivered(server: Server) -> None:
@@ -358,7 +344,11 @@ async def test_the_database_gone_for_5_s_gives_5xx_or_stored_and_copbot_recovers
     assert all(answer(k) in text for k in range(n + 6))
 
 
-async def test_a_slow_database_gets_a_5xx_within_slacks_3_s(postgres_db):
+async def test_a_slow_database_gets_a_5xx_at_the_deadline(postgres_db):
+    """A database that takes 1 s a statement: each answer gets a 5xx at the dispatch deadline
+    (2.5 s, inside Slack's 3 s; `test_the_deadline_is_2_5_s_unless_set` holds the number, and
+    how long it took is measured by `bench`, not here) instead of waiting for the database, and
+    each retry, once the database is quick again, is kept once."""
     async with FakeSlackApi() as slack, behind_proxy(postgres_db.url) as (proxy, url):
         server = Server(slack, url, env={"COPBOT_DISPATCH_DEADLINE_SECONDS": "2.5"})
         await server.start()
@@ -366,12 +356,11 @@ async def test_a_slow_database_gets_a_5xx_within_slacks_3_s(postgres_db):
             async with slack_to(server, slack) as requests:
                 step = await reflection(requests, slack, server)
                 proxy.delay = 1.0  # each statement waits 1 s
-                took: dict[int, tuple[int, float]] = {}
+                statuses: dict[int, int] = {}
 
                 async def send(n: int) -> None:
-                    started = time.monotonic()
                     response = await requests.reply(user(n), answer(n), step, event_id=event_id(n))
-                    took[n] = (response.status, time.monotonic() - started)
+                    statuses[n] = response.status
 
                 await asyncio.gather(*(send(n) for n in range(3)))
                 proxy.delay = 0
@@ -380,7 +369,7 @@ async def test_a_slow_database_gets_a_5xx_within_slacks_3_s(postgres_db):
                 once_each(await kept(postgres_db), range(3))
         finally:
             await server.halt()
-    assert all(status >= 500 and seconds < SLACK_SECONDS for status, seconds in took.values()), took
+    assert all(status >= 500 for status in statuses.values()), statuses
 
 
 # -- the two fixes these faults called for, without a process ----------------------------------
