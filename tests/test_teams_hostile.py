@@ -77,6 +77,9 @@ def _serve(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.C
 
 
 def test_serve_with_nothing_configured_says_how_instead_of_serving(tmp_path):
+    """Guards README "Security": "With nothing configured it does not start; it says which
+    variables to set." Proved: with the ``NOTHING_TO_SERVE`` check in ``make_app``
+    (bot/shell/serve.py) removed in a scratch copy, `copbot serve` starts and this test fails."""
     done = _serve({"DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     message = done.stderr.strip()
