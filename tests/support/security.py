@@ -1,0 +1,47 @@
+"""Shared pieces of the tests that guard README "Security": hostile text a member may type, and
+the check that what copbot shows never carries it raw."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+
+# What a member may type to take over a screen: an ANSI clear-screen and a title change, NUL, a
+# bell, a right-to-left override and a direction isolate.
+HOSTILE = "ok \x1b[2J\x1b]0;pwned\x07 \x00 \u202eevil\u202c \u2066x\u2069 done"
+RAW = "\x1b\x00\x07\u202e\u202c\u2066\u2069"  # none of these may reach a screen as they are
+ESC_SHOWN = "␛[2J"  # ESC as its visible symbol
+
+
+def raw_characters_in(text: str) -> list[str]:
+    """The control and direction-override characters of ``HOSTILE`` found in ``text``."""
+    return [ch for ch in RAW if ch in text]
+
+
+def strings_in(value: object) -> list[str]:
+    """Every string inside ``value`` (dicts, lists, and strings that hold JSON, as Slack's
+    ``blocks`` and ``view`` arrive), for a check of everything a platform was asked to show."""
+    if isinstance(value, str):
+        if value[:1] in "[{":
+            try:
+                return [value, *strings_in(json.loads(value))]
+            except ValueError:
+                pass
+        return [value]
+    if isinstance(value, dict):
+        return [s for key, inner in value.items() for s in (*strings_in(key), *strings_in(inner))]
+    if isinstance(value, list | tuple):
+        return [s for inner in value for s in strings_in(inner)]
+    return []
+
+
+def slack_signed(body: bytes, content_type: str, secret: str, timestamp: int) -> dict[str, str]:
+    """Slack's v0 signature over the raw bytes, made at ``timestamp`` (Unix seconds)."""
+    base = b"v0:" + str(timestamp).encode() + b":" + body
+    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": str(timestamp),
+        "X-Slack-Signature": "v0=" + digest,
+    }
