@@ -13,7 +13,7 @@ from bot.shell.runtime import Runtime
 from bot.shell.web import build_app
 from storage.db import Database
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
-from tests.support.app import client_for, count_rows  # noqa: F401 - count_rows: the tests' import
+from tests.support.app import client_for
 
 CHANNEL = "19:north-west@thread.tacv2"
 TENANT = "tenant-1"

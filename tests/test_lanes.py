@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 
@@ -30,6 +29,7 @@ from storage.models import OutboxLane, OutboxPost, UndeliveredPost
 from storage.states import OutboxStatus
 from tests.fakes.recording_sender import RecordingSender
 from tests.room import Room, uid
+from tests.support.app import client_for
 
 C1, C2 = Place("slack", "C1"), Place("slack", "C2")
 LEASE = timedelta(minutes=2)
@@ -270,7 +270,7 @@ async def test_healthz_is_503_while_delivery_is_stuck_and_200_again_after(sqlite
         return await real_claim(*args, **kwargs)
 
     monkeypatch.setattr(store, "claim_lanes", claim)
-    async with TestClient(TestServer(build_app(runtime, {}))) as client:
+    async with client_for(build_app(runtime, {})) as client:
         assert (await client.get("/healthz")).status == 200
         clock.advance(minutes=3)
         response = await client.get("/healthz")
@@ -301,7 +301,7 @@ async def test_healthz_is_503_when_the_scheduler_has_not_finished_a_tick(sqlite_
     runtime.announce_due = stuck_tick  # type: ignore[method-assign]
     seconds = [1000.0]
     app = build_app(runtime, {}, scheduler=Scheduler(monotonic=lambda: seconds[0]))
-    async with TestClient(TestServer(app)) as client:
+    async with client_for(app) as client:
         assert (await client.get("/healthz")).status == 200
         seconds[0] += 301
         response = await client.get("/healthz")

@@ -15,16 +15,9 @@ from bot.vocabulary.conversation import Actor, CommandEvent, Place, Post, ReplyE
 from bot.vocabulary.text import number, shown, trimmed
 from storage.models import Community, ReflectionAnswer, SupportStatement, Topic
 from tests.room import Room, uid
+from tests.support.app import rows
 from tests.support.security import ESC_SHOWN, HOSTILE, raw_characters_in
 from tests.terminal import run_script
-
-
-async def _statements(db) -> list[tuple[str | None, bool]]:
-    async with db.transaction() as session:
-        rows = await session.execute(
-            select(SupportStatement.text, SupportStatement.passed).order_by(SupportStatement.id)
-        )
-        return [(text, passed) for text, passed in rows.all()]
 
 
 async def test_passing_after_sharing_keeps_the_statement(db, clock):
@@ -39,7 +32,7 @@ async def test_passing_after_sharing_keeps_the_statement(db, clock):
     await room.press("Ben", "pass")  # the Pass button
     await room.cmd("Ben", "pass")  # and typed
     await room.reply("Ben", "pass", to="support:1")  # and as a reply in the thread
-    assert await _statements(db) == [("asking for help", False)]
+    assert await rows(db, SupportStatement.text, SupportStatement.passed) == [("asking for help", False)]
     assert "kept it on the flipchart" in room.said_to("Ben")
     assert "1 of the 2 here have shared" in room.sender.latest("support:1").text
     await room.cmd("Ann", "close")
@@ -54,7 +47,7 @@ async def test_a_reply_of_pass_is_a_pass_not_an_answer(db, clock):
     await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "support")
     await room.reply("Cara", "  Pass. ", to="support:1")
-    assert await _statements(db) == [(None, True)]
+    assert await rows(db, SupportStatement.text, SupportStatement.passed) == [(None, True)]
     assert "1 passed" in room.sender.latest("support:1").text
     await room.cmd("Ann", "close support")
     await room.cmd("Ann", "reflect Boundaries")
@@ -80,11 +73,11 @@ async def test_an_empty_reply_is_answered_privately_and_keeps_the_earlier_answer
     await room.reply("Ben", "asking for help", to="support:1")
     await room.reply("Ben", empty, to="support:1")
     await room.reply("Ben", empty)  # a plain line (the terminal), or a submitted empty form
-    assert await _statements(db) == [("asking for help", False)]
+    assert await rows(db, SupportStatement.text, SupportStatement.passed) == [("asking for help", False)]
     assert room.said_to("Ben").count("I didn't find any words in that") == 2
     await room.cmd("Ben", f"share {empty}")
     assert "Usage: /cop share" in room.said_to("Ben")
-    assert await _statements(db) == [("asking for help", False)]
+    assert await rows(db, SupportStatement.text, SupportStatement.passed) == [("asking for help", False)]
 
 
 @pytest.mark.parametrize("odd", ["²", "１", "٣", "3²", "-1", "1e3", "0x2", "99999999999999999999"])
@@ -150,7 +143,9 @@ async def test_control_and_direction_override_characters_are_never_shown_raw(db,
     hostile = "ok \x1b[2J\x1b]0;pwned\x07 \x00 \u202eevil\u202c \u2066x\u2069 done"
     await room.reply("Ben", hostile, to="support:1")
     await room.cmd("Ann", "close")
-    assert await _statements(db) == [(hostile.replace("\x00", "\ufffd"), False)]  # kept as typed, but NUL
+    assert await rows(db, SupportStatement.text, SupportStatement.passed) == [
+        (hostile.replace("\x00", "\ufffd"), False)
+    ]  # kept as typed, but NUL
     for post in (s.post for s in room.sender.log):
         for text in (post.plain_text(), *(b.label for b in post.buttons)):
             assert not any(ch in text for ch in "\x1b\x00\x07\u202e\u202c\u2066\u2069"), text
@@ -165,7 +160,9 @@ async def test_characters_no_database_takes_are_replaced_not_lost(db, clock):
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "support")
     await room.reply("Ben", "nul \x00 and a lone surrogate \ud800 from a JSON escape", to="support:1")
-    assert await _statements(db) == [("nul \ufffd and a lone surrogate \ufffd from a JSON escape", False)]
+    assert await rows(db, SupportStatement.text, SupportStatement.passed) == [
+        ("nul \ufffd and a lone surrogate \ufffd from a JSON escape", False)
+    ]
     assert SORRY not in room.said_to("Ben")
 
 

@@ -5,8 +5,6 @@ never a 500, a traceback, a 3-second wait or a stored blank."""
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import hmac
 import json
 import logging
 import re
@@ -19,25 +17,19 @@ from sqlalchemy import func, select
 
 from bot.request_body import read_body
 from storage.models import Base, Community, Member, ProcessedEvent, SupportStatement
-from tests.conftest import PATIENT_SECONDS
-from tests.fakes.slack_api import BOT_USER_ID, SECRET, running_stack
-from tests.support.security import ESC_SHOWN, HOSTILE, raw_characters_in, slack_signed, strings_in
+from tests.fakes.slack_api import BOT_USER_ID, event_callback, running_stack, slack_signed
+from tests.support.app import rows
+from tests.support.security import ESC_SHOWN, HOSTILE, raw_characters_in, strings_in
 from tests.support.slack_meeting import button
+from tests.support.waiting import PATIENT_SECONDS
 
 FORM = "application/x-www-form-urlencoded"
 JSON = "application/json"
 CANARY = "Canary-5b1e-what-a-member-wrote"
 
 
-def signed(body: bytes, content_type: str) -> dict[str, str]:
-    """Slack's v0 signature over the raw bytes (even bytes that are not UTF-8)."""
-    timestamp = str(int(time.time()))
-    digest = hmac.new(SECRET.encode(), b"v0:" + timestamp.encode() + b":" + body, hashlib.sha256).hexdigest()
-    return {"Content-Type": content_type, "X-Slack-Request-Timestamp": timestamp, "X-Slack-Signature": "v0=" + digest}
-
-
 async def post_raw(stack, body: bytes, content_type: str):  # noqa: ANN001, ANN201
-    return await stack.client.post("/slack/events", data=body, headers=signed(body, content_type))
+    return await stack.client.post("/slack/events", data=body, headers=slack_signed(body, content_type))
 
 
 def payload(value: object) -> bytes:
@@ -45,7 +37,7 @@ def payload(value: object) -> bytes:
 
 
 def event_body(event: object, **extra: object) -> bytes:
-    return json.dumps({"type": "event_callback", "team_id": "T1", "event_id": "Ev1", "event": event, **extra}).encode()
+    return json.dumps(event_callback(event, **extra)).encode()
 
 
 BUTTON = {
@@ -164,9 +156,9 @@ async def test_a_signature_over_five_minutes_old_is_a_401_before_the_body_is_par
     async with running_stack(sqlite_db, clock) as stack:
         now = int(time.time())
         for body, content_type in bodies:
-            stale = slack_signed(body, content_type, SECRET, now - age)
+            stale = slack_signed(body, content_type, timestamp=now - age)
             assert (await stack.client.post("/slack/events", data=body, headers=stale)).status == 401, body
-            recent = slack_signed(body, content_type, SECRET, now - 4 * 60)
+            recent = slack_signed(body, content_type, timestamp=now - 4 * 60)
             assert (await stack.client.post("/slack/events", data=body, headers=recent)).status == 400, body
         await stack.settle()
         assert stack.slack.calls == []
@@ -187,7 +179,7 @@ async def test_a_declared_size_over_the_limit_is_a_413_before_the_body_is_read(s
     with the Content-Length check in ``read_body`` (bot/request_body.py) removed, the server
     waits for the body and this test fails."""
     async with running_stack(sqlite_db, clock) as stack:
-        headers = signed(b"", FORM)
+        headers = slack_signed(b"", FORM)
         lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         head = f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n{lines}\r\n".encode()
         status = await raw_request(stack.client.server, head, b"command=%2Fcop&text=", then_eof=False)
@@ -218,7 +210,7 @@ async def test_a_body_cut_off_mid_way_leaves_no_trace_and_the_server_goes_on(sql
     monkeypatch.setattr("adapters.slack.app.read_body", watched_read_body)
     async with running_stack(sqlite_db, clock) as stack:
         body = b'{"type": "event_callback", "event": {"type": "message", "text": "half'
-        headers = signed(body + b' of it"}}', JSON)
+        headers = slack_signed(body + b' of it"}}', JSON)
         lines = "".join(f"{k}: {v}\r\n" for k, v in headers.items())
         head = f"POST /slack/events HTTP/1.1\r\nHost: x\r\nContent-Length: 4000\r\n{lines}\r\n".encode()
         await raw_request(stack.client.server, head, body, then_eof=True)
@@ -286,13 +278,6 @@ async def _support_prompt(stack):  # noqa: ANN001, ANN202
     return stack.slack.find_post("I will support myself today")
 
 
-async def _statements(db) -> list[tuple[int | None, str | None]]:  # noqa: ANN001
-    async with db.transaction() as session:
-        return [
-            (m, t) for m, t in (await session.execute(select(SupportStatement.member_id, SupportStatement.text))).all()
-        ]
-
-
 @pytest.mark.parametrize(
     "answer, anonymous, error",
     [
@@ -326,7 +311,7 @@ async def test_a_modal_with_the_wrong_types_stays_open_with_a_word_and_keeps_not
         body = await response.json()
         assert body["response_action"] == "errors" and error in body["errors"]["answer"]
         await stack.settle()
-    assert await _statements(sqlite_db) == []
+    assert await rows(sqlite_db, SupportStatement.member_id, SupportStatement.text) == []
 
 
 async def test_a_thread_reply_also_sent_to_the_channel_is_an_answer(sqlite_db, clock):
@@ -356,7 +341,9 @@ async def test_a_thread_reply_also_sent_to_the_channel_is_an_answer(sqlite_db, c
         assert "1 of" in stack.slack.calls_to("chat.update")[-1].text
     async with sqlite_db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(ProcessedEvent)) == 1
-    assert [t for _, t in await _statements(sqlite_db)] == ["asking for help"]
+    assert [t for _, t in await rows(sqlite_db, SupportStatement.member_id, SupportStatement.text)] == [
+        "asking for help"
+    ]
 
 
 async def test_a_thread_reply_of_only_invisible_characters_keeps_the_earlier_answer(sqlite_db, clock):
@@ -370,7 +357,9 @@ async def test_a_thread_reply_of_only_invisible_characters_keeps_the_earlier_ans
         await stack.requests.reply("U2", "\u200b\u200b", prompt_ts)
         await stack.settle()
         assert any("didn't find any words" in c.text for c in stack.slack.ephemerals("U2"))
-    assert [t for _, t in await _statements(sqlite_db)] == ["asking for help"]
+    assert [t for _, t in await rows(sqlite_db, SupportStatement.member_id, SupportStatement.text)] == [
+        "asking for help"
+    ]
 
 
 async def test_a_mention_in_a_proposed_topic_is_kept_as_the_name(sqlite_db, clock):
@@ -393,7 +382,9 @@ async def test_a_mention_in_a_thread_answer_is_kept_as_the_name(sqlite_db, clock
         prompt_ts = stack.slack.ts_of(await _support_prompt(stack))
         await stack.requests.reply("U2", "asking <@U3|ana> for help", prompt_ts)
         await stack.settle()
-    assert [t for _, t in await _statements(sqlite_db)] == ["asking @Ana_Lopez for help"]
+    assert [t for _, t in await rows(sqlite_db, SupportStatement.member_id, SupportStatement.text)] == [
+        "asking @Ana_Lopez for help"
+    ]
 
 
 async def test_control_and_direction_override_characters_are_never_shown_raw_in_slack(sqlite_db, clock):
@@ -413,7 +404,9 @@ async def test_control_and_direction_override_characters_are_never_shown_raw_in_
         await stack.requests.command("U1", "close")
         await stack.settle()
         calls = stack.slack.calls
-    assert len(await _statements(sqlite_db)) == 2  # both kept (NUL as U+FFFD)
+    assert (
+        len(await rows(sqlite_db, SupportStatement.member_id, SupportStatement.text)) == 2
+    )  # both kept (NUL as U+FFFD)
     closing = [c for c in calls if "Our support statements" in c.text]
     assert closing and ESC_SHOWN in closing[-1].text and "mine: ok ␛[2J" in closing[-1].text
     for call in calls:

@@ -18,7 +18,7 @@ from unittest import mock
 
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
+from aiohttp.test_utils import make_mocked_request
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
 from sqlalchemy import func, select
 
@@ -28,13 +28,14 @@ from bot.request_body import read_body
 from bot.shell.runtime import Runtime
 from bot.shell.web import build_app
 from storage.models import Community, ConversationRef, ProcessedEvent, ReflectionAnswer, SupportStatement
-from tests.conftest import PATIENT_SECONDS
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fixtures import published
 from tests.fixtures.payloads import replaced, without
+from tests.support.app import client_for
+from tests.support.app import count_rows as _count
 from tests.support.security import HOSTILE, raw_characters_in, strings_in
+from tests.support.waiting import PATIENT_SECONDS
 from tests.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel
-from tests.teams_channel import count_rows as _count
 from tests.teams_channel import start_client as _client
 
 PUBLISHED = {name: getattr(published, name) for name in dir(published) if name.startswith("TEAMS_")}
@@ -55,7 +56,7 @@ async def test_teams_is_off_unless_configured(sqlite_db, clock, env_clean, env):
     `"teams"`) and lists `"endpoints"`." Proved in a scratch copy: with the platforms left out
     of ``healthz``'s answer, or every route listed as an endpoint (bot/shell/web.py), this fails."""
     app = build_app(Runtime(sqlite_db, clock), env)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    async with client_for(app) as client:
         health = await (await client.get("/healthz")).json()
         assert health["teams"] == "off"
         assert health["endpoints"] == (["POST /slack/events"] if env else [])

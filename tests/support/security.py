@@ -3,8 +3,6 @@ the check that what copbot shows never carries it raw."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 
 # What a member may type to take over a screen: an ANSI clear-screen and a title change, NUL, a
@@ -34,14 +32,3 @@ def strings_in(value: object) -> list[str]:
     if isinstance(value, list | tuple):
         return [s for inner in value for s in strings_in(inner)]
     return []
-
-
-def slack_signed(body: bytes, content_type: str, secret: str, timestamp: int) -> dict[str, str]:
-    """Slack's v0 signature over the raw bytes, made at ``timestamp`` (Unix seconds)."""
-    base = b"v0:" + str(timestamp).encode() + b":" + body
-    digest = hmac.new(secret.encode(), base, hashlib.sha256).hexdigest()
-    return {
-        "Content-Type": content_type,
-        "X-Slack-Request-Timestamp": str(timestamp),
-        "X-Slack-Signature": "v0=" + digest,
-    }
