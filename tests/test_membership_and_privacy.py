@@ -325,3 +325,75 @@ async def test_codes_and_forget_me_work_in_a_private_chat_with_the_bot(db, clock
         assert await session.scalar(select(func.count(models.SupportStatement.id))) == 0
         names = set(await session.scalars(select(models.Member.name)))
     assert names == {"Ann", "Sue"}
+
+
+# -- README "Privacy": the promises a test above did not yet hold -----------------------------
+
+NOT_SHARING = ("Zora", "Yusuf", "Odile")  # names no post text would hold by chance
+
+
+async def _a_meeting_where_some_do_not_share(room: Room) -> int:
+    """Ann and Ben share, Quill shares without a name, Yusuf and Odile pass every way there is
+    (the Pass button, typed, a reply of "pass"), Zora says nothing. Returns where in
+    ``room.sender.log`` the support round began."""
+    await room.setup("Ann", "Ben", "Quill", *NOT_SHARING, chairs=("Ann", "Ben"))
+    began = len(room.sender.log)
+    await room.cmd("Ann", "support")
+    await room.reply("Ann", "asking for help", to="support:1")
+    await room.cmd("Ben", "share taking breaks")
+    await room.reply("Quill", "being open", to="support:1", anonymous=True, from_form=True)
+    await room.press("Yusuf", "pass")
+    await room.cmd("Odile", "pass")
+    await room.cmd("Ann", "close support")
+    await room.cmd("Ann", "reflect Boundaries")
+    for step in range(1, 7):
+        await room.reply("Ben", f"my answer to step {step}", to=f"reflection:1:step:{step}")
+        await room.reply("Yusuf", "pass", to=f"reflection:1:step:{step}")
+        await room.cmd("Odile", "pass")
+        await room.reply("Quill", f"quiet words {step}", to=f"reflection:1:step:{step}", anonymous=True, from_form=True)
+        await room.cmd("Ann", "next" if step < 6 else "end")
+    return began
+
+
+async def test_prompts_never_name_who_has_not_shared(db, clock):
+    """Guards README "Privacy": "Prompts never name who has not shared". Through a support round
+    and a whole reflection, where some pass (by button, typed and by reply), one stays silent
+    and one shares without a name: no channel post from the round's opening on (the prompt,
+    every update of its tally, the closing list, each step post, echoes, the summary) holds the
+    name of anyone who did not share, nor of the one who shared without a name. Proved: a tally
+    that lists the members still to share (flows/support_round.py), or a pass announced in the
+    step's thread with the member's name (flows/stepped.py), fails this test."""
+    room = Room(db, clock)
+    began = await _a_meeting_where_some_do_not_share(room)
+    shown = [sent.post.plain_text() for sent in room.sender.log[began:] if not sent.post.private_to]
+    assert any("3 of the 5 here have shared" in text and "2 passed" in text for text in shown)  # the tally counts them…
+    assert any("Ann: asking for help" in text for text in shown)  # …and names who shared
+    for text in shown:
+        for name in (*NOT_SHARING, "Quill"):
+            assert name not in text, (name, text)  # …but never who did not, nor who shared without a name
+
+
+async def test_pass_is_always_fine(db, clock):
+    """Guards README "Privacy": "Nobody is forced to share. `pass` is always fine." A pass by
+    the Pass button, typed (`/cop pass`) and as a reply of "pass", in the support round and in
+    every reflection step, is thanked privately ("passing is always fine"), never refused and
+    never asked again, and keeps no words: the support round counts it as a pass, a reflection
+    step keeps no row. Proved: a `pass` refused (``pass_open`` in flows/answers.py raising, or a
+    step's ``pass_step`` in flows/stepped.py asking for an answer instead) fails this test."""
+    room = Room(db, clock)
+    await _a_meeting_where_some_do_not_share(room)
+    for name, passes in (("Yusuf", 1 + 6), ("Odile", 1 + 6)):
+        said = room.said_to(name)
+        assert said.count("passing is always fine") == passes, (name, said)
+        for refusal in ("Usage:", "Only a co-chair", "Nothing is open", "couldn't", "didn't find"):
+            assert refusal not in said, (name, said)
+    async with db.transaction() as session:
+        statements = select(models.Member.name, models.SupportStatement.text, models.SupportStatement.passed)
+        rows = (await session.execute(statements.join(models.Member))).all()
+        kept = set(await session.scalars(select(models.ReflectionAnswer.member_id)))
+        passers = set(await session.scalars(select(models.Member.id).where(models.Member.name.in_(NOT_SHARING))))
+    assert {(name, text, passed) for name, text, passed in rows if name in NOT_SHARING} == {
+        ("Yusuf", None, True),
+        ("Odile", None, True),
+    }
+    assert not kept & passers  # a pass in a reflection step keeps nothing
