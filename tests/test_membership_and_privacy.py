@@ -11,6 +11,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.exc import DBAPIError
 
 from bot.logs import QUIET_LOGGERS, quiet_third_parties, setup_logging
+from bot.vocabulary.conversation import Actor, Place, ReplyEvent
 from flows.answers import code_hash
 from storage import models
 from storage.answers import answer_key
@@ -397,3 +398,120 @@ async def test_pass_is_always_fine(db, clock):
         ("Odile", None, True),
     }
     assert not kept & passers  # a pass in a reflection step keeps nothing
+
+
+async def test_only_the_author_sees_a_private_one_off_code(db, clock):
+    """Guards README "Privacy": "Only the author sees a private one-off code in a message
+    (`/cop edit CODE …`, `/cop withdraw CODE`, and for a step-6 answer `/cop action CODE`)",
+    and "Nothing links the code to a person, so copbot cannot find the answer for `forget-me`:
+    the code is the only way to change or take it back". Ben shares without a name in the
+    support round, in step 1 and in step 6: each answer gets its own code, said to Ben alone
+    (no channel post, no update, no other member's private message holds it), with how to edit
+    and withdraw it, and for step 6 how to make it an action; the code does make it an action.
+    After Ben's forget-me the three answers are still there, and his codes still change and
+    take them back. Proved: the receipt posted to the channel, or one code for every answer
+    (``_new_code`` in flows/answers.py), fails this test."""
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Cara"))
+    await room.cmd("Ann", "support")
+    await room.cmd("Ben", "anon support words")
+    codes = [room.last_code("Ben")]
+    await room.cmd("Ann", "close support")
+    await room.cmd("Ann", "reflect Boundaries")
+    await room.reply("Ben", "step one words", to="reflection:1:step:1", anonymous=True, from_form=True)
+    codes.append(room.last_code("Ben"))
+    for _ in range(5):
+        await room.cmd("Ann", "next")
+    await room.cmd("Ben", "anon we will write a checklist")
+    codes.append(room.last_code("Ben"))
+    assert len(set(codes)) == 3  # one code per answer
+    said = room.said_to("Ben")
+    for code in codes:
+        assert f"`/cop edit {code} <new words>`" in said and f"`/cop withdraw {code}`" in said
+    assert "`/cop action <your code>`" in said  # the step-6 answer: how to make it an action
+    await room.cmd("Ben", f"action {codes[2]}")
+    assert "Kept as an action for" in room.said_to("Ben")
+    for sent in room.sender.log:
+        if sent.post.private_to != uid("Ben"):
+            for code in codes:
+                assert code not in sent.post.plain_text(), (code, sent.post.private_to, sent.post.plain_text())
+    await room.cmd("Ben", "forget-me")
+    async with db.transaction() as session:
+        statement = await session.scalar(select(models.SupportStatement.text))
+        answers = sorted(await session.scalars(select(models.ReflectionAnswer.text)))
+    assert statement == "support words"  # forget-me could not find them: nothing links them to Ben
+    assert answers == ["step one words", "we will write a checklist"]
+    await room.cmd("Ben", f"edit {codes[0]} changed words")
+    await room.cmd("Ben", f"withdraw {codes[1]}")
+    async with db.transaction() as session:
+        assert await session.scalar(select(models.SupportStatement.text)) == "changed words"
+        assert list(await session.scalars(select(models.ReflectionAnswer.text))) == ["we will write a checklist"]
+
+
+async def _everything_stored(db) -> str:
+    """Every value of every row of every table, as one text."""
+    found = []
+    async with db.transaction() as session:
+        for table in models.Base.metadata.sorted_tables:
+            found += [repr(tuple(row)) for row in (await session.execute(select(table))).all()]
+    return "\n".join(found)
+
+
+async def test_replies_copbot_does_not_ask_for_are_dropped_before_storage_or_a_log(db, clock, caplog):
+    """Guards README "Privacy": "It keeps only replies to its own open round or step posts. It
+    drops everything else before storage or a log." With the support round open (so a reply
+    wrongly taken as an answer would be kept), members reply with a canary to the welcome post,
+    to the vote post, to a thread that is not copbot's, and in a channel with no community:
+    nothing is answered, the canary is in no table of the database and in no log line (DEBUG
+    and up). A reply to the round's own post is kept. Proved: a reply to a post that is not an
+    open round's or step's answered as a plain line (kept as an answer), or a dropped reply
+    logged with its words (flows/answers.py ``reply``), fails this test."""
+    caplog.set_level(logging.DEBUG)
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "vote")
+    await room.cmd("Ann", "support")
+    chatter = [
+        ReplyEvent(Actor(uid("Ben"), "Ben"), room.place, f"{CANARY} 1", room.sender.ref("community:1:welcome")),
+        ReplyEvent(Actor(uid("Ben"), "Ben"), room.place, f"{CANARY} 2", room.sender.ref("vote:1")),
+        ReplyEvent(Actor(uid("Ben"), "Ben"), room.place, f"{CANARY} 3", "1700000000.000100", event_id="Ev-9"),
+        ReplyEvent(Actor(uid("Ann"), "Ann"), Place("slack", "C-elsewhere", "T1"), f"{CANARY} 4", None),
+    ]
+    for event in chatter:
+        assert await room.runtime.dispatch(event) == []
+    await room.runtime.drain()
+    await room.reply("Ben", "kept words", to="support:1")
+    stored = await _everything_stored(db)
+    assert "kept words" in stored  # the round's own reply is kept…
+    assert CANARY not in stored  # …and nothing else
+    assert CANARY not in caplog.text
+    assert all(CANARY not in str(record.args) for record in caplog.records)
+    assert CANARY not in room.sender.texts()
+
+
+async def test_forget_me_in_a_private_chat_covers_every_community_on_that_platform(db, clock):
+    """Guards README "Privacy": "In a private chat with copbot, `forget-me` applies to every
+    community you belong to on that platform." Ben is in two communities on Slack and in one on
+    Teams; his forget-me in a private chat on Slack deletes both Slack memberships and what he
+    shared there, and leaves his Teams membership to a forget-me on Teams. Proved: a forget-me
+    that takes only the first community (``memberships_of``' first row), or every platform's
+    (``memberships_of`` without its platform), fails this test."""
+    north, south = Room(db, clock, channel="CN"), Room(db, clock, channel="CS")
+    teams = Room(db, clock, channel="19:east@thread.tacv2", platform="teams")
+    await north.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await south.setup("Sue", "Ben", chairs=("Sue", "Ben"), name="South")
+    await teams.setup("Tia", "Ben", chairs=("Tia", "Ben"), name="East")
+    for room, words in ((north, "north words"), (south, "south words"), (teams, "east words")):
+        await room.cmd("Ann" if room is north else "Sue" if room is south else "Tia", "support")
+        await room.cmd("Ben", f"share {words}")
+    private = Room(db, clock, channel="D-ben")  # the bot's private chat with Ben on Slack
+    private.sender = north.sender
+    private.runtime.outboxes["slack"].sender = north.sender
+    await private.cmd("Ben", "forget-me")
+    said = north.said_to("Ben")
+    assert "in North West" in said and "in South" in said and "in East" not in said
+    async with db.transaction() as session:
+        bens = list(await session.scalars(select(models.Member.platform).where(models.Member.user_id == uid("Ben"))))
+        statements = set(await session.scalars(select(models.SupportStatement.text)))
+    assert bens == ["teams"]
+    assert statements == {"east words"}
