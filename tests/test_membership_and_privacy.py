@@ -125,6 +125,14 @@ async def test_members_act_only_in_their_own_community(db, clock):
 
 
 async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
+    """Guards README "Privacy": "`forget-me` deletes the member and every row about them: their
+    statements, reflection answers and the actions made from them, their votes and their
+    co-chair terms. It anonymises what others rely on: leads they led, topics they proposed,
+    actions assigned to them." Reads each table after Ben's forget-me. Proved: the member kept
+    (flows/membership.py), or any one forgetter's delete or anonymising update taken out
+    (storage/answers.py, votes.py, leads.py; with SQLite's foreign keys off, since the schema's
+    ON DELETE CASCADE / SET NULL is a second guard), or deleting what should be anonymised,
+    fails this test."""
     room = Room(db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "support")
@@ -166,6 +174,10 @@ async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
 
 
 async def test_logs_never_hold_what_members_wrote(db, clock, caplog):
+    """Guards README "Privacy": "Logs never hold what members wrote" and "A test plants a canary
+    string and checks the logs for it": the canary goes through replies, `anon`, a topic, a
+    proposal, an unknown verb and an undeliverable post, and is in no log record (DEBUG and up).
+    Proved: bot/core.py logging a reply's text at DEBUG fails this test."""
     quiet_third_parties()  # as `copbot` sets logging up
     caplog.set_level(logging.DEBUG)
     room = Room(db, clock)
@@ -223,7 +235,8 @@ async def test_setup_logging_holds_third_party_loggers_at_warning():
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.DEBUG)
     setup_logging("DEBUG")
-    for name in ("slack_bolt", "slack_sdk", "botbuilder", "aiohttp.access", "sqlalchemy", "asyncpg", "aiosqlite"):
+    slack, teams = ("slack_bolt", "slack_sdk"), ("botbuilder", "botframework", "msrest", "msal")
+    for name in (*slack, *teams, "aiohttp.access", "aiohttp.server", "sqlalchemy", "asyncpg", "aiosqlite"):
         assert name in QUIET_LOGGERS
     for name in (*QUIET_LOGGERS, "sqlalchemy.engine.Engine", "slack_bolt.App", "aiohttp.server"):
         logger = logging.getLogger(name)
@@ -241,8 +254,8 @@ def _points_to(value: str, member_id: int, user_id: str) -> bool:
 
 
 async def test_an_answer_without_a_name_keeps_no_author_no_hash_of_one_and_only_a_hash_of_its_code(db, clock):
-    """Guards README "Privacy", "Without a name": stored "with no author at all: no member id and
-    no hash of one", and "the database keeps only a SHA-256 of that code". Reads the stored rows
+    """Guards README "Privacy": "stored with no author at all: no member id and no hash of one"
+    and "The database keeps only a SHA-256 of that code, not the code itself". Reads the stored rows
     (a support statement and a reflection answer) column by column. Proved: with the author
     kept (``author = member.id`` in flows/stepped.py, ``member.id`` in flows/support_round.py),
     the code kept as typed (``code_hash`` returning the code), or the de-duplication key of an
@@ -293,6 +306,10 @@ async def test_unknown_verbs_bad_arguments_and_oversized_messages(db, clock):
 
 
 async def test_replies_to_unrelated_posts_and_unbound_channels_are_dropped(db, clock):
+    """Guards README "Privacy": "It keeps only replies to its own open round or step posts": a
+    reply in a channel with no community and one in the vote's thread get no answer and keep
+    no row. Proved: a reply to a post that is not an answerable one taken as a plain line
+    (flows/answers.py ``reply``) fails this test."""
     room = Room(db, clock)
     assert await room.reply("Ann", "hello") == []
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
@@ -304,6 +321,11 @@ async def test_replies_to_unrelated_posts_and_unbound_channels_are_dropped(db, c
 
 
 async def test_codes_and_forget_me_work_in_a_private_chat_with_the_bot(db, clock):
+    """Guards README "Privacy": "The code works in the community's channel and in a private chat
+    with copbot" (the private-chat half; the channel half: tests/test_support_round.py) and
+    "In a private chat with copbot, `forget-me` applies to every community you belong to".
+    Proved: ``_community_id`` in flows/answers.py not widening a private chat's search to every
+    community, or ``memberships_of`` returning only the first community, fails this test."""
     north, south = Room(db, clock, channel="CN"), Room(db, clock, channel="CS")
     await north.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await south.setup("Sue", "Ben", chairs=("Sue", "Ben"), name="South")
