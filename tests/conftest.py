@@ -19,8 +19,9 @@ from storage.db import Database
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.support.clock import Clock
 from tests.support.databases import POSTGRES_ADMIN_URL, admin, admin_connect, postgres_url
+from tests.support.serve import kill_leftovers
+from tests.support.teams_channel import LOCAL, TeamsChannel, start_client
 from tests.support.waiting import PATIENT_SECONDS
-from tests.teams_channel import LOCAL, TeamsChannel, start_client
 
 POSTGRES_TEST_DB = f"copbot_test_{os.getpid()}"  # one per test run: parallel runs never collide
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -35,6 +36,14 @@ if IN_CI:
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_servers() -> Iterator[None]:
+    """A `copbot serve` process a failed test left running is killed with it, not left to
+    load the machine for the rest of the run."""
+    yield
+    kill_leftovers()
 
 
 @pytest.fixture(autouse=True)

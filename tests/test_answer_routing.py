@@ -9,10 +9,10 @@ from sqlalchemy import select
 
 from storage.models import ReflectionAnswer, SupportStatement
 from tests.fakes.slack_api import running_stack
-from tests.room import Room, uid
 from tests.support.app import count_rows
+from tests.support.room import Room, uid
 from tests.support.slack_meeting import PEOPLE, say
-from tests.terminal import run_script
+from tests.support.terminal import run_script
 
 
 async def test_a_plain_line_answers_what_was_opened_last_and_can_be_moved(db, clock):

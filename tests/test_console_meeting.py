@@ -7,7 +7,7 @@ from pathlib import Path
 
 from bot.shell.chat import run_console
 from tests.support.serve import run_copbot
-from tests.terminal import Lines
+from tests.support.terminal import Lines
 
 SCRIPT = Path(__file__).parent.parent / "docs" / "meeting.txt"
 

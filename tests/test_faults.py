@@ -45,9 +45,9 @@ from storage.states import ReflectionStatus
 from tests.fakes.db_proxy import DatabaseProxy
 from tests.fakes.slack_api import SECRET, Call, FakeSlackApi, SlackRequests, running_stack
 from tests.support.serve import Server
+from tests.support.teams_channel import PEOPLE as TEAMS_PEOPLE
+from tests.support.teams_channel import TeamsChannel
 from tests.support.waiting import WAIT_SECONDS, until
-from tests.teams_channel import PEOPLE as TEAMS_PEOPLE
-from tests.teams_channel import TeamsChannel
 
 REQUEST_SECONDS = 30.0  # a request that takes longer than this is a hang
 TOPIC = "Boundaries at work"

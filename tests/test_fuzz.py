@@ -23,8 +23,8 @@ from bot.vocabulary.text import number, shown, trimmed
 from storage.db import Database
 from tests.fixtures import published
 from tests.fixtures.payloads import key_paths, replaced
-from tests.room import Room
 from tests.support.clock import Clock
+from tests.support.room import Room
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

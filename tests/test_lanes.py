@@ -28,8 +28,8 @@ from storage.db import Database
 from storage.models import OutboxLane, OutboxPost, UndeliveredPost
 from storage.states import OutboxStatus
 from tests.fakes.recording_sender import RecordingSender
-from tests.room import Room, uid
 from tests.support.app import client_for
+from tests.support.room import Room, uid
 
 C1, C2 = Place("slack", "C1"), Place("slack", "C2")
 LEASE = timedelta(minutes=2)

@@ -15,7 +15,7 @@ from bot.vocabulary.conversation import Actor, Place, ReplyEvent
 from flows.answers import code_hash
 from storage import models
 from storage.answers import answer_key
-from tests.room import Room, uid
+from tests.support.room import Room, uid
 
 CANARY = "CANARY-7f3a-lived-experience"
 

@@ -14,10 +14,10 @@ from bot.shell.chat import run_console
 from bot.vocabulary.conversation import Actor, CommandEvent, Place, Post, ReplyEvent
 from bot.vocabulary.text import number, shown, trimmed
 from storage.models import Community, ReflectionAnswer, SupportStatement, Topic
-from tests.room import Room, uid
 from tests.support.app import rows
+from tests.support.room import Room, uid
 from tests.support.security import ESC_SHOWN, HOSTILE, raw_characters_in
-from tests.terminal import run_script
+from tests.support.terminal import run_script
 
 
 async def test_passing_after_sharing_keeps_the_statement(db, clock):

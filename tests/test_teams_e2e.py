@@ -29,7 +29,7 @@ from storage.models import (
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.token_server import TokenServer, new_rsa_key, use_in_botbuilder
 from tests.support.app import count_rows
-from tests.teams_channel import APP_ID, CHANNEL, FAST, LOCAL, TeamsChannel, next_id, start_client
+from tests.support.teams_channel import APP_ID, CHANNEL, FAST, LOCAL, TeamsChannel, next_id, start_client
 
 # -- the whole meeting --------------------------------------------------------------------------
 

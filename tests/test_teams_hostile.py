@@ -34,9 +34,9 @@ from tests.fixtures.payloads import replaced, without
 from tests.support.app import client_for
 from tests.support.app import count_rows as _count
 from tests.support.security import HOSTILE, raw_characters_in, strings_in
+from tests.support.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel
+from tests.support.teams_channel import start_client as _client
 from tests.support.waiting import PATIENT_SECONDS
-from tests.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel
-from tests.teams_channel import start_client as _client
 
 PUBLISHED = {name: getattr(published, name) for name in dir(published) if name.startswith("TEAMS_")}
 

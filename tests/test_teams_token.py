@@ -31,7 +31,7 @@ from storage.models import Community, ConversationRef, ProcessedEvent
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fakes.token_server import TokenServer, new_rsa_key, use_in_botbuilder
 from tests.support.app import count_rows
-from tests.teams_channel import APP_ID, FAST, TeamsChannel, start_client
+from tests.support.teams_channel import APP_ID, FAST, TeamsChannel, start_client
 
 ENV = {**FAST, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "secret"}
 REJECTED = "teams: rejected an unauthenticated request"

@@ -10,8 +10,8 @@ from sqlalchemy import select, text
 from bot.vocabulary.conversation import Actor, CommandEvent
 from storage.answers import ReflectionStore
 from storage.models import OutboxPost, Reflection
-from tests.room import Room, uid
-from tests.room import workers as two_workers
+from tests.support.room import Room, uid
+from tests.support.room import workers as two_workers
 from tests.support.waiting import WAIT_SECONDS, until
 
 
@@ -96,7 +96,7 @@ async def test_two_workers_typing_next_at_once_move_one_step(postgres_db, clock,
 async def test_the_terminal_and_slack_keep_a_second_typed_next_from_skipping(tmp_path, sqlite_db, clock):
     from tests.fakes.slack_api import running_stack
     from tests.support.slack_meeting import PEOPLE, say
-    from tests.terminal import run_script
+    from tests.support.terminal import run_script
 
     script = "/clock 2026-11-26 10:00\n/as Ann\n/cop chairs set @Ann @Ben 12\n/as Ben\n/cop join\n/as Ann\n"
     script += "/cop reflect Boundaries\n/cop next\n/as Ben\n/cop next\n"  # at the same moment as Ann's

@@ -57,6 +57,20 @@ def run_copbot(
     )
 
 
+_started: list[subprocess.Popen[bytes]] = []
+
+
+def kill_leftovers() -> int:
+    """Kill every `Server` process a test started and left running (a test that failed before
+    its `halt`); how many there were. tests/conftest.py calls it after every test."""
+    left = [process for process in _started if process.poll() is None]
+    for process in left:
+        process.kill()
+        process.wait(timeout=STOP_SECONDS)
+    _started.clear()
+    return len(left)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -102,6 +116,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        _started.append(self.process)
         # Until it answers, or exits: on a loaded machine importing and migrating can take a
         # while (19 s was seen with the load at 11 on 2 cores); the deadline only catches a hang.
         deadline = time.monotonic() + START_SECONDS
