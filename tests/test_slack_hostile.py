@@ -15,11 +15,10 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.request_body import read_body
 from storage.models import Base, Community, Member, ProcessedEvent, SupportStatement
 from tests.fakes.slack_api import BOT_USER_ID, event_callback, running_stack, slack_signed
 from tests.support.app import rows
-from tests.support.security import ESC_SHOWN, HOSTILE, raw_characters_in, strings_in
+from tests.support.security import ESC_SHOWN, HOSTILE, raw_characters_in, strings_in, watch_read_body
 from tests.support.slack_meeting import button
 from tests.support.waiting import PATIENT_SECONDS
 
@@ -196,18 +195,7 @@ async def test_a_body_cut_off_mid_way_leaves_no_trace_and_the_server_goes_on(sql
     Proved: with ``read_body`` handing on bytes after the read failed or was stopped (instead
     of ``bad_request`` or letting the cancellation through), this test fails."""
     caplog.set_level(logging.DEBUG)
-    answered: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
-
-    async def watched_read_body(request):  # noqa: ANN001, ANN202
-        try:
-            raw = await read_body(request)
-        except BaseException as error:
-            answered.set_result(error)
-            raise
-        answered.set_result(None)
-        return raw
-
-    monkeypatch.setattr("adapters.slack.app.read_body", watched_read_body)
+    answered = watch_read_body(monkeypatch, "adapters.slack.app.read_body")
     async with running_stack(sqlite_db, clock) as stack:
         body = b'{"type": "event_callback", "event": {"type": "message", "text": "half'
         headers = slack_signed(body + b' of it"}}', JSON)

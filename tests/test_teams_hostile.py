@@ -24,7 +24,6 @@ from sqlalchemy import func, select
 
 from adapters.teams import endpoint_of
 from adapters.teams.translate import to_incoming
-from bot.request_body import read_body
 from bot.shell.runtime import Runtime
 from bot.shell.web import build_app
 from storage.models import Community, ConversationRef, ProcessedEvent, ReflectionAnswer, SupportStatement
@@ -33,7 +32,7 @@ from tests.fixtures import published
 from tests.fixtures.payloads import replaced, without
 from tests.support.app import client_for
 from tests.support.app import count_rows as _count
-from tests.support.security import HOSTILE, raw_characters_in, strings_in
+from tests.support.security import HOSTILE, raw_characters_in, strings_in, watch_read_body
 from tests.support.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel
 from tests.support.teams_channel import start_client as _client
 from tests.support.waiting import PATIENT_SECONDS
@@ -455,18 +454,7 @@ async def test_a_body_cut_off_mid_way_leaves_no_trace_and_the_server_goes_on(
     with ``read_body`` (bot/request_body.py) handing on bytes after the read failed or was
     stopped, in a scratch copy, this test fails."""
     caplog.set_level(logging.DEBUG)
-    answered: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
-
-    async def watched_read_body(request):  # noqa: ANN001, ANN202
-        try:
-            raw = await read_body(request)
-        except BaseException as error:
-            answered.set_result(error)
-            raise
-        answered.set_result(None)
-        return raw
-
-    monkeypatch.setattr("adapters.teams.app.read_body", watched_read_body)
+    answered = watch_read_body(monkeypatch, "adapters.teams.app.read_body")
     whole = json.dumps(channel.activity("Ann", "@copbot setup North West")).encode()
     server = channel.client.server
     reader, writer = await asyncio.open_connection(server.host, server.port)

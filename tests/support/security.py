@@ -3,7 +3,13 @@ the check that what copbot shows never carries it raw."""
 
 from __future__ import annotations
 
+import asyncio
 import json
+from typing import Any
+
+import pytest
+
+from bot.request_body import read_body
 
 # What a member may type to take over a screen: an ANSI clear-screen and a title change, NUL, a
 # bell, a right-to-left override and a direction isolate.
@@ -32,3 +38,22 @@ def strings_in(value: object) -> list[str]:
     if isinstance(value, list | tuple):
         return [s for inner in value for s in strings_in(inner)]
     return []
+
+
+def watch_read_body(monkeypatch: pytest.MonkeyPatch, where: str) -> asyncio.Future[BaseException | None]:
+    """Wrap the endpoint's `read_body` (``where``: e.g. ``adapters.slack.app.read_body``); the
+    future is set when a read has ended: to the error it ended in, or None when it handed on
+    bytes to be parsed."""
+    ended: asyncio.Future[BaseException | None] = asyncio.get_running_loop().create_future()
+
+    async def watched(request: Any) -> bytes:
+        try:
+            raw = await read_body(request)
+        except BaseException as error:
+            ended.set_result(error)
+            raise
+        ended.set_result(None)
+        return raw
+
+    monkeypatch.setattr(where, watched)
+    return ended
