@@ -15,9 +15,9 @@ from bench.rows import RowCounter
 from bench.sizes import Sizes
 from storage.models import Ballot, ReflectionAnswer
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
-from tests.teams_channel import TeamsChannel
+from tests.support.teams_channel import TeamsChannel
 
-CHAIR = "Ann"  # one of tests.teams_channel.PEOPLE: she sets the community up, so she chairs it
+CHAIR = "Ann"  # one of tests.support.teams_channel.PEOPLE: she sets the community up, so she chairs it
 SUMMARY = "Summary of our reflection"
 WAIT = 60.0
 FLOOR_ID = "1700000000001"  # the floor replies to anything: any chain will do

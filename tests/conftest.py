@@ -10,7 +10,6 @@ import shutil
 import socket
 import tempfile
 from collections.abc import AsyncIterator, Iterator
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -18,11 +17,13 @@ from hypothesis import settings
 
 from storage.db import Database
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.teams_channel import LOCAL, TeamsChannel, start_client
+from tests.support.clock import Clock
+from tests.support.databases import POSTGRES_ADMIN_URL, admin, admin_connect, postgres_url
+from tests.support.serve import kill_leftovers
+from tests.support.teams_channel import LOCAL, TeamsChannel, start_client
+from tests.support.waiting import PATIENT_SECONDS
 
-POSTGRES_ADMIN_URL = os.environ.get("COPBOT_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/test")
 POSTGRES_TEST_DB = f"copbot_test_{os.getpid()}"  # one per test run: parallel runs never collide
-PATIENT_SECONDS = 30.0
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 # Hypothesis under CI: the same examples on every run (derandomized), and a failure prints the
@@ -32,22 +33,17 @@ if IN_CI:
     settings.load_profile("ci")
 
 
-class Clock:
-    """A clock the test moves by hand: code under test takes ``now`` from it."""
-
-    def __init__(self, start: datetime = datetime(2026, 11, 26, 10, 0, tzinfo=UTC)) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
+
+
+@pytest.fixture(autouse=True)
+def no_leftover_servers() -> Iterator[None]:
+    """A `copbot serve` process a failed test left running is killed with it, not left to
+    load the machine for the rest of the run."""
+    yield
+    kill_leftovers()
 
 
 @pytest.fixture(autouse=True)
@@ -90,11 +86,6 @@ def no_internet(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", guarded)
 
 
-def _postgres_url(database: str) -> str:
-    base, _, _ = POSTGRES_ADMIN_URL.rpartition("/")
-    return f"{base}/{database}"
-
-
 _postgres_checked: dict[str, str | None] = {}
 
 
@@ -109,14 +100,14 @@ async def _prepare_postgres() -> str | None:
 
     url = None
     try:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql://", "postgres://"), timeout=5)
+        conn = await admin_connect()
         try:
             exists = await conn.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", POSTGRES_TEST_DB)
             if not exists:
                 await conn.execute(f'CREATE DATABASE "{POSTGRES_TEST_DB}"')
         finally:
             await conn.close()
-        url = _postgres_url(POSTGRES_TEST_DB)
+        url = postgres_url(POSTGRES_TEST_DB)
     except (TimeoutError, OSError, asyncpg.CannotConnectNowError) as error:  # nobody answers: "not here"
         _postgres_checked["error"] = f"{type(error).__name__}: {error}"
     except Exception as error:  # noqa: BLE001 - it answered and refused: say so in every PostgreSQL test
@@ -176,17 +167,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         shutil.rmtree(_sqlite_template["path"].parent, ignore_errors=True)
     if not _postgres_checked.get("url"):
         return
-    import asyncpg
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(POSTGRES_ADMIN_URL.replace("postgresql://", "postgres://"), timeout=5)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{POSTGRES_TEST_DB}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
     try:
-        asyncio.run(drop())
+        asyncio.run(admin(f'DROP DATABASE IF EXISTS "{POSTGRES_TEST_DB}" WITH (FORCE)'))
     except Exception:  # noqa: BLE001 - a leftover test database is harmless
         pass
 

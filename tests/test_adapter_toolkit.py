@@ -25,9 +25,10 @@ def test_retry_after_in_seconds_as_a_date_or_missing():
 async def test_work_in_hand_waits_for_everything_and_logs_failures_by_kind(caplog):
     work = WorkInHand(logging.getLogger("test.work"))
     done: list[str] = []
+    let_go = asyncio.Event()
 
     async def slow() -> None:
-        await asyncio.sleep(0.05)
+        await let_go.wait()
         done.append("slow")
 
     async def failing() -> None:
@@ -37,7 +38,12 @@ async def test_work_in_hand_waits_for_everything_and_logs_failures_by_kind(caplo
     work.start(failing(), "failing work")
     with work.inline("inline work"):
         assert work.count == 3
-    await work.idle()
+    idle = asyncio.create_task(work.idle())
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not idle.done()  # the slow work is still in hand
+    let_go.set()
+    await asyncio.wait_for(idle, 10)
     assert done == ["slow"] and work.count == 0
     assert "failing work failed: ValueError at test_adapter_toolkit.py" in caplog.text
     assert "private words" not in caplog.text

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from storage.models import AgendaItem
-from tests.room import Room, uid
+from tests.support.room import Room, uid
 
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"  # next: Wed 16 Dec 2026, 10:30 Dublin
 AGENDA_DAY = datetime(2026, 12, 9, 9, 0, tzinfo=UTC)  # 5 working days before, 09:00 Dublin

@@ -14,8 +14,8 @@ from flows import meeting_calendar as calendar
 from flows.announcements import KINDS
 from flows.schedule import Planned
 from storage.models import Announcement, MeetingSchedule, OutboxPost
-from tests.room import Room
-from tests.room import workers as two_workers
+from tests.support.room import Room
+from tests.support.room import workers as two_workers
 
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"  # next: Wed 16 Dec 2026, 10:30 Dublin
 

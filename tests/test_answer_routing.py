@@ -5,18 +5,14 @@ to move it; a member edits or takes back their own named answers (`/cop mine`, `
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from storage.models import ReflectionAnswer, SupportStatement
 from tests.fakes.slack_api import running_stack
-from tests.room import Room, uid
+from tests.support.app import count_rows
+from tests.support.room import Room, uid
 from tests.support.slack_meeting import PEOPLE, say
-from tests.terminal import run_script
-
-
-async def _count(db, model) -> int:  # noqa: ANN001
-    async with db.transaction() as session:
-        return await session.scalar(select(func.count()).select_from(model))
+from tests.support.terminal import run_script
 
 
 async def test_a_plain_line_answers_what_was_opened_last_and_can_be_moved(db, clock):
@@ -28,12 +24,12 @@ async def test_a_plain_line_answers_what_was_opened_last_and_can_be_moved(db, cl
     await room.cmd("Ben", "share asking for help")  # meant for the support round, opened earlier
     told = room.said_to("Ben")
     assert "Kept as your answer to step 1 of the reflection. Meant as support statement? Type `/cop move`" in told
-    assert await _count(db, ReflectionAnswer) == 1 and await _count(db, SupportStatement) == 0
+    assert await count_rows(db, ReflectionAnswer) == 1 and await count_rows(db, SupportStatement) == 0
     await room.cmd("Ben", "move")
     assert "Moved — it is now your support statement" in room.said_to("Ben")
-    assert await _count(db, ReflectionAnswer) == 0 and await _count(db, SupportStatement) == 1
+    assert await count_rows(db, ReflectionAnswer) == 0 and await count_rows(db, SupportStatement) == 1
     await room.cmd("Ben", "move")  # and back again
-    assert await _count(db, ReflectionAnswer) == 1 and await _count(db, SupportStatement) == 0
+    assert await count_rows(db, ReflectionAnswer) == 1 and await count_rows(db, SupportStatement) == 0
 
 
 async def test_with_one_thing_open_nothing_extra_is_said(db, clock):
@@ -67,11 +63,11 @@ async def test_a_member_edits_and_takes_back_their_own_named_answers(db, clock):
     await room.cmd("Ben", "withdraw 7")
     assert "I couldn't find your answer number 7" in room.said_to("Ben")
     await room.cmd("Ben", "withdraw")  # the last one: the reflection answer
-    assert await _count(db, ReflectionAnswer) == 0 and await _count(db, SupportStatement) == 1
+    assert await count_rows(db, ReflectionAnswer) == 0 and await count_rows(db, SupportStatement) == 1
     await room.cmd("Ben", "anon I felt unsure")
     code = room.last_code("Ben")
     await room.cmd("Ben", f"withdraw {code}")  # the code still works for an answer without a name
-    assert await _count(db, ReflectionAnswer) == 0
+    assert await count_rows(db, ReflectionAnswer) == 0
 
 
 async def test_the_terminal_tells_where_a_plain_line_went(tmp_path):

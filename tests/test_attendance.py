@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from storage.models import Attendance, Meeting
 from tests.fakes.slack_api import running_stack
-from tests.room import Room
+from tests.support.room import Room
 from tests.support.slack_meeting import PEOPLE, say
 
 

@@ -17,9 +17,9 @@ from flows.chairs import CHAIRS_FORMS
 from storage.db import Database
 from storage.models import Announcement, ChairConsent, CoChairTerm, Member
 from tests.fakes.slack_api import running_stack
-from tests.room import Room, uid
+from tests.support.room import Room, uid
 from tests.support.slack_meeting import PEOPLE, button, say, updates_of
-from tests.terminal import Lines
+from tests.support.terminal import Lines
 
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"
 CARD = "chairs:nomination:{id}"

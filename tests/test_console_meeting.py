@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import io
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from bot.shell.chat import run_console
-from tests.terminal import Lines
+from tests.support.serve import run_copbot
+from tests.support.terminal import Lines
 
 SCRIPT = Path(__file__).parent.parent / "docs" / "meeting.txt"
 
@@ -67,17 +65,8 @@ async def test_an_answer_in_the_action_plan_becomes_an_action_in_the_terminal(tm
 
 
 def test_copbot_chat_reads_a_piped_script(tmp_path):
-    env = {**os.environ, "XDG_DATA_HOME": str(tmp_path)}
-    env.pop("DATABASE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.shell.cli", "chat"],
-        input="/as Ann\n/cop support\nasking for help\n/cop close\n/quit\n",
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        cwd=Path(__file__).parent.parent,
-    )
+    script = "/as Ann\n/cop support\nasking for help\n/cop close\n/quit\n"
+    done = run_copbot("chat", settings={"XDG_DATA_HOME": str(tmp_path)}, input=script)
     assert done.returncode == 0, done.stderr
     assert "Ann: asking for help" in done.stdout
     assert (tmp_path / "copbot" / "copbot.db").exists()  # the embedded default

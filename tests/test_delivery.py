@@ -49,6 +49,27 @@ async def test_a_long_retry_after_is_not_slept_but_raised_for_the_worker(sqlite_
     assert raised.value.retry_after == 30 and waits == [] and sender.log == []
 
 
+async def test_a_retry_after_of_up_to_10_s_is_slept_and_a_longer_one_is_the_workers(sqlite_db, clock):
+    """Guards README "Delivery guarantee": "`bot/delivery.py` sends one post. It [...] sleeps a
+    Retry-After of up to 10 s; a longer one is the worker's to wait" — with the pace every
+    platform gets by default. Proved: with ``Pace.max_retry_after`` at 5 or at 30 in
+    bot/delivery.py, this test fails."""
+    sender, waits = RecordingSender(), []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    outbox = Outbox(sender, DeliveryLog(sqlite_db, clock), Pace(limits=()), sleep=sleep)
+    sender.failures = [DeliveryError("ratelimited", retry_after=10)]
+    assert await outbox.send_now(PLACE, Post("ten seconds")) == "m1"
+    assert waits == [10]  # slept here, then sent
+    sender.failures = [DeliveryError("ratelimited", retry_after=10.5)]
+    with pytest.raises(DeliveryError) as raised:
+        await outbox.send_now(PLACE, Post("longer"))
+    assert raised.value.retry_after == 10.5 and waits == [10]  # not slept: raised for the worker
+    assert sender.sent_texts() == ["ten seconds"]
+
+
 async def test_exhausted_retries_raise_and_a_permanent_failure_is_not_retried(sqlite_db, clock):
     sender = RecordingSender()
 
@@ -90,6 +111,8 @@ async def test_a_burst_of_updates_is_coalesced_in_the_outbox(db, clock):
 
 
 async def test_pace_per_channel(sqlite_db, clock):
+    """Guards README "Delivery guarantee": "It keeps each channel's pace". Proved: with
+    ``Outbox._keep_pace`` in bot/delivery.py returning at once, this test fails."""
     sender = RecordingSender()
     outbox = Outbox(sender, DeliveryLog(sqlite_db, clock), Pace(limits=((1, 0.2),)))
     started = time.monotonic()
@@ -99,6 +122,8 @@ async def test_pace_per_channel(sqlite_db, clock):
 
 
 async def test_a_channel_waiting_for_its_pace_holds_back_no_other_channel(sqlite_db, clock):
+    """Guards README "Delivery guarantee": "It keeps each channel's pace" — each channel its own.
+    Proved: with one limiter for every channel in ``Outbox._keep_pace``, this test fails."""
     sender = RecordingSender()
     outbox = Outbox(sender, DeliveryLog(sqlite_db, clock), Pace(limits=((1, 60.0),)))
     await outbox.send_now(PLACE, Post("first"))

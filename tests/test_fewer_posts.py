@@ -5,7 +5,7 @@ messages), and a thread answer's "kept" is a reaction in Slack and nothing in Te
 from __future__ import annotations
 
 from bench.meeting_posts import SCRIPT, main
-from tests.teams_channel import PEOPLE, TeamsChannel
+from tests.support.teams_channel import PEOPLE, TeamsChannel
 
 
 async def test_the_scripted_meeting_makes_fewer_posts():

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from bot.commands import help_text
 from tests.fakes.slack_api import running_stack
-from tests.room import Room
+from tests.support.room import Room
 from tests.support.slack_meeting import PEOPLE, say
-from tests.terminal import run_script
+from tests.support.terminal import run_script
 
 SCRIPT = Path(__file__).parent.parent / "docs" / "lead-meeting.txt"
 

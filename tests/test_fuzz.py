@@ -21,10 +21,10 @@ from bot.core import SORRY
 from bot.vocabulary.errors import UsageError
 from bot.vocabulary.text import number, shown, trimmed
 from storage.db import Database
-from tests.conftest import Clock
 from tests.fixtures import published
 from tests.fixtures.payloads import key_paths, replaced
-from tests.room import Room
+from tests.support.clock import Clock
+from tests.support.room import Room
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

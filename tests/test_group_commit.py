@@ -13,7 +13,7 @@ from bot.core import SORRY, Copbot
 from bot.vocabulary.conversation import Actor, CommandEvent, ReplyEvent
 from flows import answers
 from storage.models import Attendance, Member, ProcessedEvent, Reflection, ReflectionAnswer
-from tests.room import Room, uid
+from tests.support.room import Room, uid
 
 PEOPLE = [f"P{n:02d}" for n in range(20)]
 

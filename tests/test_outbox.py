@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 from sqlalchemy import func, select
 
+from bot.courier import MAX_LANES
 from bot.delivery import Pace
 from bot.shell.runtime import Runtime
 from bot.vocabulary.conversation import Place, Post
@@ -22,6 +22,7 @@ from storage.states import OutboxStatus
 from tests.fakes.recording_sender import RecordingSender
 from tests.fakes.slack_api import SECRET, FakeSlackApi, SlackRequests, running_stack
 from tests.support.serve import Server
+from tests.support.waiting import WAIT_SECONDS, until
 
 
 async def test_a_burst_of_100_answers_then_end_keeps_all_100(db, clock):
@@ -42,41 +43,64 @@ async def test_a_burst_of_100_answers_then_end_keeps_all_100(db, clock):
         assert await session.scalar(select(func.count()).select_from(ReflectionAnswer)) == 100
 
 
-class CountingSender(RecordingSender):
-    """Counts what it was asked to send, by text, from any worker."""
+class GatedSender(RecordingSender):
+    """Counts what it was asked to send, by text, from any worker; the first post of each
+    channel waits at the shared gate until the test opens it."""
 
-    def __init__(self, seen: dict[str, int]) -> None:
+    def __init__(self, name: str, seen: dict[str, int], gate: dict[str, str], opened: asyncio.Event) -> None:
         super().__init__()
-        self.seen = seen
+        self.name, self.seen, self.gate, self.opened = name, seen, gate, opened
 
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
-        await asyncio.sleep(0.001)
         self.seen[post.text] = self.seen.get(post.text, 0) + 1
+        if post.text.endswith(".0"):
+            self.gate[place.channel_id] = self.name
+            await self.opened.wait()
         return await super().send(place, post, thread_ref)
 
 
 async def test_two_workers_on_one_database_send_each_post_once(postgres_db, clock):
+    """Guards README "Delivery guarantee": "each post goes out once and each channel's posts in
+    order, across ... several workers". The interleaving is forced, not hoped for: worker A
+    holds as many lanes as it may (`MAX_LANES`), each mid-send, before worker B starts; B takes
+    the lanes left and is mid-send in them too; only then do the sends finish."""
     db = postgres_db
+    channels = MAX_LANES + 4
     seen: dict[str, int] = {}
-    workers = []
-    for _ in range(2):
+    gate: dict[str, str] = {}
+    opened = asyncio.Event()
+    senders = {name: GatedSender(name, seen, gate, opened) for name in ("A", "B")}
+    workers = {}
+    for name, sender in senders.items():
         runtime = Runtime(Database(db.url.replace("+asyncpg", "")), clock)
-        runtime.connect("slack", CountingSender(seen), Pace(limits=()))
-        workers.append(runtime)
+        runtime.connect("slack", sender, Pace(limits=()))
+        workers[name] = runtime
     try:
-        place = Place("slack", "C1")
-        for n in range(10):
-            await workers[0].post(place, [Post(f"announcement {n:02d}.{i}", key=f"a:{n}:{i}") for i in range(10)])
-        await asyncio.gather(*(w.courier.drain() for w in workers))
+        for c in range(channels):
+            place = Place("slack", f"C{c:02d}")
+            await workers["A"].post(place, [Post(f"announcement C{c:02d}.{i}", key=f"a:{c}:{i}") for i in range(5)])
+        first = asyncio.create_task(workers["A"].courier.drain())
+        await until(lambda: len(gate) == MAX_LANES, "worker A mid-send in as many lanes as it holds")
+        second = asyncio.create_task(workers["B"].courier.drain())
+        await until(lambda: len(gate) == channels, "worker B mid-send in the lanes A left")
+        assert sorted(gate.values()).count("B") == channels - MAX_LANES  # both at once, lanes apart
+        opened.set()
+        await asyncio.gather(first, second)
+        await asyncio.gather(*(w.courier.drain() for w in workers.values()))
     finally:
-        for worker in workers:
+        opened.set()
+        for worker in workers.values():
             await worker.db.dispose()
-    assert len(seen) == 100 and set(seen.values()) == {1}
+    assert len(seen) == channels * 5 and set(seen.values()) == {1}
+    for c in range(channels):
+        channel = f"C{c:02d}"
+        texts = [t for s in senders.values() for t in s.sent_texts(channel)]
+        assert texts == [f"announcement {channel}.{i}" for i in range(5)], channel  # one worker, in order
     async with db.transaction() as session:
         statuses = list(await session.scalars(select(OutboxPost.status)))
         contents = list(await session.scalars(select(OutboxPost.content)))
-    assert statuses == [OutboxStatus.SENT] * 100
-    assert contents == [None] * 100  # sent rows keep no member text
+    assert statuses == [OutboxStatus.SENT] * channels * 5
+    assert contents == [None] * channels * 5  # sent rows keep no member text
 
 
 # -- a real `copbot serve` process, killed and restarted ------------------------------------------
@@ -99,13 +123,9 @@ async def _pending(database: Path) -> int:
         await db.dispose()
 
 
-async def _until_delivered(server: Server, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if (await server.health())["outbox"]["pending"] == 0:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"still pending: {(await server.health())['outbox']}")
+async def _nothing_pending(*servers: Server) -> bool:
+    healths = [await server.health() for server in servers]
+    return all(health["outbox"]["pending"] == 0 for health in healths)
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["kill -9", "SIGTERM"])
@@ -118,21 +138,22 @@ async def test_posts_waiting_when_the_process_stops_go_out_once_after_the_restar
         async with aiohttp.ClientSession(f"http://127.0.0.1:{first.port}") as client:
             requests = SlackRequests(client, SECRET, response_url=slack.response_url)
             await _commands(requests, people=24)
-        await asyncio.sleep(0.3)
         assert await _pending(database) == 25  # acknowledged: every post decided is kept
-        took = first.stop(how)
+        tried = lambda: [c for c in slack.calls if c.method == "chat.postMessage"]  # noqa: E731
+        await slack.wait_for(tried, timeout=WAIT_SECONDS)  # the worker is sending, and Slack fails
+        await first.halt(how)
         if how == signal.SIGTERM:
-            assert took < 10, f"SIGTERM took {took:.1f} s"
+            assert first.process is not None and first.process.returncode == 0  # it stopped by itself
         assert await _pending(database) == 25
         slack._failures.clear()  # Slack is well again
 
         second = Server(slack, database)
         await second.start()
         try:
-            await _until_delivered(second)
+            await until(lambda: _nothing_pending(second), "every waiting post delivered after the restart")
             health = await second.health()
         finally:
-            second.stop(signal.SIGTERM)
+            await second.halt()
     delivered = [c for c in slack.calls if c.method == "chat.postMessage" and c.status == 200]
     texts = [c.text for c in delivered]
     assert len(delivered) == 25
@@ -199,15 +220,9 @@ async def test_two_serve_processes_on_one_postgresql_send_each_post_once(postgre
                 for session in sessions:
                     await session.close()
             slack._failures.clear()
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                pending = [(await server.health())["outbox"]["pending"] for server in servers]
-                if pending == [0, 0]:
-                    break
-                await asyncio.sleep(0.2)
+            await until(lambda: _nothing_pending(*servers), "both servers delivered everything")
         finally:
-            for server in servers:
-                server.stop(signal.SIGTERM)
+            await asyncio.gather(*(server.halt() for server in servers))
     delivered = [c for c in slack.calls if c.method == "chat.postMessage" and c.status == 200]
     assert len(delivered) == 82
     per_channel: dict[str, list[str]] = {}

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from flows import gibbs
 from storage.models import ActionItem, Reflection, ReflectionAnswer
-from tests.room import Room, uid
+from tests.support.room import Room, uid
 
 BAD_DATE = "I couldn't read the date “{raw}”; the action is kept without one — a co-chair can add it."
 

@@ -12,7 +12,7 @@ from bot.commands import VERBS, help_text
 from bot.registry import DuplicateName, FlowRouter, compose
 from flows import REGISTRY
 from storage.models import Base, Member
-from tests.room import Room
+from tests.support.room import Room
 
 # Tables whose member reference is not a member's data: the member row itself, and channels.
 NOT_ABOUT_A_MEMBER = {"members"}

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from storage.db import Database
 from storage.models import Ballot, ReflectionAnswer, SupportStatement
-from tests.room import Room
+from tests.support.room import Room
 
 
 async def test_restart_in_the_middle_of_a_reflection_resumes_at_the_same_step(db, clock):

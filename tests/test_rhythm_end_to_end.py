@@ -12,8 +12,8 @@ from icalendar import Calendar
 
 from adapters.teams import endpoint_of
 from tests.fakes.slack_api import running_stack
-from tests.teams_channel import TeamsChannel
-from tests.terminal import run_script
+from tests.support.teams_channel import TeamsChannel
+from tests.support.terminal import run_script
 
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"
 LINK = "https://meet.example.org/north-west"

@@ -14,8 +14,8 @@ from flows.rotation import LEAD_FORMS
 from storage.db import Database
 from storage.models import LeadTurn, Member
 from tests.fakes.recording_sender import Sent
-from tests.room import Room, uid
-from tests.terminal import Lines
+from tests.support.room import Room, uid
+from tests.support.terminal import Lines
 
 
 def lead_post(room: Room) -> Post:

@@ -13,7 +13,7 @@ from flows import meeting_calendar as calendar
 from flows.schedule import upcoming
 from storage import schedule as store
 from storage.models import Announcement, Community, ScheduleChange
-from tests.room import Room
+from tests.support.room import Room
 
 
 def test_working_days_skip_weekends_and_irish_public_holidays():

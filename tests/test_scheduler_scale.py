@@ -20,7 +20,7 @@ from bot.vocabulary.moments import stored_utc
 from storage.db import alembic_config
 from storage.due import LOOK_NOW
 from storage.models import Announcement, Community, MeetingSchedule
-from tests.room import Room
+from tests.support.room import Room
 
 CALL_DUE = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)  # the call for 3rd Wednesday of Dec (16th), 10:30 Dublin
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"

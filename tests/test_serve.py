@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
+import asyncio
 
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp import web
+from sqlalchemy import text
 
 from bot.delivery import Pace
 from bot.shell.runtime import Runtime
@@ -16,11 +14,14 @@ from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.errors import DeliveryError
 from storage.db import Database
 from tests.fakes.recording_sender import RecordingSender
+from tests.support.app import client_for
+from tests.support.serve import run_copbot
+from tests.support.waiting import WAIT_SECONDS
 
 
 async def test_healthz_reports_database_and_scheduler(sqlite_db, clock, env_clean):
     app = build_app(Runtime(sqlite_db, clock), {})
-    async with TestClient(TestServer(app)) as client:
+    async with client_for(app) as client:
         response = await client.get("/healthz")
         body = await response.json()
     assert response.status == 200
@@ -30,16 +31,8 @@ async def test_healthz_reports_database_and_scheduler(sqlite_db, clock, env_clea
 
 
 def test_half_set_configuration_is_one_clear_line(tmp_path):
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft"))}
-    env.update({"SLACK_BOT_TOKEN": "xoxb-test", "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
-    done = subprocess.run(
-        [sys.executable, "-m", "bot.shell.cli", "serve", "--port", "0"],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=60,
-        cwd=Path(__file__).parent.parent,
-    )
+    settings = {"SLACK_BOT_TOKEN": "xoxb-test", "DATABASE_URL": f"sqlite:///{tmp_path}/c.db"}
+    done = run_copbot("serve", "--port", "0", settings=settings)
     assert done.returncode == 2
     assert "Traceback" not in done.stderr
     lines = [line for line in done.stderr.splitlines() if line.startswith("copbot:")]
@@ -47,25 +40,31 @@ def test_half_set_configuration_is_one_clear_line(tmp_path):
 
 
 async def test_stopping_lets_a_scheduled_tick_in_hand_finish_before_the_database_closes(sqlite_db, clock, env_clean):
-    import asyncio
-
-    from sqlalchemy import text
-
+    """The first tick runs at start; it is still in its transaction when copbot is told to stop
+    (the app's shutdown has begun), and it finishes before the database is closed."""
     runtime = Runtime(sqlite_db, clock)
-    finished = asyncio.Event()
+    ticking, stopping, finished = asyncio.Event(), asyncio.Event(), asyncio.Event()
 
     async def slow_tick() -> int:
         async with runtime.db.transaction() as session:
-            await asyncio.sleep(0.3)  # copbot is told to stop meanwhile
+            ticking.set()
+            await stopping.wait()  # copbot is told to stop meanwhile
             await session.execute(text("SELECT 1"))
         finished.set()
         return 0
 
+    async def told_to_stop(_app: web.Application) -> None:
+        stopping.set()
+
     runtime.announce_due = slow_tick  # type: ignore[method-assign]
-    client = TestClient(TestServer(build_app(runtime, {}), host="127.0.0.1"))
+    app = build_app(runtime, {})
+    app.on_shutdown.append(told_to_stop)  # shutdown comes before the cleanup that stops the scheduler
+    client = client_for(app)
     await client.start_server()
-    await asyncio.sleep(0.05)  # the first tick runs at start
-    await asyncio.wait_for(client.close(), 10)
+    try:
+        await asyncio.wait_for(ticking.wait(), WAIT_SECONDS)
+    finally:
+        await asyncio.wait_for(client.close(), WAIT_SECONDS)
     assert finished.is_set()
 
 
@@ -75,7 +74,7 @@ async def test_healthz_is_503_with_the_reason_when_the_database_does_not_answer(
     Proved: with the ping's result ignored in ``healthz`` (bot/shell/web.py) this test fails."""
     nowhere = Database("postgresql://copbot@127.0.0.1:1/nothing")  # port 1: refused at once
     app = build_app(Runtime(nowhere, clock), {})
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    async with client_for(app) as client:
         response = await client.get("/healthz")
         body = await response.json()
     assert response.status == 503
@@ -93,7 +92,7 @@ async def test_healthz_reports_pending_overdue_and_undeliverable_posts(sqlite_db
     runtime = Runtime(sqlite_db, clock)
     slack = RecordingSender()
     runtime.connect("slack", slack, Pace(limits=()))
-    async with TestClient(TestServer(build_app(runtime, {}), host="127.0.0.1")) as client:
+    async with client_for(build_app(runtime, {})) as client:
 
         async def health() -> tuple[int, dict[str, object]]:
             response = await client.get("/healthz")

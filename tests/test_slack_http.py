@@ -13,13 +13,9 @@ from bot.logs import setup_logging
 from bot.vocabulary.errors import ConfigError
 from storage.models import Community, ProcessedEvent, SupportStatement
 from tests.fakes.slack_api import BOT_TOKEN, SECRET, running_stack
+from tests.support.app import count_rows
 
 CANARY = "Canary-7f3a-the-words-a-member-wrote"
-
-
-async def _count(db, model) -> int:
-    async with db.transaction() as session:
-        return await session.scalar(select(func.count()).select_from(model))
 
 
 async def test_healthz_reports_slack_over_http(sqlite_db, clock):
@@ -78,14 +74,14 @@ async def test_forged_tampered_and_stale_requests_get_401_and_change_nothing(sql
             assert response.status == 401
         await stack.settle()
 
-        assert await _count(sqlite_db, Community) == 0
-        assert await _count(sqlite_db, ProcessedEvent) == 0
+        assert await count_rows(sqlite_db, Community) == 0
+        assert await count_rows(sqlite_db, ProcessedEvent) == 0
         assert [c.method for c in stack.slack.calls] == []  # not even auth.test
 
         fresh = await requests.send(body, form)  # the same request, properly signed, works
         assert fresh.status == 200
         await stack.settle()
-        assert await _count(sqlite_db, Community) == 1
+        assert await count_rows(sqlite_db, Community) == 1
     captured = capsys.readouterr()
     assert CANARY not in caplog.text
     assert CANARY not in captured.out + captured.err
@@ -120,12 +116,12 @@ async def test_channel_chatter_is_dropped_before_the_core_and_the_log(sqlite_db,
                 "parent_user_id": "UBOT",
             },  # the bot itself
         ]
-        processed = await _count(sqlite_db, ProcessedEvent)
+        processed = await count_rows(sqlite_db, ProcessedEvent)
         calls = len(stack.slack.calls)
         for event in events:
             assert (await requests.event(event)).status == 200
         await stack.settle()
-        assert await _count(sqlite_db, ProcessedEvent) == processed  # never reached the core
+        assert await count_rows(sqlite_db, ProcessedEvent) == processed  # never reached the core
         assert len(stack.slack.calls) == calls
     assert CANARY not in caplog.text
 
@@ -145,7 +141,7 @@ async def test_retried_event_is_stored_once(sqlite_db, clock):
         assert first.status == retry.status == again.status == 200
         await stack.settle()
 
-        assert await _count(sqlite_db, SupportStatement) == 1
+        assert await count_rows(sqlite_db, SupportStatement) == 1
         async with sqlite_db.transaction() as session:
             seen = await session.scalar(
                 select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.event_id == "EvRETRY1")

@@ -48,7 +48,7 @@ async def test_what_the_scheduler_will_post_needs_a_community_not_a_turn(db, clo
     from flows.agenda import agenda_post
     from flows.support_round import closing_post
     from storage.models import Community, Reflection, SupportRound
-    from tests.room import Room
+    from tests.support.room import Room
 
     room = Room(db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))

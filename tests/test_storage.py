@@ -21,7 +21,8 @@ from storage.db import Database, alembic_config, async_url
 from storage.delivery import claim_event
 from storage.models import Base, ProcessedEvent
 from storage.upsert import insert_ignore
-from tests.conftest import POSTGRES_ADMIN_URL, _postgres_url
+from tests.support.databases import admin, postgres_url
+from tests.support.waiting import WAIT_SECONDS, until
 
 NOW = datetime(2026, 11, 26, tzinfo=UTC)
 
@@ -111,18 +112,7 @@ async def test_two_workers_migrating_a_fresh_postgresql_database_at_once(postgre
     overlap (see WORKER); both succeed and the schema is whole, at the newest migration.
     Proved: without the ``pg_advisory_xact_lock`` in ``Database.migrate`` one worker fails (a
     table created twice) and this test fails."""
-    import asyncpg
-
     fresh = f"copbot_migrate_{os.getpid()}"
-    admin_url = POSTGRES_ADMIN_URL.replace("postgresql://", "postgres://")
-
-    async def admin(statement: str) -> None:
-        conn = await asyncpg.connect(admin_url, timeout=5)
-        try:
-            await conn.execute(statement)
-        finally:
-            await conn.close()
-
     await admin(f'DROP DATABASE IF EXISTS "{fresh}" WITH (FORCE)')
     await admin(f'CREATE DATABASE "{fresh}"')
     marks = tmp_path / "migrating"
@@ -134,7 +124,7 @@ async def test_two_workers_migrating_a_fresh_postgresql_database_at_once(postgre
                 sys.executable,
                 "-c",
                 WORKER,
-                _postgres_url(fresh),
+                postgres_url(fresh),
                 str(marks),
                 name,
                 cwd=root,
@@ -146,7 +136,7 @@ async def test_two_workers_migrating_a_fresh_postgresql_database_at_once(postgre
         outputs = [(await worker.communicate())[0].decode() for worker in workers]
         assert [worker.returncode for worker in workers] == [0, 0], outputs  # both started
         assert sorted(path.name for path in marks.iterdir()) == ["first", "second"]
-        database = Database(_postgres_url(fresh))
+        database = Database(postgres_url(fresh))
         try:
             tables, version = await _schema(database)
         finally:
@@ -203,13 +193,16 @@ async def test_a_sqlite_writer_waits_for_another_process_without_holding_up_the_
 
     ticker = asyncio.create_task(ticking())
     writer = asyncio.create_task(write())
-    await asyncio.sleep(0.5)
-    assert not writer.done()  # waiting for the lock …
-    assert ticks >= 10  # … while the loop goes on
-    other.execute("COMMIT")
-    other.close()
-    assert await asyncio.wait_for(writer, 10) is True
-    ticker.cancel()
+    try:
+        # Had the wait for the lock run on the loop, the loop would stand still until SQLite
+        # gave up, and the writer would be done (with an error) before the loop ticked again.
+        await until(lambda: ticks >= 10, "the event loop going on while the writer waits")
+        assert not writer.done()  # waiting for the lock …
+        other.execute("COMMIT")
+        other.close()
+        assert await asyncio.wait_for(writer, WAIT_SECONDS) is True  # … and then it writes
+    finally:
+        ticker.cancel()
 
 
 async def test_sqlite_writers_of_one_process_take_turns_without_busy_waits(sqlite_db):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from storage.models import SupportStatement
-from tests.room import Room
+from tests.support.room import Room
 
 
 async def test_round_tally_edit_pass_and_closing_list(db, clock):

@@ -10,6 +10,7 @@ from typing import Any
 
 import jwt
 import pytest
+from botframework.connector.auth import JwtTokenExtractor, MicrosoftAppCredentials
 from sqlalchemy import select
 
 from bot.shell.runtime import Runtime
@@ -26,7 +27,9 @@ from storage.models import (
     UndeliveredPost,
 )
 from tests.fakes.bot_connector import FakeBotConnector
-from tests.teams_channel import APP_ID, CHANNEL, FAST, LOCAL, TeamsChannel, count_rows, next_id, start_client
+from tests.fakes.token_server import TokenServer, new_rsa_key, use_in_botbuilder
+from tests.support.app import count_rows
+from tests.support.teams_channel import APP_ID, CHANNEL, FAST, LOCAL, TeamsChannel, next_id, start_client
 
 # -- the whole meeting --------------------------------------------------------------------------
 
@@ -228,31 +231,87 @@ async def test_a_post_that_cannot_be_delivered_is_recorded(
 # -- authentication -------------------------------------------------------------------------------
 
 
-async def test_with_an_app_id_unauthenticated_and_forged_requests_get_401(
-    sqlite_db: Database, clock: Any, fake: FakeBotConnector, env_clean: None
+async def test_with_an_app_id_unauthenticated_forged_and_unverifiable_requests_get_401(
+    sqlite_db: Database,
+    clock: Any,
+    fake: FakeBotConnector,
+    env_clean: None,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """Guards README "Security", `POST /api/messages`: "Then the Bot Framework token: no token,
+    a forged token or an unverifiable one is a 401." botbuilder's own check runs for real, its
+    signing keys fetched from a local key server (tests/fakes/token_server.py) instead of
+    Microsoft's. Forged: signed with HS256 under the published key's id (by someone who knows
+    the id but not the key), and signed by another RSA key under that id. Unverifiable: a
+    correctly signed token while the keys cannot be fetched. Each is refused for its own reason
+    (the error type copbot logs), and the same activity with a correctly signed token is taken,
+    so no 401 here comes from a check that refuses everything. Proved: with
+    ``TeamsEndpoint.messages`` (adapters/teams/app.py) going on after the check raised, in a
+    scratch copy, the refused requests are taken and this test fails."""
+    caplog.set_level(logging.INFO)
+    # copbot's own posts carry a token from Microsoft Entra, which a test cannot reach.
+    monkeypatch.setattr(MicrosoftAppCredentials, "get_access_token", lambda self, force_refresh=False: "outbound")
+    keys = await TokenServer().start()
+    use_in_botbuilder(monkeypatch, keys)
     env = {**FAST, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "secret"}
     client = await start_client(sqlite_db, clock, env)
     try:
         assert (await (await client.get("/healthz")).json())["teams"] == "authenticated"
         teams = TeamsChannel(client, fake)
         body = teams.activity("Ann", "@copbot setup North West")
-        forged = jwt.encode(
-            {"iss": "https://api.botframework.com", "aud": APP_ID, "serviceurl": fake.service_url, "exp": 4102444800},
-            "a forged key that is not Microsoft's signing key",
-            algorithm="HS256",
-            headers={"kid": "forged"},
+
+        def refused_for(headers: dict[str, str]) -> str:
+            """Why copbot refused the last request (the error type it logged)."""
+            found = re.findall(r"teams: rejected an unauthenticated request \((\w+)\)", caplog.text)
+            assert found, headers
+            return found[-1]
+
+        claims = keys.claims(APP_ID, fake.service_url)
+        hs256 = jwt.encode(
+            claims, "a key that is not the Bot Connector signing key", algorithm="HS256", headers={"kid": keys.key.kid}
         )
-        assert await teams.post(body) == 401
-        assert await teams.post(body, {"Authorization": f"Bearer {forged}"}) == 401
-        assert await teams.post(body, {"Authorization": "Bearer not.a.token"}) == 401
-        assert await teams.post(body, {"Authorization": "Basic YW5uOnNlY3JldA=="}) == 401
+        another_key = keys.mint(claims, signed_by=new_rsa_key())
+        reasons = {}
+        for name, headers in {
+            "no token": {},
+            "not a token": {"Authorization": "Bearer not.a.token"},
+            "not a bearer token": {"Authorization": "Basic YW5uOnNlY3JldA=="},
+            "forged with HS256": {"Authorization": f"Bearer {hs256}"},
+            "forged with another key": {"Authorization": f"Bearer {another_key}"},
+        }.items():
+            assert await teams.post(body, headers) == 401, name
+            reasons[name] = refused_for(headers)
+        assert reasons == {
+            "no token": "PermissionError",
+            "not a token": "DecodeError",
+            "not a bearer token": "PermissionError",
+            "forged with HS256": "Exception",  # botbuilder: "Token signing algorithm not in allowed list"
+            "forged with another key": "InvalidSignatureError",
+        }
+        assert keys.requests[:2] == ["/v1/.well-known/openid-configuration", "/v1/.well-known/keys"]
+
+        # Unverifiable: a correctly signed token, and the keys cannot be fetched.
+        await keys.close()
+        monkeypatch.setattr(JwtTokenExtractor, "metadataCache", {})
+        assert await teams.post(body, {"Authorization": f"Bearer {keys.mint(claims)}"}) == 401
+        assert refused_for({}) == "ConnectionError"  # the key server's port is closed
         await teams.idle()
+        for model in (Community, ConversationRef, ProcessedEvent):
+            assert await count_rows(sqlite_db, model) == 0
+        assert fake.calls == []
+
+        # The same activity, its token correctly signed and the keys reachable: taken.
+        again = await TokenServer(keys=[keys.key]).start()
+        try:
+            use_in_botbuilder(monkeypatch, again)
+            assert await teams.post(body, {"Authorization": f"Bearer {again.mint(claims)}"}) == 201
+            await teams.idle()
+        finally:
+            await again.close()
+        assert await count_rows(sqlite_db, Community) == 1
     finally:
         await client.close()
-    for model in (Community, ConversationRef, ProcessedEvent):
-        assert await count_rows(sqlite_db, model) == 0
-    assert fake.calls == []
 
 
 async def test_local_mode_rejects_what_is_not_an_activity(channel: TeamsChannel) -> None:

@@ -17,7 +17,8 @@ from typing import Any
 from unittest import mock
 
 import pytest
-from aiohttp.test_utils import TestClient, TestServer, make_mocked_request
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from botframework.connector.auth import AuthenticateRequestResult, ClaimsIdentity
 from sqlalchemy import func, select
 
@@ -26,13 +27,15 @@ from adapters.teams.translate import to_incoming
 from bot.shell.runtime import Runtime
 from bot.shell.web import build_app
 from storage.models import Community, ConversationRef, ProcessedEvent, ReflectionAnswer, SupportStatement
-from tests.conftest import PATIENT_SECONDS
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.fixtures import published
 from tests.fixtures.payloads import replaced, without
-from tests.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel
-from tests.teams_channel import count_rows as _count
-from tests.teams_channel import start_client as _client
+from tests.support.app import client_for
+from tests.support.app import count_rows as _count
+from tests.support.security import HOSTILE, raw_characters_in, strings_in, watch_read_body
+from tests.support.teams_channel import APP_ID, FAST, LOCAL, PEOPLE, TeamsChannel
+from tests.support.teams_channel import start_client as _client
+from tests.support.waiting import PATIENT_SECONDS
 
 PUBLISHED = {name: getattr(published, name) for name in dir(published) if name.startswith("TEAMS_")}
 
@@ -47,8 +50,12 @@ def _at(fake: FakeBotConnector, activity: dict[str, Any]) -> dict[str, Any]:
 
 @pytest.mark.parametrize("env", [{}, {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"}])
 async def test_teams_is_off_unless_configured(sqlite_db, clock, env_clean, env):
+    """Guards README "Security", `POST /api/messages` "(only with `MicrosoftAppId`, or
+    `COPBOT_TEAMS_LOCAL=1`)", and `GET /healthz`: "Says which platforms are on (`"slack"`,
+    `"teams"`) and lists `"endpoints"`." Proved in a scratch copy: with the platforms left out
+    of ``healthz``'s answer, or every route listed as an endpoint (bot/shell/web.py), this fails."""
     app = build_app(Runtime(sqlite_db, clock), env)
-    async with TestClient(TestServer(app, host="127.0.0.1")) as client:
+    async with client_for(app) as client:
         health = await (await client.get("/healthz")).json()
         assert health["teams"] == "off"
         assert health["endpoints"] == (["POST /slack/events"] if env else [])
@@ -70,6 +77,9 @@ def _serve(env: dict[str, str], *args: str, timeout: float = 60) -> subprocess.C
 
 
 def test_serve_with_nothing_configured_says_how_instead_of_serving(tmp_path):
+    """Guards README "Security": "With nothing configured it does not start; it says which
+    variables to set." Proved: with the ``NOTHING_TO_SERVE`` check in ``make_app``
+    (bot/shell/serve.py) removed in a scratch copy, `copbot serve` starts and this test fails."""
     done = _serve({"DATABASE_URL": f"sqlite:///{tmp_path}/c.db"})
     assert done.returncode == 2 and "Traceback" not in done.stderr
     message = done.stderr.strip()
@@ -78,6 +88,10 @@ def test_serve_with_nothing_configured_says_how_instead_of_serving(tmp_path):
 
 
 def test_local_mode_listens_on_loopback_only_and_says_so(tmp_path):
+    """Guards README "Security", `POST /api/messages`: "In local mode there is no token: the
+    server listens on `127.0.0.1` only", even when told ``--host 0.0.0.0``. Proved: with the
+    switch to ``LOOPBACK`` in ``run_server`` (bot/shell/serve.py) removed in a scratch copy,
+    this test fails."""
     env = {"DATABASE_URL": f"sqlite:///{tmp_path}/c.db", "COPBOT_TEAMS_LOCAL": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "bot.shell.cli", "serve", "--host", "0.0.0.0", "--port", "0"],
@@ -110,12 +124,19 @@ def test_local_mode_with_an_app_id_is_a_configuration_error(tmp_path):
 
 
 async def test_healthz_lists_what_is_served(channel: TeamsChannel):
+    """Guards README "Security", `GET /healthz`: "Says which platforms are on (`"slack"`,
+    `"teams"`) and lists `"endpoints"`." (Proved with test_teams_is_off_unless_configured.)"""
     health = await (await channel.client.get("/healthz")).json()
     assert health["teams"] == "local" and health["slack"] == "off"
     assert health["endpoints"] == ["POST /api/messages"]
 
 
 async def test_local_mode_refuses_another_machine(sqlite_db, clock, env_clean):
+    """Guards README "Security", `POST /api/messages`: "In local mode [...] refuses other
+    machines (403)". The request is given to the endpoint directly with a peer address of
+    another machine (192.0.2.7): no test can connect from one, and tests/conftest.py refuses
+    any connection that is not to 127.x. Proved: with the ``is_loopback(request.remote)`` check
+    in ``TeamsEndpoint.messages`` removed in a scratch copy, this test fails."""
     app = build_app(Runtime(sqlite_db, clock), LOCAL)
     transport = mock.Mock()
     transport.get_extra_info.side_effect = lambda name, default=None: (
@@ -130,6 +151,10 @@ async def test_local_mode_refuses_another_machine(sqlite_db, clock, env_clean):
 
 
 async def test_local_mode_never_posts_to_an_address_the_request_chose(channel: TeamsChannel, sqlite_db, fake):
+    """Guards README "Security", `POST /api/messages`: "In local mode [...] refuses [...] any
+    non-local `serviceUrl` (403)". Proved: with the local-mode ``serviceUrl`` check in
+    ``TeamsEndpoint.messages`` removed in a scratch copy, the published activities are taken
+    (201) and this test fails."""
     # The published activity as it is: its serviceUrl is Microsoft's (another machine).
     for name, activity in PUBLISHED.items():
         assert await channel.post(activity) == 403, name
@@ -142,6 +167,9 @@ async def test_local_mode_never_posts_to_an_address_the_request_chose(channel: T
 
 
 async def test_an_unauthenticated_request_never_repoints_a_stored_conversation(channel: TeamsChannel, sqlite_db, fake):
+    """Guards README "Security", `POST /api/messages`: "In local mode [...] never repoints a
+    stored conversation." Proved: with ``_keep_address`` saving with ``repoint=True`` in local
+    mode in a scratch copy, the stored serviceUrl moves and this test fails."""
     await channel.say("Ann", "@copbot setup North West")
     async with sqlite_db.transaction() as session:
         before = await session.scalar(select(ConversationRef.reference))
@@ -182,6 +210,12 @@ class VouchingAuth:
 
 @pytest.mark.parametrize("vouched", [None, "https://smba.trafficmanager.net/emea/", "{service}x"])
 async def test_a_token_must_vouch_for_the_service_url(sqlite_db, clock, fake, env_clean, vouched):
+    """Guards README "Security", `POST /api/messages`: "It must also vouch for the activity's
+    `serviceUrl` (botbuilder refuses one that does not with 401; copbot checks again, 403)",
+    copbot's 403: botbuilder's check is stood in for by one that passes (botbuilder's own 401 is
+    shown in tests/test_teams_token.py, "serviceurl of another service", "no serviceurl").
+    Proved: with copbot's ``vouched_service_url`` comparison in ``TeamsEndpoint.messages``
+    removed in a scratch copy, the activity is taken (201) and this test fails."""
     client = await _client(sqlite_db, clock, {**FAST, "MicrosoftAppId": APP_ID, "MicrosoftAppPassword": "pw"})
     try:
         endpoint = endpoint_of(client.app)
@@ -222,6 +256,12 @@ async def test_a_vouched_service_url_is_kept_for_later_posts(sqlite_db, clock, f
 
 
 async def test_malformed_activities_are_a_400_and_change_nothing(channel: TeamsChannel, sqlite_db, fake, caplog):
+    """Guards README "Security", `POST /api/messages`: "then the same body rules (400). An
+    activity needs a type, a sender id, a conversation id and an http(s) `serviceUrl`." Proved
+    in a scratch copy: with ``check_depth`` left out of ``json_object``
+    (bot/request_body.py), the deep activity is taken (201); with the type check, the
+    ``is_readable`` check or the ``serviceUrl`` check of ``TeamsEndpoint.messages`` removed,
+    an activity without it is a 201 or a 403, and this test fails."""
     caplog.set_level(logging.DEBUG)
     good = channel.activity("Ann", "@copbot setup North West")
     raw_bodies = [
@@ -267,9 +307,35 @@ async def test_odd_but_harmless_fields_are_tolerated(channel: TeamsChannel, sqli
     assert channel.cards_with("Welcome to the North West")
 
 
-async def test_an_invoke_copbot_does_not_use_gets_an_empty_200(channel: TeamsChannel, fake):
+async def test_bytes_that_are_not_utf8_are_a_400(channel: TeamsChannel, sqlite_db, fake):
+    """Guards README "Security", `POST /api/messages`: "then the same body rules (400)", here
+    "Bytes that are not UTF-8": a whole, well-formed activity whose text holds bytes that are
+    not UTF-8 is a 400 and changes nothing. Proved: with ``utf8`` (bot/request_body.py)
+    decoding with replacement characters in a scratch copy, it is taken (201) and this fails."""
+    good = json.dumps(channel.activity("Ann", "@copbot setup North West")).encode()
+    assert b"North West" in good
+    raw = good.replace(b"North West", b"North \xff\xfe West")
+    response = await channel.client.post("/api/messages", data=raw, headers={"Content-Type": "application/json"})
+    assert response.status == 400
+    await channel.idle()
+    for model in (Community, ConversationRef, ProcessedEvent):
+        assert await _count(sqlite_db, model) == 0
+    assert fake.calls == []
+    assert await channel.post(json.loads(good)) == 201  # the same activity in UTF-8 is taken
+
+
+async def test_an_invoke_copbot_does_not_use_gets_an_empty_200(channel: TeamsChannel, sqlite_db, fake):
+    """Guards README "Security", `POST /api/messages`: "Invokes copbot does not use get an empty
+    200." Empty: no content but JSON's ``null``, what botbuilder itself answers for an invoke
+    response without a body; nothing is kept or sent. Proved in a scratch copy: with the
+    invoke branch of ``TeamsEndpoint.on_activity`` removed, the answer is a 201; with it
+    answering a message activity as its body, this test fails."""
     response = await channel.client.post("/api/messages", json=_at(fake, published.TEAMS_INVOKE))
     assert response.status == 200
+    assert (await response.read()).strip() in (b"", b"null")
+    await channel.idle()
+    for model in (Community, ConversationRef, ProcessedEvent):
+        assert await _count(sqlite_db, model) == 0
     assert fake.calls == []
 
 
@@ -303,6 +369,10 @@ def test_every_published_activity_translates_without_an_exception():
     ],
 )
 async def test_a_card_submit_with_the_wrong_types_is_refused_privately(channel: TeamsChannel, sqlite_db, inputs):
+    """Guards README "Security", `POST /api/messages`: "A card value of the wrong type is refused
+    privately and not stored." Proved in a scratch copy: with the type check in ``_from_submit``
+    (adapters/teams/translate.py) removed, or the refusal posted to the channel instead of
+    privately (``TeamsEndpoint._handle``), this test fails."""
     await channel.say("Ann", "@copbot setup North West")
     await channel.say("Ann", "@copbot support")
     await channel.press("Ben", channel.latest_card("I will support myself today"), "Share", **inputs)
@@ -311,6 +381,10 @@ async def test_a_card_submit_with_the_wrong_types_is_refused_privately(channel: 
 
 
 async def test_reply_chain_answers_pass_mentions_and_addressed_words(channel: TeamsChannel, sqlite_db):
+    """Guards README "Security", the core, for every platform: "A reply of just `pass` is a
+    pass" and "Mentions in kept text are stored as names (`@Ana_Lopez`), never as platform
+    ids", through Teams. Proved in a scratch copy: with ``is_pass`` (flows/answers.py) never
+    true, or the mention kept as its Teams id, this test fails."""
     await channel.say("Ann", "@copbot setup North West")
     await channel.say("Ann", "@copbot support")
     support_id = channel.message_id(channel.latest_card("I will support myself today"))
@@ -367,6 +441,64 @@ async def test_an_unforeseen_error_is_a_bare_500_logged_by_type_and_place(
     assert line.name == "copbot.http" and line.exc_info is None
     assert re.fullmatch(r"POST /api/messages failed: LookupError at test_teams_hostile\.py:\d+", line.getMessage())
     assert canary not in caplog.text and "Traceback" not in caplog.text and "a bug that quotes" not in caplog.text
+
+
+async def test_a_body_cut_off_mid_way_leaves_no_trace_and_the_server_goes_on(
+    channel: TeamsChannel, sqlite_db, fake, caplog, monkeypatch
+):
+    """Guards README "Security", every endpoint (here POST /api/messages): "A body cut off
+    mid-way is a 400, or, when its sender has gone, dropped before it is parsed." The client
+    declares 4000 bytes, sends fewer and goes away; the test waits until the endpoint's read of
+    the body has ended and checks it ended in a 400 or in aiohttp stopping the handler, never in
+    bytes handed on to be parsed; nothing is kept or logged, and the server goes on. Proved:
+    with ``read_body`` (bot/request_body.py) handing on bytes after the read failed or was
+    stopped, in a scratch copy, this test fails."""
+    caplog.set_level(logging.DEBUG)
+    answered = watch_read_body(monkeypatch, "adapters.teams.app.read_body")
+    whole = json.dumps(channel.activity("Ann", "@copbot setup North West")).encode()
+    server = channel.client.server
+    reader, writer = await asyncio.open_connection(server.host, server.port)
+    try:
+        head = (
+            "POST /api/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n"
+        )
+        writer.write(head.encode() + whole[: len(whole) // 2])
+        await writer.drain()
+        writer.write_eof()
+        outcome = await asyncio.wait_for(answered, PATIENT_SECONDS)  # a guard, not a speed measure
+    finally:
+        writer.close()
+    assert isinstance(outcome, web.HTTPBadRequest | asyncio.CancelledError), outcome
+    monkeypatch.undo()
+    for model in (Community, ConversationRef, ProcessedEvent):
+        assert await _count(sqlite_db, model) == 0
+    assert await channel.post(channel.activity("Ann", "@copbot setup North West")) == 201  # the server goes on
+    await channel.idle()
+    assert await _count(sqlite_db, Community) == 1
+    assert "Traceback" not in caplog.text and not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_control_and_direction_override_characters_are_never_shown_raw_in_teams(
+    channel: TeamsChannel, sqlite_db, fake
+):
+    """Guards README "Security", what is shown: "Control characters (ESC, NUL, …) are shown as
+    visible symbols (`␛`) and direction overrides are removed, on every platform", here Teams:
+    answers full of them, in a reply chain and on the card, are kept, and nothing copbot sends
+    the Bot Connector (cards, updates, private messages) carries them raw; ESC reads as ␛.
+    Proved: with ``shown`` (bot/vocabulary/text.py) returning the text as it is, or keeping
+    direction overrides, in a scratch copy, this test fails."""
+    await channel.say("Ann", "@copbot setup North West")
+    await channel.say("Ann", "@copbot support")
+    support = channel.latest_card("I will support myself today")
+    await channel.say("Ben", HOSTILE, in_chain_of=channel.message_id(support))
+    await channel.press("Cara", support, "Share", answer="mine: " + HOSTILE, anonymous="false")
+    await channel.say("Ann", "@copbot close support")
+    assert await _count(sqlite_db, SupportStatement) == 2  # both kept (NUL as U+FFFD)
+    closing = channel.latest_card("Ben").card_text
+    assert "␛" in closing and "mine: ok ␛" in closing
+    for call in fake.calls:
+        for text in strings_in(call.body):
+            assert not raw_characters_in(text), (call.kind, text)
 
 
 async def test_a_declared_size_over_the_limit_is_a_413_before_the_body_is_read(channel: TeamsChannel, sqlite_db):

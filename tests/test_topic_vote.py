@@ -11,9 +11,9 @@ from bot.shell.chat import run_console
 from flows.topic_vote import GUIDE_TOPICS
 from storage.models import Ballot, Community, TopicVote
 from tests.fakes.slack_api import running_stack
-from tests.room import Room, uid
+from tests.support.room import Room, uid
 from tests.support.slack_meeting import press, say, updates_of
-from tests.terminal import Lines
+from tests.support.terminal import Lines
 
 
 async def test_dot_vote_hidden_until_close_with_counts_and_winner(db, clock):

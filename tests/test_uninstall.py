@@ -16,8 +16,8 @@ from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.errors import DeliveryError
 from storage.models import Announcement, ChannelBinding, OutboxPost
 from tests.fakes.slack_api import TEAM_ID, running_stack
-from tests.room import Room
-from tests.teams_channel import BOT, CHANNEL, TENANT, TeamsChannel
+from tests.support.room import Room
+from tests.support.teams_channel import BOT, CHANNEL, TENANT, TeamsChannel
 
 RULE = "schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30"
 

@@ -17,6 +17,8 @@ and `acks` collects its acknowledgements.
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import itertools
 import json
 import time
@@ -26,6 +28,8 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
+SECRET = "test-signing-secret"
+BOT_TOKEN = "xoxb-test-token"
 BOT_USER_ID = "UBOT"
 BOT_ID = "BBOT"
 TEAM_ID = "T1"
@@ -113,6 +117,7 @@ class FakeSlackApi:
         self._connected = asyncio.Event()
         self._changed = asyncio.Condition()
         self._gates: dict[str, asyncio.Event] = {}
+        self.held: dict[str, int] = {}  # calls now waiting at a gate (`hold`), by method
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -240,8 +245,14 @@ class FakeSlackApi:
     async def _api(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
         params = await self._params(request)
-        if method in self._gates:
-            await self._gates[method].wait()
+        if method in self._gates and not self._gates[method].is_set():
+            self.held[method] = self.held.get(method, 0) + 1
+            async with self._changed:
+                self._changed.notify_all()
+            try:
+                await self._gates[method].wait()
+            finally:
+                self.held[method] -= 1
         token = request.headers.get("Authorization", "").removeprefix("Bearer ")
         failure = self._take_failure(method)
         call = Call(method, params, time.monotonic(), failure.status if failure else 200, token)
@@ -360,6 +371,27 @@ class FakeSlackApi:
         return socket
 
 
+def slack_signed(
+    body: bytes | str, content_type: str, secret: str = SECRET, timestamp: int | None = None
+) -> dict[str, str]:
+    """Headers with Slack's v0 signature over the raw bytes, made at ``timestamp`` (Unix
+    seconds; now by default). By hand, not slack_sdk's `SignatureVerifier`: that one decodes
+    the body as UTF-8 first, and hostile tests sign bytes that are not."""
+    timestamp = int(time.time()) if timestamp is None else timestamp
+    raw = body.encode() if isinstance(body, str) else body
+    digest = hmac.new(secret.encode(), b"v0:%d:" % timestamp + raw, hashlib.sha256).hexdigest()
+    return {
+        "Content-Type": content_type,
+        "X-Slack-Request-Timestamp": str(timestamp),
+        "X-Slack-Signature": "v0=" + digest,
+    }
+
+
+def event_callback(event: object, *, team: str = "T1", event_id: str = "Ev1", **extra: object) -> dict[str, Any]:
+    """The Events API envelope around ``event`` (which hostile tests make any shape)."""
+    return {"type": "event_callback", "team_id": team, "event_id": event_id, "event": event, **extra}
+
+
 class SlackRequests:
     """Slack's side of the conversation with our app: builds the requests Slack would send to
     POST /slack/events (slash commands, Events API callbacks, button presses, modal
@@ -387,15 +419,7 @@ class SlackRequests:
     def signed_headers(
         self, body: str, timestamp: int | None = None, content_type: str = "application/json"
     ) -> dict[str, str]:
-        from slack_sdk.signature import SignatureVerifier
-
-        timestamp = int(time.time()) if timestamp is None else timestamp
-        signature = SignatureVerifier(self.secret).generate_signature(timestamp=str(timestamp), body=body)
-        return {
-            "Content-Type": content_type,
-            "X-Slack-Request-Timestamp": str(timestamp),
-            "X-Slack-Signature": signature,
-        }
+        return slack_signed(body, content_type, self.secret, timestamp)
 
     async def send(
         self, body: str, content_type: str, *, headers: dict[str, str] | None = None, timestamp: int | None = None
@@ -427,24 +451,17 @@ class SlackRequests:
         )
 
     def event_body(self, event: dict[str, Any], event_id: str | None = None) -> str:
-        return json.dumps(
-            {
-                "token": "legacy",
-                "team_id": self.team,
-                "api_app_id": "A1",
-                "type": "event_callback",
-                "event_id": event_id or f"Ev{next(self._ids):08d}",
-                "event_time": int(time.time()),
-                "authorizations": [{"team_id": self.team, "user_id": BOT_USER_ID, "is_bot": True}],
-                "event": {
-                    "team": self.team,
-                    "channel": self.channel,
-                    "channel_type": "channel",
-                    "event_ts": event.get("ts", ""),
-                    **event,
-                },
-            }
+        inner = {"team": self.team, "channel": self.channel, "channel_type": "channel", "event_ts": event.get("ts", "")}
+        wrapped = event_callback(
+            {**inner, **event},
+            team=self.team,
+            event_id=event_id or f"Ev{next(self._ids):08d}",
+            token="legacy",
+            api_app_id="A1",
+            event_time=int(time.time()),
+            authorizations=[{"team_id": self.team, "user_id": BOT_USER_ID, "is_bot": True}],
         )
+        return json.dumps(wrapped)
 
     def reply_event(
         self, user: str, text: str, thread_ts: str, *, parent_user_id: str = BOT_USER_ID, **extra: Any
@@ -542,10 +559,6 @@ class SlackRequests:
         return await self.send(body, "application/x-www-form-urlencoded")
 
 
-SECRET = "test-signing-secret"
-BOT_TOKEN = "xoxb-test-token"
-
-
 @dataclass
 class SlackStack:
     """The real aiohttp app (`bot.shell.web.build_app`) on 127.0.0.1 talking to the fake Slack API."""
@@ -581,17 +594,16 @@ def running_stack(db: Any, clock: Any, user_names: dict[str, str] | None = None,
     """``async with running_stack(db, clock) as stack:`` — fake Slack, app, signed requests."""
     from contextlib import asynccontextmanager
 
-    from aiohttp.test_utils import TestClient, TestServer
-
     from bot.shell.runtime import Runtime
     from bot.shell.web import build_app
+    from tests.support.app import client_for
 
     @asynccontextmanager
     async def stack():  # noqa: ANN202
         async with FakeSlackApi(user_names=dict(user_names or {})) as slack:
             runtime = Runtime(db, clock)
             app = build_app(runtime, slack_env(slack, **env))
-            client = TestClient(TestServer(app, host="127.0.0.1"))
+            client = client_for(app)
             await client.start_server()
             try:
                 requests = SlackRequests(client, SECRET, response_url=slack.response_url)

@@ -1,6 +1,8 @@
-"""`copbot serve` as a separate process (``python -m bot.shell.cli serve``) for tests that need
-the real thing: killed with -9, two of them on one database, a database that fails under it.
-It talks to the fake Slack Web API of the test process (`tests.fakes.slack_api`).
+"""copbot as a separate process (``python -m bot.shell.cli``), for tests that need the real
+thing: `copbot serve` killed with -9, two of them on one database, a database that fails under
+it (`Server`, talking to the fake Slack Web API of the test process, `tests.fakes.slack_api`);
+a command run to its end (`run_copbot`). Every one starts from `copbot_env`: this machine's
+environment without any copbot, Slack, Teams or database setting, plus the test's own.
 
     server = Server(slack, tmp_path / "copbot.db", env={"COPBOT_DISPATCH_DEADLINE_SECONDS": "2.5"})
     await server.start()
@@ -30,6 +32,45 @@ START_SECONDS = 90
 STOP_SECONDS = 30
 
 
+SETTINGS_PREFIXES = ("SLACK_", "Microsoft", "COPBOT_", "DATABASE_URL", "LOG_LEVEL")
+
+
+def copbot_env(settings: Mapping[str, str] | None = None) -> dict[str, str]:
+    """This environment without copbot's settings (a developer's own must not leak into a
+    test), plus ``settings``."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(SETTINGS_PREFIXES)}
+    return {**clean, **(settings or {})}
+
+
+def run_copbot(
+    *args: str, settings: Mapping[str, str] | None = None, input: str | None = None, timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    """Run ``copbot <args>`` to its end with ``settings``; its exit code and output."""
+    return subprocess.run(
+        [sys.executable, "-m", "bot.shell.cli", *args],
+        input=input,
+        capture_output=True,
+        text=True,
+        env=copbot_env(settings),
+        timeout=timeout,
+        cwd=ROOT,
+    )
+
+
+_started: list[subprocess.Popen[bytes]] = []
+
+
+def kill_leftovers() -> int:
+    """Kill every `Server` process a test started and left running (a test that failed before
+    its `halt`); how many there were. tests/conftest.py calls it after every test."""
+    left = [process for process in _started if process.poll() is None]
+    for process in left:
+        process.kill()
+        process.wait(timeout=STOP_SECONDS)
+    _started.clear()
+    return len(left)
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -48,18 +89,19 @@ class Server:
         env: Mapping[str, str] | None = None,
     ) -> None:
         self.port = _free_port()
-        self.env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "Microsoft", "COPBOT_"))},
-            "SLACK_BOT_TOKEN": BOT_TOKEN,
-            "SLACK_SIGNING_SECRET": SECRET,
-            "SLACK_API_URL": slack.api_url,
-            "COPBOT_SLACK_PACE_PER_SECOND": "500",
-            "COPBOT_OUTBOX_LEASE_SECONDS": str(lease_seconds),
-            "COPBOT_DISPATCH_DEADLINE_SECONDS": "30",  # see tests/conftest.py patient_dispatch
-            "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
-            "LOG_LEVEL": "WARNING",
-            **(env or {}),
-        }
+        self.env = copbot_env(
+            {
+                "SLACK_BOT_TOKEN": BOT_TOKEN,
+                "SLACK_SIGNING_SECRET": SECRET,
+                "SLACK_API_URL": slack.api_url,
+                "COPBOT_SLACK_PACE_PER_SECOND": "500",
+                "COPBOT_OUTBOX_LEASE_SECONDS": str(lease_seconds),
+                "COPBOT_DISPATCH_DEADLINE_SECONDS": "30",  # see tests/conftest.py patient_dispatch
+                "DATABASE_URL": database if isinstance(database, str) else f"sqlite:///{database}",
+                "LOG_LEVEL": "WARNING",
+                **(env or {}),
+            }
+        )
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -74,6 +116,7 @@ class Server:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        _started.append(self.process)
         # Until it answers, or exits: on a loaded machine importing and migrating can take a
         # while (19 s was seen with the load at 11 on 2 cores); the deadline only catches a hang.
         deadline = time.monotonic() + START_SECONDS
@@ -93,17 +136,10 @@ class Server:
             async with client.get(f"{self.url}/healthz") as response:
                 return dict(await response.json())
 
-    def stop(self, how: signal.Signals) -> float:
-        """Send ``how`` and wait here; returns the seconds the process took to go."""
-        assert self.process is not None
-        started = time.monotonic()
-        self.process.send_signal(how)
-        self.process.wait(timeout=STOP_SECONDS)
-        return time.monotonic() - started
-
     async def halt(self, how: signal.Signals = signal.SIGTERM) -> float:
-        """`stop`, waiting without blocking this event loop (the fakes the process may still be
-        talking to run on it); a process already gone is left as it is."""
+        """Send ``how`` and wait for the process to go, without blocking this event loop (the
+        fakes the process may still be talking to run on it); returns the seconds it took. A
+        process already gone is left as it is; one still there after `STOP_SECONDS` is a hang."""
         assert self.process is not None
         started = time.monotonic()
         if self.process.poll() is None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from aiohttp.test_utils import TestClient, TestServer
-from sqlalchemy import func, select
+from aiohttp.test_utils import TestClient
 
 from adapters.teams import endpoint_of
 from bot.shell.runtime import Runtime
 from bot.shell.web import build_app
 from storage.db import Database
 from tests.fakes.bot_connector import ConnectorCall, FakeBotConnector
+from tests.support.app import client_for
 
 CHANNEL = "19:north-west@thread.tacv2"
 TENANT = "tenant-1"
@@ -128,14 +128,9 @@ class TeamsChannel:
         return "\n".join(c.card_text for c in self.fake.direct_messages(PEOPLE[who][0]))
 
 
-async def count_rows(db: Database, model: Any) -> int:
-    async with db.transaction() as session:
-        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
-
-
 async def start_client(db: Database, clock: Any, env: dict[str, str]) -> TestClient:
     """The real application (`bot.shell.web.build_app`) served on 127.0.0.1."""
     app = build_app(Runtime(db, clock), env)
-    client = TestClient(TestServer(app, host="127.0.0.1"))
+    client = client_for(app)
     await client.start_server()
     return client
