@@ -257,8 +257,7 @@ async def edit(turn: Turn, cmd: Command) -> list[Post]:
         if found is None:
             return [turn.private(BAD_CODE)]
         answer = found
-        answer.text = words
-        answer.answer_key = store.answer_key(None, words, per_member=False)
+        answer.text = words  # its key is its code's: unchanged, and never another's
     if isinstance(answer, ReflectionAnswer):
         await store.update_action_text(turn.session, answer)
     return [turn.private(EDITED)]

@@ -28,11 +28,16 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def answer_key(member_id: int | None, text: str, *, per_member: bool) -> str:
+def answer_key(member_id: int | None, text: str, *, per_member: bool, code_hash: str | None = None) -> str:
     """The de-duplication key of an answer. A named support statement is one per member
-    (edited in place); otherwise the same words from the same author count once."""
+    (edited in place); other named answers: the same words from the same member count once.
+    An answer without a name is one row per sharing, keyed by its private code: nothing says
+    who wrote it, so the same words from two members must not be taken for a repeat (a retry
+    of the same event is already recognised by its event id)."""
     if member_id is not None and per_member:
         return f"member:{member_id}"
+    if member_id is None and code_hash:
+        return f"anon:{code_hash[:40]}"
     author = f"m{member_id}" if member_id is not None else "anon"
     return f"{author}:{digest(' '.join(text.split()).casefold())[:40]}"
 
@@ -65,7 +70,7 @@ async def save_statement(
 ) -> bool:
     """Keep a statement (or a pass). A named one replaces the member's earlier one; an
     anonymous one is stored with no author. Returns False for an exact repeat."""
-    key = answer_key(member_id, text or "", per_member=True)
+    key = answer_key(member_id, text or "", per_member=True, code_hash=code_hash)
     existing = await session.scalar(
         select(SupportStatement).where(SupportStatement.round_id == round_id, SupportStatement.answer_key == key)
     )
@@ -196,7 +201,7 @@ async def add_reflection_answer(
         "reflection_id": reflection_id,
         "step": step,
         "member_id": member_id,
-        "answer_key": answer_key(member_id, text, per_member=False),
+        "answer_key": answer_key(member_id, text, per_member=False, code_hash=code_hash),
         "text": text,
         "edit_code_hash": code_hash,
         "created_at": now,

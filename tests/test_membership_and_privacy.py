@@ -278,7 +278,7 @@ async def test_an_answer_without_a_name_keeps_no_author_no_hash_of_one_and_only_
     for row, code, words in ((statement, support_code, "Walking helps"), (answer, reflection_code, "It was hard")):
         assert row.member_id is None and row.text == words  # …with no author
         assert row.edit_code_hash == code_hash(code) == hashlib.sha256(code.encode()).hexdigest()
-        assert row.answer_key == answer_key(None, words, per_member=False)  # the same whoever wrote it
+        assert row.answer_key == answer_key(None, words, per_member=False, code_hash=code_hash(code))  # the code's
         for column in row.__table__.columns:
             value = getattr(row, column.key)
             if isinstance(value, str):
@@ -286,6 +286,7 @@ async def test_an_answer_without_a_name_keeps_no_author_no_hash_of_one_and_only_
                 assert not _points_to(value, ben.id, uid("Ben")), column.key  # no id, no hash of one
     for key in (answer_key(None, "It was hard", per_member=False), answer_key(None, "It was hard", per_member=True)):
         assert key == answer_key(None, " it  WAS hard ", per_member=False) and str(ben.id) not in key.split(":")[0]
+    assert answer_key(None, "x", per_member=True, code_hash="ab" * 32) == "anon:" + "ab" * 20  # the code's, no one's
 
 
 async def test_unknown_verbs_bad_arguments_and_oversized_messages(db, clock):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
-from storage.models import SupportStatement
+from storage.models import ReflectionAnswer, SupportStatement
+from tests.support.app import count_rows
 from tests.support.room import Room
 
 
@@ -91,3 +92,42 @@ async def test_typed_share_answers_whatever_is_open(db, clock):
     assert "Usage: /cop share" in room.said_to("Ben")
     await room.cmd("Ann", "close")
     assert "Ben: asking for help" in room.sender.latest("support:1:closing").plain_text()
+
+
+async def test_two_members_sharing_the_same_words_without_a_name_are_both_kept(db, clock):
+    """Nothing lost: without a name nothing says who wrote an answer, so the same words from
+    two members ("asking for help" is one of the prompt's own examples) are two answers, each
+    with a code that works; an edit to the same words as another's breaks nothing; a retry of
+    one member's event is still kept once (by its event id)."""
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.reply("Ben", "asking for help", "support:1", anonymous=True, from_form=True, event_id="view:V1")
+    await room.reply("Ben", "asking for help", "support:1", anonymous=True, from_form=True, event_id="view:V1")
+    ben = room.last_code("Ben")
+    await room.reply("Cara", "Asking for help", "support:1", anonymous=True, from_form=True, event_id="view:V2")
+    cara = room.last_code("Cara")
+    assert ben != cara and room.said_to("Ben").count("code: ") == 1  # the retry was kept once
+    assert await count_rows(db, SupportStatement) == 2
+    tally = room.sender.latest("support:1").plain_text()
+    assert "2 of the 3 here have shared so far" in tally  # Ann opened it; Ben and Cara shared
+    await room.cmd("Ann", "anon walking at lunch")
+    await room.cmd("Ann", f"edit {room.last_code('Ann')} asking for help")  # the same words again
+    await room.cmd("Cara", f"withdraw {cara}")
+    assert "Taken back" in room.said_to("Cara")
+    await room.cmd("Ben", f"edit {ben} asking a friend for help")
+    await room.cmd("Ann", "close support")
+    closing = room.sender.latest("support:1:closing").plain_text()
+    assert closing.count("asking for help") == 1 and "asking a friend for help" in closing
+
+
+async def test_two_members_answering_a_step_with_the_same_words_without_a_name_are_both_kept(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "reflect Boundaries")
+    for who in ("Ben", "Cara"):
+        await room.reply(who, "I felt tired", "reflection:1:step:1", anonymous=True, from_form=True)
+        assert "code: " in room.said_to(who)
+    assert await count_rows(db, ReflectionAnswer) == 2
+    await room.cmd("Cara", f"withdraw {room.last_code('Cara')}")
+    assert await count_rows(db, ReflectionAnswer) == 1
