@@ -183,7 +183,7 @@ async def test_tally_is_coalesced_and_every_answer_kept(sqlite_db, clock):
         await stack.settle()
         updates = updates_of(stack, prompt)
         assert len(updates) == 2, len(updates)  # the one in flight, then one for the other 49
-        assert "1 of the 1 here have shared so far" in updates[0].text
+        assert "1 of 1 here has shared so far" in updates[0].text
         assert "50 of the 50 here have shared so far" in updates[-1].text
         async with sqlite_db.transaction() as session:
             assert len(list(await session.scalars(select(SupportStatement)))) == 50
