@@ -123,6 +123,7 @@ NOTHING_TO_CANCEL = "No vote is open, so there is nothing to cancel."
 _GUIDE_KEYS = frozenset(store.title_key(title) for title in GUIDE_TOPICS)
 # `vote <word>` with one of these is that form of the verb, never a vote for a topic.
 RESERVED = frozenset({"open", "close", "cancel", "more"})
+RESERVED_WORD = "“{word}” is a command word, not a topic: `/cop vote {word}`. To vote for a topic, use its number."
 RESERVED_TITLE = "“{title}” is also a command (`/cop vote {title}`): please give the topic a few more words."
 
 
@@ -217,7 +218,7 @@ async def vote(turn: Turn, cmd: Command) -> list[Post]:
         if turn.community is not None and await turn.may_run_the_meeting():
             return await open_vote(turn, None)
         return await show(turn)
-    form = cmd.args[0].lower()
+    form = cmd.args[0].lower().strip("#.!?")  # `vote close.` is `vote close` too
     if form == "open":
         budget = None
         if len(cmd.args) > 1:
@@ -305,6 +306,8 @@ def _match(topics: list[Topic], wanted: str) -> int:
             return index
         raise UsageError(NO_SUCH_TOPIC.format(text=wanted))
     key = store.title_key(wanted)
+    if key in RESERVED:  # a command word is never a topic (`vote close` closes the vote)
+        raise UsageError(RESERVED_WORD.format(word=key))
     exact = [i for i, t in enumerate(topics) if t.title_key == key]
     if exact:
         return exact[0]

@@ -190,8 +190,9 @@ async def test_vote_close_closes_the_vote_and_is_never_a_topic(db, clock):
     said = room.said_to("Ann")
     assert "Only a co-chair or today's lead can close the vote" in said and "`/cop chairs`" in said
     assert "couldn't find topic" not in said
-    await room.cmd("Dev", "vote CLOSE")
-    assert "Only a co-chair or today's lead can close the vote" in room.said_to("Dev")
+    for typed in ("vote CLOSE", "vote close.", "vote #close"):
+        await room.cmd("Dev", typed)
+    assert room.said_to("Dev").count("Only a co-chair or today's lead can close the vote") == 3
     async with db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Ballot)) == 1  # Dev's, no other
     await room.cmd("Ben", "vote close")  # a co-chair: "Closeness …" is not voted for, the vote closes
