@@ -24,6 +24,7 @@ from bot.vocabulary.conversation import Actor, CommandEvent, Mention, Place, Pos
 from bot.vocabulary.dates import parse_day, read_time
 from bot.vocabulary.errors import Unavailable, UsageError
 from bot.vocabulary.text import number, shown, trimmed
+from storage.db import unreachable
 
 if TYPE_CHECKING:
     from bot.shell.runtime import Runtime
@@ -37,6 +38,14 @@ BANNER = (
 _MENTION = re.compile(r"@([^\s@]+)")
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 NOT_KEPT = "(The database did not answer, so that was not kept. Please type it again in a moment.)"
+NO_SUCH_POST = (
+    "There is no post #{n} to answer here (nothing was kept). `/reply` answers a support round or reflection "
+    "step post by its number, e.g. `/reply #4 your words`."
+)
+NOT_TO_ANSWER = (
+    "Post #{n} is not one to answer, so nothing was kept. `/reply` answers a support round or reflection "
+    "step post by its number; a plain line answers whatever is open."
+)
 CLOCK_USAGE = "Usage: /clock <date> [HH:MM] (UTC), e.g. /clock 2026-12-09 09:00 or /clock 9/12/2026; /clock now"
 
 
@@ -178,13 +187,34 @@ class ConsoleSession:
             if number(target.lstrip("#")) is None or not words.strip():
                 self.out.write("Usage: /reply <#n> <your words>\n")
             else:
-                await self._dispatch(ReplyEvent(self.actor, PLACE, words.strip(), thread_ref=target.lstrip("#")))
+                ref = target.lstrip("#")
+                try:
+                    refusal = await self._not_answerable(ref)
+                except Exception as error:
+                    if not unreachable(error):
+                        raise
+                    refusal = NOT_KEPT
+                if refusal:
+                    self.out.write(refusal + "\n")
+                else:
+                    await self._dispatch(ReplyEvent(self.actor, PLACE, words.strip(), thread_ref=ref))
         elif word.startswith("/") and word != "/" and not rest:  # a mistyped terminal command
             self.out.write("Unknown terminal command. Use /cop …, /as <name>, /reply <#n> …, /clock …, or /quit.\n")
         else:
             await self._dispatch(ReplyEvent(self.actor, PLACE, text))
         await self._announce()
         return True
+
+    async def _not_answerable(self, ref: str) -> str | None:
+        """Why ``/reply #ref`` cannot go anywhere (no such post, or not one to answer), or None.
+        Slack and Teams drop such replies unseen (copbot sees all of a channel's talk); here
+        `/reply` names a post on purpose, so the member is told."""
+        key = await self.runtime.deliveries.key_for(PLACE, ref)
+        if key is None:
+            return NO_SUCH_POST.format(n=ref)
+        from flows import REGISTRY  # what members answer, as the flows declare it
+
+        return None if REGISTRY.answerable_for(key) is not None else NOT_TO_ANSWER.format(n=ref)
 
     async def _announce(self) -> None:
         """What copbot posts by itself, if anything fell due (the terminal has no scheduler)."""

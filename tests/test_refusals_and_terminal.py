@@ -72,6 +72,13 @@ async def test_reply_to_a_post_number_from_an_earlier_start_reaches_that_post(tm
     assert "Ann: What happened to me" in summary and "Ben: A late thought" in summary
 
 
+async def test_reply_to_a_post_that_is_not_there_or_not_to_answer_says_so(tmp_path):
+    screen = await run_script("/as Ann\n/reply #99 hello\n/reply #1 hello\n/reply #x hello\n", tmp_path, "North West")
+    assert "There is no post #99 to answer here (nothing was kept)." in screen
+    assert "Post #1 is not one to answer, so nothing was kept." in screen  # #1 is the welcome
+    assert "Usage: /reply <#n> <your words>" in screen
+
+
 async def test_the_same_words_again_in_a_thread_are_kept_once_and_the_member_is_told(db, clock):
     room = Room(db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
