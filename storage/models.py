@@ -487,3 +487,15 @@ class Attendance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+
+class PostNumber(Base):
+    """The last number a channel that numbers its posts itself gave one (the terminal's #n):
+    kept in the database, so a number is never given twice, across restarts and processes."""
+
+    __tablename__ = "post_numbers"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", name="uq_post_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    last: Mapped[int] = mapped_column(Integer, default=0)

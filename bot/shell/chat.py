@@ -4,6 +4,7 @@ Reads stdin line by line, so a scripted meeting can be piped in."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import os
 from pathlib import Path
@@ -13,6 +14,7 @@ from adapters.console import BANNER, ConsoleSender, ConsoleSession, TerminalCloc
 from bot.delivery import Pace
 from bot.shell.runtime import Runtime
 from storage.db import Database, default_sqlite_path
+from storage.post_numbers import next_number
 
 
 async def run_console(
@@ -30,7 +32,8 @@ async def run_console(
     clock = TerminalClock()
     runtime = Runtime(db, clock)
     files = Path(files_dir) if files_dir else default_sqlite_path().parent / "files"
-    runtime.connect("console", ConsoleSender(stdout, files), Pace(limits=()))
+    numbers = functools.partial(next_number, db)  # #n is unique in the database, across restarts
+    runtime.connect("console", ConsoleSender(stdout, files, numbers), Pace(limits=()))
     session = ConsoleSession(runtime, stdout, community or "Terminal", clock)
     if isinstance(stdin, io.TextIOWrapper):
         # What is typed or piped in may not be valid UTF-8: decode with replacement characters
