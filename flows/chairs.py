@@ -105,7 +105,8 @@ CHAIRS_HELP = (
     "member or volunteer, and the group answers agree, stand aside or object: the nominee becomes a "
     "co-chair, for 12 months with a review at 6, when 3 agree (fewer in a small group) and nobody objects. Objections "
     "are seen by the co-chairs only. A co-chair closes a nomination, or sets the two co-chairs "
-    "(a 6- or 12-month term, reviewed after 6 months unless `review <months>` says otherwise)."
+    "(a 6- or 12-month term, reviewed after 6 months unless `review <months>` says otherwise). "
+    "Only members who have joined can be named."
 )
 ANSWERS = {
     "agree": store.AGREE,

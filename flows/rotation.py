@@ -243,11 +243,12 @@ async def _suggest(turn: Turn) -> list[Post]:
 
 
 async def _old_post(turn: Turn, choice: store.LeadChoice) -> Member | None:
-    """The lead confirmed already, when a button was pressed on a lead post whose choice is over
-    (nothing has been proposed since the confirmation): the press must not start a new choice."""
+    """The lead confirmed already for the coming meeting, when a button was pressed on a lead post
+    whose choice is over (nothing proposed since the confirmation, no meeting held since): the
+    press must not start a new choice."""
     if not turn.pressed_button or choice.started:
         return None
-    return await store.next_lead(turn.session, turn.require_community().id)
+    return await store.confirmed_for_next(turn.session, turn.require_community().id, turn.today)
 
 
 async def _volunteer(turn: Turn) -> list[Post]:

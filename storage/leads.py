@@ -9,6 +9,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocabulary.moments import stored_utc
 from storage.models import CoChairTerm, LeadTurn, Meeting, Member
 from storage.states import LeadStatus, move
 from storage.upsert import added
@@ -190,6 +191,25 @@ async def next_lead(session: AsyncSession, community_id: int) -> Member | None:
         .limit(1)
     )
     return await session.get(Member, turn.member_id) if turn and turn.member_id else None
+
+
+async def confirmed_for_next(session: AsyncSession, community_id: int, today: date) -> Member | None:
+    """The lead confirmed for the coming meeting: the last one confirmed, unless a meeting has
+    been held since the day they were confirmed (then they led it, and a new choice is due)."""
+    turn = await session.scalar(
+        select(LeadTurn)
+        .where(LeadTurn.community_id == community_id, LeadTurn.status == LeadStatus.CONFIRMED)
+        .order_by(LeadTurn.confirmed_at.desc(), LeadTurn.id.desc())
+        .limit(1)
+    )
+    if turn is None or turn.member_id is None or turn.confirmed_at is None:
+        return None
+    meeting_day: date | None = await session.scalar(
+        select(func.max(Meeting.held_on)).where(Meeting.community_id == community_id, Meeting.held_on <= today)
+    )
+    if meeting_day is not None and stored_utc(turn.confirmed_at).date() < meeting_day:
+        return None
+    return await session.get(Member, turn.member_id)
 
 
 async def forget_lead_history(session: AsyncSession, member: Member) -> dict[str, int]:

@@ -230,6 +230,12 @@ async def test_an_old_lead_posts_buttons_say_who_was_confirmed(db, clock):
         assert await session.scalar(select(func.count(LeadTurn.id))) == turns  # no new choice started
     await room.cmd("Ben", "lead volunteer")  # typed, not an old button: offers for the meeting after
     assert "Ben has volunteered" in latest_lead(room)
+    await room.press("Ben", "lead skip")
+    clock.advance(days=90)
+    await room.cmd("Ann", "support")  # the next meeting is held: Cara leads it, a new choice is due
+    await room.press("Ben", "lead volunteer")  # the old post's button now offers for the meeting after
+    assert "Ben has volunteered" in latest_lead(room)
+    assert room.said_to("Ben").count("is confirmed to lead our next meeting already") == 2
 
 
 async def test_counts_are_said_in_good_grammar(db, clock):
