@@ -69,7 +69,7 @@ FIND_CHAIRS = (
     "with `/cop chairs volunteer`, and the group agrees in a short consent round."
 )
 TO_OTHER_CHAIR = (
-    "{who} has stepped down as co-chair of {community}, so you are its only co-chair now. I've told the "
+    "{who} has stepped down, so you are the only co-chair of {community} now. I've told the "
     "channel; the group can agree on a second co-chair with `/cop chairs nominate @member` or `/cop chairs volunteer`."
 )
 YOUR_FELLOW = "Your fellow co-chair {name}"
@@ -349,7 +349,7 @@ async def _forget(turn: Turn, community: Community, member: Member) -> list[Post
     await communities.delete_member(turn.session, member)
     note = Post(
         FORGOTTEN.format(name=community.name),
-        sections=(Section("", tuple(removed)), Section("", (FORGOTTEN_NOTE,))),
+        sections=(Section("", tuple(removed)), Section(FORGOTTEN_NOTE)),
         private_to=turn.actor.user_id,
     )
     if term is None:

@@ -326,7 +326,7 @@ async def test_a_co_chair_who_leaves_is_announced_and_the_other_told(db, clock):
     notice = room.sender.public()[-1].text
     assert "Ann has left the community, and their term as co-chair has ended with it" in notice
     assert "Ben is now our only co-chair." in notice and "`/cop chairs nominate @member`" in notice
-    assert "so you are its only co-chair now" in room.said_to("Ben")
+    assert "so you are the only co-chair of" in room.said_to("Ben")
     assert "Your term as co-chair ends with it" in room.said_to("Ann")
     await room.cmd("Cara", "leave")  # not a co-chair: nothing to tell the channel
     assert room.sender.public()[-1].text == notice
@@ -353,7 +353,7 @@ async def test_forget_me_asks_first_then_lists_what_went_and_tells_the_channel(d
     notice = room.sender.public()[-1].text
     assert notice.startswith("One of our co-chairs has stepped down. Ann is now our only co-chair.")
     assert "Ben" not in notice  # forgotten: not named
-    assert "so you are its only co-chair now" in room.said_to("Ann")
+    assert "so you are the only co-chair of" in room.said_to("Ann")
     await room.cmd("Ann", "forget-me confirm")
     assert "We have no co-chair now." in room.sender.public()[-1].text
     async with db.transaction() as session:
@@ -395,13 +395,13 @@ async def test_forget_me_confirmed_in_slack_and_teams(sqlite_db, clock, channel:
         await stack.settle()
         assert "your term as co-chair" in stack.slack.ephemerals("U2")[-1].text
         assert "One of our co-chairs has stepped down. Ann is now our only co-chair." in stack.slack.posts()[-1].text
-        assert "you are its only co-chair now" in stack.slack.ephemerals("U1")[-1].text
+        assert "you are the only co-chair of" in stack.slack.ephemerals("U1")[-1].text
     await channel.say("Ann", "@copbot setup East")
     await channel.say("Ben", "@copbot join")
     await channel.say("Ann", "@copbot chairs set @Ann @Ben")
     await channel.say("Ann", "@copbot leave")
     assert channel.cards_with("Ann has left the community")
-    assert "you are its only co-chair now" in channel.private_to("Ben")
+    assert "you are the only co-chair of" in channel.private_to("Ben")
     await channel.say("Ben", "@copbot forget-me")
     assert "forget-me confirm" in channel.private_to("Ben")
     await channel.say("Ben", "@copbot forget-me confirm")
