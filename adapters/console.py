@@ -178,7 +178,8 @@ class ConsoleSession:
             self.out.write(self.clock.set(rest) + "\n")
             await self._announce()
             return True
-        await self._ensure_community()
+        if not (word.lower() in ("/cop", "cop") and rest.lower().split()[:1] == ["setup"]):
+            await self._ensure_community()  # a first `/cop setup <name>` makes it itself, with that name
         if word.lower() in ("/cop", "cop") and (word == "/cop" or rest):
             body, mentions = _with_mentions(text)
             await self._dispatch(CommandEvent(self.actor, PLACE, body, mentions))

@@ -85,6 +85,9 @@ class Member(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     lead_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When `/cop join` welcomed them (the day's welcome post names who joined that day); None
+    # until then (the founder, or someone who only used another command so far).
+    greeted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CoChairTerm(Base):
@@ -269,7 +272,8 @@ class LeadTurn(Base):
     co-chair. Confirmed rows are the rotation's history."""
 
     __tablename__ = "lead_turns"
-    __table_args__ = (_open_only("uq_open_lead_turn", "community_id", where=where(LeadStatus.PROPOSED)),)
+    # Several volunteers may stand at once (the co-chairs choose), each member once.
+    __table_args__ = (_open_only("uq_open_lead_turn", "community_id", "member_id", where=where(LeadStatus.PROPOSED)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))

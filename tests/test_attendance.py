@@ -36,7 +36,7 @@ async def test_the_tally_counts_those_here_and_each_meeting_keeps_its_count(db, 
     assert "1 of the 4 here has shared so far. 1 passed." in room.sender.latest("support:1").text
     assert await _counts(db) == {"2026-11-26": 4}  # Eve was not there
 
-    await room.cmd("Cara", "forget-me")
+    await room.cmd("Cara", "forget-me confirm")
     assert await _counts(db) == {"2026-11-26": 4}  # the count stays, without Cara
     async with db.transaction() as session:
         assert (

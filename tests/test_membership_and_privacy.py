@@ -151,7 +151,7 @@ async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
     await room.cmd("Ben", "lead volunteer")
     await room.cmd("Ann", "lead confirm")
 
-    await room.cmd("Ben", "forget-me")
+    await room.cmd("Ben", "forget-me confirm")
     assert "deleted what I kept about you" in room.said_to("Ben")
     async with db.transaction() as session:
         assert await session.scalar(select(models.Member).where(models.Member.user_id == uid("Ben"))) is None
@@ -342,7 +342,7 @@ async def test_codes_and_forget_me_work_in_a_private_chat_with_the_bot(db, clock
     async with db.transaction() as session:
         assert await session.scalar(select(models.SupportStatement.text)) == "better words"
     await private.cmd("Ben", f"withdraw {code}")
-    await private.cmd("Ben", "forget-me")
+    await private.cmd("Ben", "forget-me confirm")
     said = north.said_to("Ben")
     assert "in North West" in said and "in South" in said
     async with db.transaction() as session:
@@ -458,7 +458,7 @@ async def test_only_the_author_sees_a_private_one_off_code(db, clock):
         if sent.post.private_to != uid("Ben"):
             for code in codes:
                 assert code not in sent.post.plain_text(), (code, sent.post.private_to, sent.post.plain_text())
-    await room.cmd("Ben", "forget-me")
+    await room.cmd("Ben", "forget-me confirm")
     async with db.transaction() as session:
         statement = await session.scalar(select(models.SupportStatement.text))
         answers = sorted(await session.scalars(select(models.ReflectionAnswer.text)))
@@ -530,7 +530,7 @@ async def test_forget_me_in_a_private_chat_covers_every_community_on_that_platfo
     private = Room(db, clock, channel="D-ben")  # the bot's private chat with Ben on Slack
     private.sender = north.sender
     private.runtime.outboxes["slack"].sender = north.sender
-    await private.cmd("Ben", "forget-me")
+    await private.cmd("Ben", "forget-me confirm")
     said = north.said_to("Ben")
     assert "in North West" in said and "in South" in said and "in East" not in said
     async with db.transaction() as session:
