@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.registry import Answer, Command, FlowRouter, Forgetter
+from bot.registry import Answer, Command, FlowRouter
 from bot.vocabulary.conversation import Button, Post
 from bot.vocabulary.errors import NotAllowed, UsageError
 from bot.vocabulary.moments import stored_utc
@@ -44,6 +44,7 @@ STEP_TEXT = "Step {n} of {of} — {question}\n({name}) Topic: {topic}"
 HOW = "Reply to this post to share, or press Share (you can leave your name off)."
 MOVED_ON = "We have moved on from this step — late thoughts are still welcome here."
 BACK_NOTE = "Back to step {n} — {question} Reply here or to the step's first post."
+AGAIN_NOTE = "On to step {n} again — {question} Reply here or to the step's first post."
 NO_TOPIC = "Which topic shall we reflect on? Type `/cop reflect <topic>` (or vote on a lead topic first)."
 ALREADY = "A reflection on “{topic}” is already running (step {n} of 6)."
 NOT_OPEN = "No reflection is running. A co-chair or today's lead can start one with `/cop reflect [topic]`."
@@ -100,11 +101,13 @@ WORDS = Wording(
     how=HOW,
     moved_on=MOVED_ON,
     back_note=BACK_NOTE,
+    again_note=AGAIN_NOTE,
     not_open=NOT_OPEN,
     last_step=LAST_STEP,
     summary=SUMMARY,
     late=LATE,
     after_end=AFTER_END,
+    start="a reflection, `/cop reflect [topic]` (a co-chair or today's lead)",
 )
 
 
@@ -328,9 +331,5 @@ async def make_action(turn: Turn, cmd: Command) -> list[Post]:
     return [turn.private(_made(owner, given))]
 
 
-router.stepped(REFLECTION)
+router.stepped(REFLECTION)  # with its forgetters: answers (and the actions made of them), step moves
 router.answerable(REFLECTION.answerable(PASS_STEP, priority=10))
-router.forgetter(
-    Forgetter("reflection answers", ("reflection_answers", "action_items"), store.forget_reflection_answers)
-)
-router.forgetter(Forgetter("step moves", ("reflections",), store.forget_moves))

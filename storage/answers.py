@@ -20,7 +20,7 @@ from storage.models import (
     SupportRound,
     SupportStatement,
 )
-from storage.states import ActionStatus, ReflectionStatus, RoundStatus, move
+from storage.states import ActionStatus, RoundStatus, SessionStatus, move
 from storage.upsert import added, insert_ignore, inserted_row
 
 
@@ -142,7 +142,7 @@ async def support_statements(session: AsyncSession, round_id: int) -> list[tuple
 
 async def open_reflection(session: AsyncSession, community_id: int) -> Reflection | None:
     return await session.scalar(
-        select(Reflection).where(Reflection.community_id == community_id, Reflection.status == ReflectionStatus.OPEN)
+        select(Reflection).where(Reflection.community_id == community_id, Reflection.status == SessionStatus.OPEN)
     )
 
 
@@ -151,7 +151,7 @@ async def open_reflection_to_move(session: AsyncSession, community_id: int) -> R
     `next` at the same moment are decided one after the other, each seeing the other's move."""
     return await session.scalar(
         select(Reflection)
-        .where(Reflection.community_id == community_id, Reflection.status == ReflectionStatus.OPEN)
+        .where(Reflection.community_id == community_id, Reflection.status == SessionStatus.OPEN)
         .with_for_update()
     )
 
@@ -167,7 +167,7 @@ async def reflection_by_id(session: AsyncSession, community_id: int, reflection_
 
 def end_reflection(reflection: Reflection, now: datetime) -> None:
     """open → ended."""
-    move(reflection, ReflectionStatus.ENDED)
+    move(reflection, SessionStatus.ENDED)
     reflection.ended_at = now
 
 
@@ -181,7 +181,7 @@ async def start_reflection(
             meeting_id=meeting_id,
             topic=topic,
             step=1,
-            status=ReflectionStatus.OPEN.value,
+            status=SessionStatus.OPEN.value,
             started_at=now,
         ),
     )
@@ -402,6 +402,11 @@ async def forget_moves(session: AsyncSession, member: Member) -> dict[str, int]:
 
 class ReflectionStore:
     """The reflections tables as a stepped-session store (`flows.stepped.SessionStore`)."""
+
+    session_table: str = "reflections"
+    answer_tables: tuple[str, ...] = ("reflection_answers", "action_items")
+    forget_answers = staticmethod(forget_reflection_answers)
+    forget_moves = staticmethod(forget_moves)
 
     open_session = staticmethod(open_reflection)
     open_to_move = staticmethod(open_reflection_to_move)
