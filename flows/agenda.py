@@ -17,7 +17,7 @@ from bot.vocabulary.text import plural
 from flows import meeting_calendar as calendar
 from flows.schedule import Planned, upcoming
 from flows.turn import Turn
-from storage import agenda_items, answers, leads, votes
+from storage import actions, agenda_items, leads, reflections, support_rounds, votes
 from storage import schedule as schedules
 from storage.models import Community, MeetingSchedule, Member
 
@@ -113,7 +113,7 @@ async def filling(
         topic=community.next_topic,
         lead=lead.name if lead else None,
         items=tuple(items),
-        actions=await answers.open_actions(session, community.id),
+        actions=await actions.open_actions(session, community.id),
         next_meeting=when(schedule, coming[0].starts_at) if coming else None,
     )
 
@@ -171,8 +171,8 @@ async def agenda_post(session: AsyncSession, community: Community, now: datetime
     fill = await filling(session, community, schedule, lead=todays_lead, after=end_of_day, items=items)
     chosen_today = await leads.next_lead(session, community.id)
     first = await is_first_meeting(session, community.id, today)
-    support = await answers.open_support_round(session, community.id)
-    reflection = await answers.open_reflection(session, community.id)
+    support = await support_rounds.open_support_round(session, community.id)
+    reflection = await reflections.open_reflection(session, community.id)
     vote = await votes.open_vote(session, community.id)
     status = {
         "support": " — open now" if support else "",

@@ -27,7 +27,7 @@ from bot.registry import Command, FlowRouter, compose
 from bot.vocabulary.conversation import Post
 from flows.stepped import Step, SteppedPrompts, Wording
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
-from storage.answers import answer_key
+from storage.answer_keys import answer_key
 from storage.db import Database
 from storage.models import Member
 from storage.states import SessionStatus, move
