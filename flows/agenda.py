@@ -18,7 +18,7 @@ from bot.vocabulary.text import plural
 from flows import meeting_calendar as calendar
 from flows.schedule import Planned, upcoming
 from flows.turn import Turn
-from storage import agenda_items, answers, leads, meeting_day, votes
+from storage import actions, agenda_items, leads, meeting_day, reflections, support_rounds, votes
 from storage import schedule as schedules
 from storage.models import Community, MeetingSchedule, Member, SupportRound, TopicVote
 from storage.states import RoundStatus, VoteStatus
@@ -124,7 +124,7 @@ async def filling(
         topic=community.next_topic,
         lead=lead.name if lead else None,
         items=tuple(items),
-        actions=await answers.open_actions(session, community.id),
+        actions=await actions.open_actions(session, community.id),
         next_meeting=when(schedule, coming[0].starts_at) if coming else None,
     )
 
@@ -183,7 +183,7 @@ async def agenda_post(session: AsyncSession, community: Community, now: datetime
     items = [item.text for item in placed + waiting]
     # The flows file a meeting's parts under the day of their clock (`Turn.today`).
     day = await meeting_day.meeting_day(session, community.id, now.date(), start_of_day, end_of_day)
-    reflection = await answers.open_reflection(session, community.id)
+    reflection = await reflections.open_reflection(session, community.id)
     todays_lead = await leads.lead_before(session, community.id, today)
     fill = await filling(
         session, community, schedule, lead=todays_lead, after=end_of_day - timedelta(minutes=1), items=items
@@ -191,7 +191,7 @@ async def agenda_post(session: AsyncSession, community: Community, now: datetime
     fill = replace(fill, topic=_todays_topic(community, day, reflection.topic if reflection else None))
     chosen_today = await leads.next_lead(session, community.id)
     first = await is_first_meeting(session, community.id, today)
-    support_open = await answers.open_support_round(session, community.id) is not None
+    support_open = await support_rounds.open_support_round(session, community.id) is not None
     vote = await votes.open_vote(session, community.id) or day.vote
     status = {
         "support": OPEN_NOW if support_open else DONE if _closed(day.support) else "",

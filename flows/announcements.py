@@ -39,8 +39,8 @@ from flows import agenda
 from flows import meeting_calendar as calendar
 from flows.invitation import meeting_invitation
 from flows.schedule import Planned, upcoming
+from storage import actions as action_store
 from storage import agenda_items, channels, leads
-from storage import answers as answer_store
 from storage import schedule as store
 from storage.models import Announcement, CoChairTerm, Community, MeetingSchedule, Member
 
@@ -280,7 +280,7 @@ async def _post(
         text = SOON.format(at=calendar.local(meeting.starts_at, schedule.zone).strftime("%H:%M"), link=link)
     else:
         coming = await upcoming(session, schedule, now, count=1)
-        actions = await answer_store.open_actions(session, community.id)
+        actions = await action_store.open_actions(session, community.id)
         recap = (
             f"{plural(actions, 'action')} {'is' if actions == 1 else 'are'} open."
             if actions

@@ -16,7 +16,9 @@ from bot.vocabulary.text import number as typed_number
 from bot.vocabulary.text import trimmed
 from flows import attendance
 from flows.turn import Turn
+from storage import actions
 from storage import answers as store
+from storage.answer_keys import answer_key
 from storage.delivery import key_for_ref
 from storage.models import ReflectionAnswer, SupportStatement
 
@@ -257,7 +259,7 @@ async def edit(turn: Turn, cmd: Command) -> list[Post]:
         answer: SupportStatement | ReflectionAnswer = own.row
         answer.text = words
         if isinstance(answer, ReflectionAnswer):
-            answer.answer_key = store.answer_key(answer.member_id, words, per_member=False)
+            answer.answer_key = answer_key(answer.member_id, words, per_member=False)
     else:
         found = await store.find_by_code(turn.session, _community_id(turn), code_hash(which))
         if found is None:
@@ -265,7 +267,7 @@ async def edit(turn: Turn, cmd: Command) -> list[Post]:
         answer = found
         answer.text = words  # its key is its code's: unchanged, and never another's
     if isinstance(answer, ReflectionAnswer):
-        await store.update_action_text(turn.session, answer)
+        await actions.update_action_text(turn.session, answer)
     return [turn.private(EDITED)]
 
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.registry import Answer, Command, FlowRouter, Forgetter
+from bot.registry import Answer, Command, FlowRouter
 from bot.vocabulary.conversation import Button, Post
 from bot.vocabulary.errors import NotAllowed, UsageError
 from bot.vocabulary.moments import stored_utc
@@ -31,8 +31,10 @@ from bot.vocabulary.text import number, trimmed
 from flows import answers, attendance, due_dates, gibbs, meeting_calendar
 from flows.stepped import NO_NAME, SteppedPrompts, Wording
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn, mention_tokens_in
-from storage import answers as store
+from storage import actions
+from storage import answers as found_answers
 from storage import community as communities
+from storage import reflections as store
 from storage import schedule as schedules
 from storage.models import ActionItem, Member, ReflectionAnswer
 
@@ -44,6 +46,7 @@ STEP_TEXT = "Step {n} of {of} — {question}\n({name}) Topic: {topic}"
 HOW = "Reply to this post to share, or press Share (you can leave your name off)."
 MOVED_ON = "We have moved on from this step — late thoughts are still welcome here."
 BACK_NOTE = "Back to step {n} — {question} Reply here or to the step's first post."
+AGAIN_NOTE = "On to step {n} again — {question} Reply here or to the step's first post."
 NO_TOPIC = "Which topic shall we reflect on? Type `/cop reflect <topic>` (or vote on a lead topic first)."
 ALREADY = "A reflection on “{topic}” is already running (step {n} of 6)."
 NOT_OPEN = "No reflection is running. A co-chair or today's lead can start one with `/cop reflect [topic]`."
@@ -100,11 +103,13 @@ WORDS = Wording(
     how=HOW,
     moved_on=MOVED_ON,
     back_note=BACK_NOTE,
+    again_note=AGAIN_NOTE,
     not_open=NOT_OPEN,
     last_step=LAST_STEP,
     summary=SUMMARY,
     late=LATE,
     after_end=AFTER_END,
+    start="a reflection, `/cop reflect [topic]` (a co-chair or today's lead)",
 )
 
 
@@ -175,7 +180,7 @@ async def _track(
 ) -> tuple[bool, str | None]:
     """Make an answer an action. (made now, its owner's name); False when it already was one."""
     owner_id, owner = await _owner_of(turn, community_id, answer)
-    made = await store.add_action(turn.session, community_id, answer, owner_id, due.on if due else None, turn.now)
+    made = await actions.add_action(turn.session, community_id, answer, owner_id, due.on if due else None, turn.now)
     return made, owner
 
 
@@ -199,7 +204,7 @@ async def _plan_lines(session: Any, row: Any) -> tuple[str, ...]:
     """Step 6 in the summary: every answer once, each tracked action marked with its owner,
     and with its date unless the answer already writes it."""
     lines = []
-    for entry in await store.action_plan(session, row.id, gibbs.LAST):
+    for entry in await actions.action_plan(session, row.id, gibbs.LAST):
         line = f"{entry.author or NO_NAME}: {entry.text}"
         if entry.tracked:
             shown = entry.due_on if entry.due_on and not due_dates.names_day(entry.text, entry.due_on) else None
@@ -210,7 +215,7 @@ async def _plan_lines(session: Any, row: Any) -> tuple[str, ...]:
 
 async def _closing_the_loop(session: Any, row: Any) -> tuple[str, tuple[()]]:
     """How many actions were agreed, counted once each."""
-    plan = await store.action_plan(session, row.id, gibbs.LAST)
+    plan = await actions.action_plan(session, row.id, gibbs.LAST)
     agreed = sum(entry.tracked for entry in plan)
     loop = LOOP_ONE if agreed == 1 else LOOP.format(n=agreed) if agreed else NO_ACTIONS
     hint = any(not entry.tracked or entry.due_on is None for entry in plan)
@@ -266,7 +271,7 @@ async def _answer_to_track(turn: Turn, which: str) -> ReflectionAnswer:
     which = which.lstrip("#")
     if answers.looks_like_code(which):
         community_id = turn.community.id if turn.community is not None else None
-        found = await store.find_by_code(turn.session, community_id, answers.code_hash(which))
+        found = await found_answers.find_by_code(turn.session, community_id, answers.code_hash(which))
         if isinstance(found, ReflectionAnswer):
             return found
         if found is not None:
@@ -314,7 +319,7 @@ async def make_action(turn: Turn, cmd: Command) -> list[Post]:
     community_id = await store.community_of(turn.session, answer)
     today = await _local_day(turn.session, community_id, turn.now, turn.now)
     given = due_dates.date_given(when, today) if when.strip() else None
-    existing = await store.action_of(turn.session, answer.id)
+    existing = await actions.action_of(turn.session, answer.id)
     if existing is not None:
         return await _redate(turn, existing, answer.id, given)
     if given is None:  # the date the answer gives, read from the day it was written
@@ -322,15 +327,11 @@ async def make_action(turn: Turn, cmd: Command) -> list[Post]:
         given = due_dates.due_date(answer.text, written)
     made, owner = await _track(turn, community_id, answer, given)
     if not made:  # pressed twice at once: the other press made it
-        other = await store.action_of(turn.session, answer.id)
+        other = await actions.action_of(turn.session, answer.id)
         assert other is not None
         return await _redate(turn, other, answer.id, None)
     return [turn.private(_made(owner, given))]
 
 
-router.stepped(REFLECTION)
+router.stepped(REFLECTION)  # with its forgetters: answers (and the actions made of them), step moves
 router.answerable(REFLECTION.answerable(PASS_STEP, priority=10))
-router.forgetter(
-    Forgetter("reflection answers", ("reflection_answers", "action_items"), store.forget_reflection_answers)
-)
-router.forgetter(Forgetter("step moves", ("reflections",), store.forget_moves))

@@ -20,8 +20,8 @@ from bot.vocabulary.conversation import AnswerForm, Button, Post, Section
 from bot.vocabulary.errors import NothingOpen
 from flows import attendance
 from flows.turn import Turn
-from storage import answers as store
 from storage import community as communities
+from storage import support_rounds as store
 from storage.models import SupportRound
 from storage.states import RoundStatus
 

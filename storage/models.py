@@ -30,8 +30,8 @@ from storage.states import (
     LeadStatus,
     NominationStatus,
     OutboxStatus,
-    ReflectionStatus,
     RoundStatus,
+    SessionStatus,
     VoteStatus,
     where,
 )
@@ -181,18 +181,20 @@ class Reflection(Base):
     """A Gibbs reflective cycle on a topic; ``step`` is 1..6 while open."""
 
     __tablename__ = "reflections"
-    __table_args__ = (_open_only("uq_open_reflection", "community_id", where=where(ReflectionStatus.OPEN)),)
+    __table_args__ = (_open_only("uq_open_reflection", "community_id", where=where(SessionStatus.OPEN)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     topic: Mapped[str] = mapped_column(Text)
     step: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default=ReflectionStatus.OPEN.value)
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.OPEN.value)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The last next/back, and who made it: a typed `next` by someone else seconds later moves nothing.
     moved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     moved_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    # The furthest step posted (None: the current one): coming back to it updates its post.
+    reached: Mapped[int | None] = mapped_column(Integer)
 
 
 class ReflectionAnswer(Base):

@@ -14,7 +14,7 @@ from bot.logs import QUIET_LOGGERS, quiet_third_parties, setup_logging
 from bot.vocabulary.conversation import Actor, Place, ReplyEvent
 from flows.answers import code_hash
 from storage import models
-from storage.answers import answer_key
+from storage.answer_keys import answer_key
 from tests.support.room import Room, uid
 
 CANARY = "CANARY-7f3a-lived-experience"
@@ -130,7 +130,7 @@ async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
     co-chair terms. It anonymises what others rely on: leads they led, topics they proposed,
     actions assigned to them." Reads each table after Ben's forget-me. Proved: the member kept
     (flows/membership.py), or any one forgetter's delete or anonymising update taken out
-    (storage/answers.py, votes.py, leads.py; with SQLite's foreign keys off, since the schema's
+    (storage/support_rounds.py, reflections.py, votes.py, leads.py; with SQLite's foreign keys off, since the schema's
     ON DELETE CASCADE / SET NULL is a second guard), or deleting what should be anonymised,
     fails this test."""
     room = Room(db, clock)
@@ -259,7 +259,7 @@ async def test_an_answer_without_a_name_keeps_no_author_no_hash_of_one_and_only_
     (a support statement and a reflection answer) column by column. Proved: with the author
     kept (``author = member.id`` in flows/stepped.py, ``member.id`` in flows/support_round.py),
     the code kept as typed (``code_hash`` returning the code), or the de-duplication key of an
-    anonymous answer made from the member (``answer_key`` in storage/answers.py), this fails."""
+    anonymous answer made from the member (``answer_key`` in storage/answer_keys.py), this fails."""
     room = Room(db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "support")

@@ -8,8 +8,8 @@ import asyncio
 from sqlalchemy import select, text
 
 from bot.vocabulary.conversation import Actor, CommandEvent
-from storage.answers import ReflectionStore
 from storage.models import OutboxPost, Reflection
+from storage.reflections import ReflectionStore
 from tests.support.room import Room, uid
 from tests.support.room import workers as two_workers
 from tests.support.waiting import WAIT_SECONDS, until
