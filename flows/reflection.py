@@ -73,6 +73,8 @@ IN_THE_PLAN_ANON = (
     "Kept in our action plan — thank you. To make it a tracked action, type `/cop action <your code>` "
     "with the private code I'm sending you."
 )
+SPECIAL_MENTIONS = {"here", "channel", "everyone"}  # Slack's and Teams' mentions of everyone, not a person
+OWNER_NOT_JOINED = "{who} hasn't joined this community, so I haven't made them its owner — they can type `/cop join`."
 ACTION_MADE = "Kept as an action for {owner}{due} — it will be on the next agenda."
 DUE = ", due {day}"
 BAD_DATE = "I couldn't read the date “{raw}”; the action is kept without one — a co-chair can add it."
@@ -144,13 +146,18 @@ async def _local_day(session: Any, community_id: int, moment: datetime, now: dat
     return meeting_calendar.local(stored_utc(moment), schedule.zone).date()
 
 
+async def _member_named(turn: Turn, community_id: int, token: str) -> Member | None:
+    """The member an @ token names (a platform mention, or ``@Name``), who has joined."""
+    if turn.community is not None and turn.community.id == community_id:
+        return await turn.resolve_member(token)
+    found = await communities.find_member(turn.session, community_id, token)
+    return found if found is not None and found.active else None
+
+
 async def _named_owner(turn: Turn, community_id: int, text: str) -> Member | None:
-    """The first member the text names with @ (a platform mention, or ``@Name``)."""
+    """The first member the text names with @ who has joined."""
     for token in mention_tokens_in(text):
-        if turn.community is not None and turn.community.id == community_id:
-            named = await turn.resolve_member(token)
-        else:
-            named = await communities.find_member(turn.session, community_id, token)
+        named = await _member_named(turn, community_id, token)
         if named is not None:
             return named
     return None
@@ -184,6 +191,16 @@ async def _track(
     return made, owner
 
 
+async def _not_joined(turn: Turn, community_id: int, text: str) -> str:
+    """A sentence naming who the answer mentions but has not joined (a mention makes nobody a
+    member, nor an action's owner); "" when everyone mentioned has."""
+    missing = []
+    for token in mention_tokens_in(text):
+        if token.casefold() not in SPECIAL_MENTIONS and await _member_named(turn, community_id, token) is None:
+            missing.append(turn.mention_names.get(token) or token.replace("_", " "))
+    return "\n" + OWNER_NOT_JOINED.format(who=" and ".join(dict.fromkeys(missing))) if missing else ""
+
+
 async def _from_step_6(turn: Turn, row: Any, step: int, kept: Any, given: Answer) -> list[Post]:
     """An answer to step 6 is in the plan; it is tracked when it says so (``action:``, or an
     @owner and a date). Its author is told which, privately."""
@@ -192,12 +209,17 @@ async def _from_step_6(turn: Turn, row: Any, step: int, kept: Any, given: Answer
     today = await _local_day(turn.session, row.community_id, turn.now, turn.now)
     due = due_dates.due_date(kept.text, today)
     named = await _named_owner(turn, row.community_id, kept.text)
+    not_joined = await _not_joined(turn, row.community_id, kept.text)
     if not asks_for_action(given.text) and not (named is not None and due is not None and due.read):
         if kept.member_id is None:
-            return [turn.private(IN_THE_PLAN_ANON)]
-        return [turn.private(IN_THE_PLAN.format(n=kept.id), buttons=(Button(MAKE_ACTION, f"action {kept.id}"),))]
+            return [turn.private(IN_THE_PLAN_ANON + not_joined)]
+        return [
+            turn.private(
+                IN_THE_PLAN.format(n=kept.id) + not_joined, buttons=(Button(MAKE_ACTION, f"action {kept.id}"),)
+            )
+        ]
     _, owner = await _track(turn, row.community_id, kept, due)
-    return [turn.private(_made(owner, due))]
+    return [turn.private(_made(owner, due) + not_joined)]
 
 
 async def _plan_lines(session: Any, row: Any) -> tuple[str, ...]:

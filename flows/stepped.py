@@ -38,6 +38,7 @@ NOTHING_RUNNING = "Nothing with steps is running. To start one: {starts}."
 WHICH_ONE = "Two things with steps are running: {kinds}. Say which, e.g. `/cop {verb} {first}`."
 NOT_RUNNING = "No {kind} is running."
 STEP_USAGE = "Usage: /cop {verb} [{kinds}]"
+GONE = "That {kind} is no longer kept, so your words were not kept either. Nothing else changed."
 STALE_BUTTON = "We have already moved on — nothing changed."
 FIRST_STEP = "We are at the first step already."
 KEPT_AS = "your answer to step {n} of the {kind}"
@@ -344,8 +345,8 @@ class SteppedPrompts:
             parsed = self.parse_key(key)
             community_id = turn.require_community().id
             row = await self.store.session_by_id(turn.session, community_id, parsed[0]) if parsed else None
-            if parsed is None or row is None:
-                return None  # a post of a session that is gone: nothing to keep
+            if parsed is None or row is None:  # a post of a session that is gone: nothing to keep
+                return [turn.private(GONE.format(kind=self.kind))]
             return await self.keep(turn, row, parsed[1], given)
 
         async def pass_step(turn: Turn, key: str) -> list[Post]:

@@ -141,6 +141,28 @@ async def test_mentions_of_people_who_never_joined_in_slack_and_teams(sqlite_db,
     assert not channel.cards_with("Cara will lead")
 
 
+async def test_a_step_6_answer_naming_someone_who_never_joined_makes_nobody_a_member(sqlite_db, clock):
+    """A mention in an answer is words, not a member: the action stays the author's and the
+    author is told, privately, who has not joined."""
+    async with running_stack(sqlite_db, clock, {"U1": "Ann", "U2": "Ben", "U9": "Zed"}) as stack:
+        await say(stack, "U1", "setup North West")
+        await say(stack, "U2", "join")
+        await say(stack, "U1", "reflect Boundaries")
+        for _ in range(1, 6):
+            await say(stack, "U1", "next")
+            clock.advance(seconds=10)
+        step_6 = stack.slack.ts_of(stack.slack.find_post("Step 6 of 6"))
+        assert (
+            await stack.requests.reply("U2", "action: <@U9> will ring the college by 1 March", step_6)
+        ).status == 200
+        await stack.settle()
+        said = stack.slack.ephemerals("U2")[-1].text
+    assert "Kept as an action for Ben, due Monday 1 March 2027" in said
+    assert "Zed hasn't joined this community, so I haven't made them its owner" in said
+    assert "here hasn't" not in said  # <!here> is everyone, not a person
+    assert await member_names(sqlite_db) == ["Ann", "Ben"]
+
+
 # -- 5. the day's welcome names the founder too, and keeps everyone -------------------------------
 
 

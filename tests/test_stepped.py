@@ -8,7 +8,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.registry import DuplicateName, FlowRouter, compose
 from flows.reflection import REFLECTION
@@ -110,6 +110,18 @@ async def test_a_reflection_and_a_check_in_with_the_same_id_run_side_by_side(db,
             await room.cmd("Ben", "forget-me confirm")
         assert await rows(db, CheckInAnswer.text) == [("tired but here",), ("a quiet room",)]
         assert await rows(db, CheckIn.moved_by) == [(None,)]
+
+
+async def test_an_answer_to_a_session_that_is_gone_says_so(db, clock, monkeypatch):
+    async with second_kind(db, monkeypatch):
+        room = Room(db, clock)
+        await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+        await room.cmd("Ann", "check-in Monday")
+        async with db.transaction() as session:
+            await session.execute(delete(CheckIn))
+        await room.reply("Ben", "tired", to="check-in:1:step:1")
+        assert "That check-in is no longer kept, so your words were not kept either" in room.said_to("Ben")
+        assert "already shared" not in room.said_to("Ben") and await rows(db, CheckInAnswer.text) == []
 
 
 async def test_with_nothing_running_next_names_every_kind_and_help_names_none(db, clock, monkeypatch):
