@@ -15,13 +15,16 @@ due, checked at every line; a meeting's .ics invitation is saved as a file in ``
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, time
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from bot.vocabulary.conversation import Actor, CommandEvent, Mention, Place, Post, ReplyEvent
-from bot.vocabulary.errors import Unavailable
+from bot.vocabulary.dates import parse_day, read_time
+from bot.vocabulary.errors import Unavailable, UsageError
 from bot.vocabulary.text import number, shown, trimmed
+from storage.db import unreachable
 
 if TYPE_CHECKING:
     from bot.shell.runtime import Runtime
@@ -35,7 +38,15 @@ BANNER = (
 _MENTION = re.compile(r"@([^\s@]+)")
 _SAFE_FILENAME = re.compile(r"[^A-Za-z0-9._-]")
 NOT_KEPT = "(The database did not answer, so that was not kept. Please type it again in a moment.)"
-CLOCK_USAGE = "Usage: /clock <YYYY-MM-DD> [HH:MM] (UTC), or /clock now"
+NO_SUCH_POST = (
+    "There is no post #{n} to answer here (nothing was kept). `/reply` answers a support round or reflection "
+    "step post by its number, e.g. `/reply #4 your words`."
+)
+NOT_TO_ANSWER = (
+    "Post #{n} is not one to answer, so nothing was kept. `/reply` answers a support round or reflection "
+    "step post by its number; a plain line answers whatever is open."
+)
+CLOCK_USAGE = "Usage: /clock <date> [HH:MM] (UTC), e.g. /clock 2026-12-09 09:00 or /clock 9/12/2026; /clock now"
 
 
 class TerminalClock:
@@ -48,19 +59,19 @@ class TerminalClock:
         return self.fixed or datetime.now(UTC)
 
     def set(self, words: str) -> str:
-        """``2026-12-09 09:00`` (UTC) or ``now`` → the sentence to show."""
+        """``2026-12-09 09:00`` (UTC), any date the commands read (``9/12/2026``, ``9 December
+        2026``: `bot.vocabulary.dates`), or ``now`` → the sentence to show."""
         parts = words.split()
         if parts == ["now"]:
             self.fixed = None
             return "(the clock is back to the real time)"
+        at = read_time(parts[-1]) if len(parts) > 1 else None
+        day_words = parts[:-1] if at is not None else parts
         try:
-            day = datetime.strptime(parts[0], "%Y-%m-%d").date() if parts else None
-            at = time.fromisoformat(parts[1]) if len(parts) == 2 else time(9, 0)
-        except ValueError:
-            day = None
-        if day is None or len(parts) > 2:
-            return CLOCK_USAGE
-        self.fixed = datetime.combine(day, at, tzinfo=UTC)
+            day = parse_day(" ".join(day_words), self().date())
+        except UsageError as error:
+            return f"{error}\n{CLOCK_USAGE}"
+        self.fixed = datetime.combine(day, at or time(9, 0), tzinfo=UTC)
         return f"(it is now {self.fixed:%Y-%m-%d %H:%M} UTC here)"
 
 
@@ -68,13 +79,19 @@ def user_id(name: str) -> str:
     return "_".join(name.split()).casefold()
 
 
-class ConsoleSender:
-    """Prints posts; a post's reference is its number (#n)."""
+Numbering = Callable[[Place], Awaitable[int]]
 
-    def __init__(self, out: IO[str], files_dir: Path | None = None) -> None:
+
+class ConsoleSender:
+    """Prints posts; a post's reference is its number (#n). ``numbers`` gives the next number
+    (`storage.post_numbers`: from the database, so a number is never given twice, however many
+    times `copbot chat` starts on it); without it, numbers count from 1 in this process."""
+
+    def __init__(self, out: IO[str], files_dir: Path | None = None, numbers: Numbering | None = None) -> None:
         self.out = out
         self.count = 0
         self.files_dir = files_dir
+        self.numbers = numbers
 
     def _write(self, text: str) -> None:
         self.out.write(text + "\n")
@@ -84,7 +101,10 @@ class ConsoleSender:
         if post.receipt:
             self._write("  ✓ kept\n")
             return None
-        self.count += 1
+        if self.numbers is not None:
+            self.count = await self.numbers(place)
+        else:
+            self.count += 1
         ref = str(self.count)
         head = f"#{ref} copbot"
         if post.private_to:
@@ -158,7 +178,8 @@ class ConsoleSession:
             self.out.write(self.clock.set(rest) + "\n")
             await self._announce()
             return True
-        await self._ensure_community()
+        if not (word.lower() in ("/cop", "cop") and rest.lower().split()[:1] == ["setup"]):
+            await self._ensure_community()  # a first `/cop setup <name>` makes it itself, with that name
         if word.lower() in ("/cop", "cop") and (word == "/cop" or rest):
             body, mentions = _with_mentions(text)
             await self._dispatch(CommandEvent(self.actor, PLACE, body, mentions))
@@ -167,13 +188,34 @@ class ConsoleSession:
             if number(target.lstrip("#")) is None or not words.strip():
                 self.out.write("Usage: /reply <#n> <your words>\n")
             else:
-                await self._dispatch(ReplyEvent(self.actor, PLACE, words.strip(), thread_ref=target.lstrip("#")))
+                ref = target.lstrip("#")
+                try:
+                    refusal = await self._not_answerable(ref)
+                except Exception as error:
+                    if not unreachable(error):
+                        raise
+                    refusal = NOT_KEPT
+                if refusal:
+                    self.out.write(refusal + "\n")
+                else:
+                    await self._dispatch(ReplyEvent(self.actor, PLACE, words.strip(), thread_ref=ref))
         elif word.startswith("/") and word != "/" and not rest:  # a mistyped terminal command
             self.out.write("Unknown terminal command. Use /cop …, /as <name>, /reply <#n> …, /clock …, or /quit.\n")
         else:
             await self._dispatch(ReplyEvent(self.actor, PLACE, text))
         await self._announce()
         return True
+
+    async def _not_answerable(self, ref: str) -> str | None:
+        """Why ``/reply #ref`` cannot go anywhere (no such post, or not one to answer), or None.
+        Slack and Teams drop such replies unseen (copbot sees all of a channel's talk); here
+        `/reply` names a post on purpose, so the member is told."""
+        key = await self.runtime.deliveries.key_for(PLACE, ref)
+        if key is None:
+            return NO_SUCH_POST.format(n=ref)
+        from flows import REGISTRY  # what members answer, as the flows declare it
+
+        return None if REGISTRY.answerable_for(key) is not None else NOT_TO_ANSWER.format(n=ref)
 
     async def _announce(self) -> None:
         """What copbot posts by itself, if anything fell due (the terminal has no scheduler)."""

@@ -9,10 +9,11 @@ import shlex
 from collections.abc import Mapping
 
 from bot.registry import Command, Verb
+from bot.vocabulary import suggest
 from bot.vocabulary.errors import UsageError
 from flows import REGISTRY
 
-__all__ = ["Command", "VERBS", "help_text", "is_bare_command", "parse", "usage"]
+__all__ = ["Command", "VERBS", "help_text", "is_bare_command", "parse", "unknown_verb", "usage"]
 
 MAX_COMMAND_CHARS = 4000
 
@@ -37,9 +38,9 @@ def parse(text: str) -> Command:
         return Command("help", (), "")
     head, _, rest = text.partition(" ")
     verb = head.lower()
-    if verb not in VERBS:
-        raise UsageError(f"I don't know “{head[:40]}”. Try `/cop help` to see what I can do.")
     rest = rest.strip()
+    if verb not in VERBS:
+        raise UsageError(unknown_verb(head, rest))
     try:
         args = tuple(shlex.split(rest))
     except ValueError:
@@ -69,10 +70,18 @@ def is_bare_command(text: str) -> bool:
     )
 
 
+def unknown_verb(word: str, rest: str = "") -> str:
+    """The answer to a verb copbot does not know, with the nearest verbs (`bot.vocabulary.suggest`)."""
+    return suggest.unknown_verb(word, VERBS, rest)
+
+
 def usage(verb: str) -> str:
     return f"Usage: /cop {VERBS[verb].usage}"
 
 
 def help_text(verb: str | None = None) -> str:
-    """Help for every verb, or for one: from the registry (`bot.registry.Registry.help_text`)."""
+    """Help for every verb, or for one: from the registry (`bot.registry.Registry.help_text`);
+    a verb it does not know gets the nearest ones."""
+    if verb and verb.lower().lstrip("/") not in VERBS:
+        raise UsageError(unknown_verb(verb.lstrip("/")))
     return REGISTRY.help_text(verb)

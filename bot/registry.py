@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from bot.vocabulary.conversation import Post
 from bot.vocabulary.errors import UsageError
@@ -25,7 +25,9 @@ from bot.vocabulary.errors import UsageError
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from flows.turn import Turn
+# The turn a flow's handlers and checks get (`flows.turn.Turn`, which is built on this module):
+# the registry only hands it on, so it names no type of it and imports nothing from flows.
+Turn = Any
 
 
 @dataclass(frozen=True)
@@ -37,7 +39,7 @@ class Command:
     rest: str
 
 
-Handler = Callable[["Turn", Command], Awaitable[list[Post]]]
+Handler = Callable[[Turn, Command], Awaitable[list[Post]]]
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,14 @@ class Forgetter:
     forget: Callable[[AsyncSession, Any], Awaitable[dict[str, int]]]
 
 
+class SteppedKind(Protocol):
+    """A kind of stepped session, as the registry sees it: its name and its forgetters."""
+
+    kind: str
+
+    def forgetters(self) -> tuple[Forgetter, ...]: ...
+
+
 class FlowRouter:
     """One flow's declarations. ``@router.verb(...)`` registers a handler."""
 
@@ -139,7 +149,7 @@ class FlowRouter:
         self.answerables: list[Answerable] = []
         self.closables: list[Closable] = []
         self.forgetters: list[Forgetter] = []
-        self.stepped_sessions: list[Any] = []
+        self.stepped_sessions: list[SteppedKind] = []
 
     def verb(self, name: str, usage: str, help: str, **options: Any) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
@@ -151,10 +161,11 @@ class FlowRouter:
     def answerable(self, answerable: Answerable) -> None:
         self.answerables.append(answerable)
 
-    def stepped(self, engine: Any) -> None:
+    def stepped(self, engine: SteppedKind) -> None:
         """A kind of stepped session (`flows.stepped.SteppedPrompts`): ``next``/``back``/``end``
-        go to whichever is open."""
+        go to whichever is open, and forget-me deletes what it keeps of a member."""
         self.stepped_sessions.append(engine)
+        self.forgetters.extend(engine.forgetters())
 
     def closable(self, closable: Closable) -> None:
         self.closables.append(closable)

@@ -4,7 +4,7 @@ lists them. A new flow is a module here plus its storage, and one line below."""
 
 from __future__ import annotations
 
-from bot.registry import Registry, compose
+from bot.registry import FlowRouter, Registry, compose
 from flows import (
     agenda,
     agenda_items,
@@ -21,21 +21,21 @@ from flows import (
     topic_vote,
 )
 
-REGISTRY: Registry = compose(
-    [
-        general.help_router,
-        membership.router,
-        attendance.router,
-        chairs.router,
-        rotation.router,
-        support_round.router,
-        reflection.router,
-        stepped.router,
-        answers.router,
-        topic_vote.router,
-        general.close_router,
-        agenda.router,
-        agenda_items.router,
-        schedule.router,
-    ]
-)
+# The flows' routers, in the order help lists their verbs.
+ROUTERS: list[FlowRouter] = [
+    general.help_router,
+    membership.router,
+    attendance.router,
+    chairs.router,
+    rotation.router,
+    support_round.router,
+    reflection.router,
+    stepped.router,
+    answers.router,
+    topic_vote.router,
+    general.close_router,
+    agenda.router,
+    agenda_items.router,
+    schedule.router,
+]
+REGISTRY: Registry = compose(ROUTERS)

@@ -2,12 +2,13 @@
 (support round, reflective practice on the lead topic, the next session's topic and lead, the
 items members placed, next steps) and the first-meeting agenda. `agenda_lines` fills either;
 the scheduler posts it, `/cop agenda` shows the draft, and `/cop meeting` shows today's in
-order with where the meeting is now."""
+order with where the meeting is now: today's lead topic (the reflection's, once one is held,
+else the one chosen last time), the parts done, the one open."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,9 +18,10 @@ from bot.vocabulary.text import plural
 from flows import meeting_calendar as calendar
 from flows.schedule import Planned, upcoming
 from flows.turn import Turn
-from storage import agenda_items, answers, leads, votes
+from storage import actions, agenda_items, leads, meeting_day, reflections, support_rounds, votes
 from storage import schedule as schedules
-from storage.models import Community, MeetingSchedule, Member
+from storage.models import Community, MeetingSchedule, Member, SupportRound, TopicVote
+from storage.states import RoundStatus, VoteStatus
 
 AGENDA = "Agenda — {community}, {when}{link}"
 HEADING = "Our meeting, in order — {community}"
@@ -29,6 +31,15 @@ NO_TOPIC = "to be chosen"
 NO_DATE = "to be set"
 SUPPORT = "the support round: “I will support myself today by …”"
 NEXT_STEPS = "Next steps: the actions recap ({actions}), and the date of the next meeting: {next}"
+OPEN_NOW = " — open now"
+AT_STEP = " — now at step {step} of 6"
+DONE = " — done"
+VOTE_OPEN = " — the vote is open"
+VOTE_TIED = " — the vote ended in a tie: a co-chair picks the topic"
+VOTE_DONE = " — done: our next lead topic is {title}"
+VOTE_NO_WINNER = " — done: nobody voted, so no new lead topic was chosen"
+VOTE_CANCELLED = " — the vote was cancelled: nothing was decided"
+NEXT_LEAD = " — next lead: {name}"
 
 
 @dataclass(frozen=True)
@@ -106,14 +117,14 @@ async def filling(
     after: datetime,
     items: list[str],
 ) -> Filling:
-    """The template's filling for a meeting led by ``lead``, with the date of the first meeting
-    after ``after`` (this meeting's start)."""
+    """The template's filling for a coming meeting led by ``lead`` (on the topic chosen last
+    time), with the date of the first meeting after ``after`` (this meeting's start)."""
     coming = await upcoming(session, schedule, after + timedelta(minutes=1), count=1)
     return Filling(
         topic=community.next_topic,
         lead=lead.name if lead else None,
         items=tuple(items),
-        actions=await answers.open_actions(session, community.id),
+        actions=await actions.open_actions(session, community.id),
         next_meeting=when(schedule, coming[0].starts_at) if coming else None,
     )
 
@@ -149,39 +160,78 @@ router = FlowRouter("agenda")
 @router.verb(
     "meeting",
     "meeting",
-    "Today's meeting in order (the first-meeting agenda at a community's first), with where we are.",
+    "Today's meeting in order (the first-meeting agenda at a community's first), with where we are: "
+    "today's lead topic (the reflection's once one is held, else the one chosen last time; a vote today "
+    "chooses the next meeting's), the parts done and the one open.",
 )
 async def meeting(turn: Turn, cmd: Command) -> list[Post]:
     return [await agenda_post(turn.session, turn.require_community(), turn.now)]
 
 
 async def agenda_post(session: AsyncSession, community: Community, now: datetime) -> Post:
-    """Today's agenda with where the meeting is now. Needs no member's turn."""
+    """Today's agenda with where the meeting is now: today's lead topic, the parts done and the
+    one open. Needs no member's turn, and makes no meeting."""
     schedule = await schedules.schedule_of(session, community.id, now)
     today = calendar.local(now, schedule.zone).date()
     start_of_day = calendar.to_utc(today, time(0, 0), schedule.zone)
+    end_of_day = calendar.to_utc(today + timedelta(days=1), time(0, 0), schedule.zone)
     todays: Planned | None = next(
         (m for m in await upcoming(session, schedule, start_of_day, count=1) if m.day == today), None
     )
     placed = await agenda_items.on_agenda_of(session, community.id, todays.starts_at) if todays else []
     waiting = await agenda_items.accepted_in_draft(session, community.id)
-    end_of_day = datetime.combine(today, time(23, 59), tzinfo=UTC)
     items = [item.text for item in placed + waiting]
+    # The flows file a meeting's parts under the day of their clock (`Turn.today`).
+    day = await meeting_day.meeting_day(session, community.id, now.date(), start_of_day, end_of_day)
+    reflection = await reflections.open_reflection(session, community.id)
     todays_lead = await leads.lead_before(session, community.id, today)
-    fill = await filling(session, community, schedule, lead=todays_lead, after=end_of_day, items=items)
+    fill = await filling(
+        session, community, schedule, lead=todays_lead, after=end_of_day - timedelta(minutes=1), items=items
+    )
+    fill = replace(fill, topic=_todays_topic(community, day, reflection.topic if reflection else None))
     chosen_today = await leads.next_lead(session, community.id)
     first = await is_first_meeting(session, community.id, today)
-    support = await answers.open_support_round(session, community.id)
-    reflection = await answers.open_reflection(session, community.id)
-    vote = await votes.open_vote(session, community.id)
+    support_open = await support_rounds.open_support_round(session, community.id) is not None
+    vote = await votes.open_vote(session, community.id) or day.vote
     status = {
-        "support": " — open now" if support else "",
-        "reflection": f" — now at step {reflection.step} of 6" if reflection else "",
-        "vote": (" — the vote is open" if vote else "")
-        + (f" — next lead: {chosen_today.name}" if chosen_today and chosen_today.name != fill.lead else ""),
+        "support": OPEN_NOW if support_open else DONE if _closed(day.support) else "",
+        "reflection": AT_STEP.format(step=reflection.step) if reflection else DONE if day.reflection else "",
+        "vote": await _vote_status(session, vote)
+        + (NEXT_LEAD.format(name=chosen_today.name) if chosen_today and chosen_today.name != fill.lead else ""),
     }
     heading = (FIRST_HEADING if first else HEADING).format(community=community.name)
     if todays_lead is not None:
         heading += TODAYS_LEAD.format(name=todays_lead.name)
     lines = agenda_lines(agenda_parts(first, fill), status, hints=True)
     return Post(heading, sections=(Section("", lines),))
+
+
+def _todays_topic(community: Community, day: meeting_day.MeetingDay, reflecting_on: str | None) -> str | None:
+    """Today's lead topic: the topic of the reflection open now or held today; else the one
+    chosen last time, as today's meeting took it when it began (a vote closed today chooses
+    the next meeting's); before any part began, the community's next topic is still today's."""
+    if reflecting_on:
+        return reflecting_on
+    if day.reflection is not None:
+        return day.reflection.topic
+    if day.meeting is not None:
+        return day.meeting.lead_topic
+    return community.next_topic
+
+
+def _closed(support_round: SupportRound | None) -> bool:
+    return support_round is not None and support_round.status == RoundStatus.CLOSED
+
+
+async def _vote_status(session: AsyncSession, vote: TopicVote | None) -> str:
+    """Where the vote is: open, tied, done (with the topic chosen) or cancelled; "" before it."""
+    if vote is None:
+        return ""
+    if vote.status == VoteStatus.OPEN:
+        return VOTE_OPEN
+    if vote.status == VoteStatus.TIED:
+        return VOTE_TIED
+    if vote.status == VoteStatus.CANCELLED:
+        return VOTE_CANCELLED
+    winner = await votes.winner_of(session, vote)
+    return VOTE_DONE.format(title=winner.title) if winner is not None else VOTE_NO_WINNER

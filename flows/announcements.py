@@ -39,8 +39,8 @@ from flows import agenda
 from flows import meeting_calendar as calendar
 from flows.invitation import meeting_invitation
 from flows.schedule import Planned, upcoming
-from storage import agenda_items, channels
-from storage import answers as answer_store
+from storage import actions as action_store
+from storage import agenda_items, channels, leads
 from storage import schedule as store
 from storage.models import Announcement, CoChairTerm, Community, MeetingSchedule, Member
 
@@ -53,7 +53,9 @@ CALL = (
     "Our next meeting is on {when}. Any member may place an item on the agenda through the co-chairs: "
     "type `/cop agenda add <your item>` by {agenda_day}, when the agenda goes out."
 )
-EVE = "Reminder: we meet tomorrow, {when}. Share if you'd like — passing is always fine.{link}"
+EVE = "Reminder: we meet tomorrow, {when}.{about}{link}"
+EVE_TOPIC = " We'll reflect on our lead topic: {topic}{led_by}."
+EVE_LED_BY = ", led by {name}"
 SOON = "We start in 15 minutes ({at}).{link}"
 NEXT_STEPS = "Thank you for today's meeting. {actions} Our next meeting: {next}."
 NO_NEXT = "not set yet (a co-chair sets it with `/cop schedule`)"
@@ -238,6 +240,16 @@ async def _term_reviews(
     return posts, later
 
 
+async def _eve_about(session: AsyncSession, community: Community) -> str:
+    """What the reminder says tomorrow's meeting is about: the lead topic chosen last time, and
+    who leads it ("" while no topic is chosen)."""
+    if not community.next_topic:
+        return ""
+    lead = await leads.next_lead(session, community.id)
+    led_by = EVE_LED_BY.format(name=lead.name) if lead is not None and lead.name else ""
+    return EVE_TOPIC.format(topic=community.next_topic, led_by=led_by)
+
+
 async def _post(
     session: AsyncSession,
     community: Community,
@@ -263,12 +275,12 @@ async def _post(
         text = f"{posted.text}\n{note}" if note else posted.text
         return dataclasses.replace(posted, text=text, attachment=ics)
     elif kind == "eve":
-        text = EVE.format(when=when, link=link)
+        text = EVE.format(when=when, about=await _eve_about(session, community), link=link)
     elif kind == "soon":
         text = SOON.format(at=calendar.local(meeting.starts_at, schedule.zone).strftime("%H:%M"), link=link)
     else:
         coming = await upcoming(session, schedule, now, count=1)
-        actions = await answer_store.open_actions(session, community.id)
+        actions = await action_store.open_actions(session, community.id)
         recap = (
             f"{plural(actions, 'action')} {'is' if actions == 1 else 'are'} open."
             if actions

@@ -16,7 +16,9 @@ from bot.vocabulary.text import number as typed_number
 from bot.vocabulary.text import trimmed
 from flows import attendance
 from flows.turn import Turn
+from storage import actions
 from storage import answers as store
+from storage.answer_keys import answer_key
 from storage.delivery import key_for_ref
 from storage.models import ReflectionAnswer, SupportStatement
 
@@ -52,6 +54,7 @@ MINE_HOW = "`/cop edit <n> <new words>` changes one; `/cop withdraw <n>` takes i
 NO_SUCH_ANSWER = "I couldn't find your answer number {n}. `/cop mine` lists them."
 SUPPORT_PLACE = "support statement"
 STEP_PLACE = "“{topic}”, step {step}"
+SAME_AGAIN = "You already shared those words as {there}, so nothing was changed."
 MINE_LIMIT = 10
 
 
@@ -105,7 +108,8 @@ async def reply(turn: Turn, event: ReplyEvent) -> list[Post]:
     if is_pass(text):
         await attendance.mark_present(turn)
         return await answerable.pass_(turn, key)
-    return await _keep(turn, answerable, key, text, anonymous=event.anonymous, from_form=event.from_form) or []
+    posts = await _keep(turn, answerable, key, text, anonymous=event.anonymous, from_form=event.from_form)
+    return [turn.private(_same_again(answerable, key))] if posts is None else posts
 
 
 async def _all_open(turn: Turn) -> list[tuple[Answerable, str]]:
@@ -143,8 +147,8 @@ async def answer_open(turn: Turn, text: str, *, anonymous: bool, from_form: bool
     if not found:
         return [turn.private(NOTHING_OPEN)]
     posts = await _keep(turn, *found[0], text, anonymous=anonymous, from_form=from_form)
-    if posts is None:
-        return []  # the same answer again: already kept, already acknowledged
+    if posts is None:  # the same answer again: kept once, and the member is told nothing changed
+        return [turn.private(_same_again(*found[0]))]
     if len(found) > 1:
         posts.append(turn.private(_where_it_went(found, anonymous)))
     return posts
@@ -157,6 +161,10 @@ def _where_it_went(found: list[tuple[Answerable, str]], anonymous: bool) -> str:
     here, there = _kept_as(kept, key), _kept_as(other, other_key)
     how = MOVE_ANON if anonymous else MOVE_HOW
     return KEPT_WHERE.format(here=here, there=there.removeprefix("your "), how=how)
+
+
+def _same_again(answerable: Answerable, key: str) -> str:
+    return SAME_AGAIN.format(there=_kept_as(answerable, key))
 
 
 def _kept_as(answerable: Answerable, key: str) -> str:
@@ -251,7 +259,7 @@ async def edit(turn: Turn, cmd: Command) -> list[Post]:
         answer: SupportStatement | ReflectionAnswer = own.row
         answer.text = words
         if isinstance(answer, ReflectionAnswer):
-            answer.answer_key = store.answer_key(answer.member_id, words, per_member=False)
+            answer.answer_key = answer_key(answer.member_id, words, per_member=False)
     else:
         found = await store.find_by_code(turn.session, _community_id(turn), code_hash(which))
         if found is None:
@@ -259,7 +267,7 @@ async def edit(turn: Turn, cmd: Command) -> list[Post]:
         answer = found
         answer.text = words  # its key is its code's: unchanged, and never another's
     if isinstance(answer, ReflectionAnswer):
-        await store.update_action_text(turn.session, answer)
+        await actions.update_action_text(turn.session, answer)
     return [turn.private(EDITED)]
 
 

@@ -27,7 +27,8 @@ from __future__ import annotations
 from bot.registry import Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Button, Post, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
-from bot.vocabulary.text import and_list, number
+from bot.vocabulary.text import and_list, number, plural
+from flows.membership import joined_member
 from flows.turn import Turn
 from storage import chairs as store
 from storage import community as communities
@@ -51,16 +52,13 @@ CHAIRS_USAGE = (
     "Usage: /cop chairs set @first @second [6|12] [review <months>] — two different members, a 6- or "
     "12-month term (12 by default), reviewed after 6 months unless you say otherwise."
 )
-UNKNOWN_MEMBER = "I don't know “{who}” in this community. They can `/cop join`, or mention them with @."
 
 ENOUGH_CHAIRS = (
-    "We have {n} co-chairs already ({names}), so there is nothing to nominate for. A co-chair changes "
+    "We have {n} already ({names}), so there is nothing to nominate for. A co-chair changes "
     "them with `/cop chairs set @a @b [6|12]`, once the group has agreed."
 )
-NOT_JOINED = (
-    "{who} hasn't joined this community yet, and co-chairs are members. Once they type `/cop join`, "
-    "anyone can nominate them."
-)
+THEN_NOMINATE = ", and then anyone can nominate them (co-chairs are members)"
+THEN_SET = ", and then a co-chair can record them (co-chairs are members)"
 NOMINATE_USAGE = "Usage: /cop chairs nominate @member — or `/cop chairs volunteer` to offer yourself."
 ALREADY_CHAIR = "{name} is a co-chair already."
 ALREADY_NOMINATED = "{name} is nominated already (nomination {n}): answer with its buttons or `/cop chairs agree {n}`."
@@ -70,9 +68,9 @@ BY = ", by {name}"
 VOLUNTEER = " — they volunteered, thank you"
 ASK = (
     "Agree, stand aside (you won't block it), or object — an objection is seen only by the co-chairs. "
-    "{name} becomes a co-chair when {needed} agree and nobody objects."
+    "{name} becomes a co-chair when {needed} and nobody objects."
 )
-SO_FAR = "So far: {agree} agree, {aside} stand aside. Not agreed yet."
+SO_FAR = "So far: {agree}, {aside}. Not agreed yet."
 AGREED = "Agreed: {name} is a co-chair now, for 12 months until {ends} (review on {review}). Thank you, {name}!"
 CLOSED = "This nomination was closed by a co-chair."
 NO_LONGER_NEEDED = "This nomination is closed: we have two co-chairs now."
@@ -107,7 +105,8 @@ CHAIRS_HELP = (
     "member or volunteer, and the group answers agree, stand aside or object: the nominee becomes a "
     "co-chair, for 12 months with a review at 6, when 3 agree (fewer in a small group) and nobody objects. Objections "
     "are seen by the co-chairs only. A co-chair closes a nomination, or sets the two co-chairs "
-    "(a 6- or 12-month term, reviewed after 6 months unless `review <months>` says otherwise)."
+    "(a 6- or 12-month term, reviewed after 6 months unless `review <months>` says otherwise). "
+    "Only members who have joined can be named."
 )
 ANSWERS = {
     "agree": store.AGREE,
@@ -190,14 +189,9 @@ async def _set_chairs(turn: Turn, args: tuple[str, ...]) -> list[Post]:
         raise UsageError(CHAIRS_USAGE)
     members: list[Member] = []
     for token in names:
-        member = await turn.resolve_member(token)
-        if member is None:
-            raise UsageError(UNKNOWN_MEMBER.format(who=token[:60]))
-        members.append(member)
+        members.append(await joined_member(turn, token, THEN_SET))
     if members[0].id == members[1].id:
         raise UsageError(CHAIRS_USAGE)
-    for member in members:
-        member.active = True
     terms = await communities.set_chairs(turn.session, community.id, members, months, turn.today, review)
     posts = [
         Post(
@@ -221,8 +215,8 @@ async def _nominate(turn: Turn, token: str | None) -> list[Post]:
     current = await communities.current_chairs(turn.session, community.id)
     if len(current) >= 2:
         names = and_list([member.name for _, member in current])
-        return [turn.private(ENOUGH_CHAIRS.format(n=len(current), names=names))]
-    nominee = actor if token is None else await _existing_member(turn, token)
+        return [turn.private(ENOUGH_CHAIRS.format(n=plural(len(current), "co-chair"), names=names))]
+    nominee = actor if token is None else await joined_member(turn, token, THEN_NOMINATE)
     if any(member.id == nominee.id for _, member in current):
         return [turn.private(ALREADY_CHAIR.format(name=nominee.name))]
     open_one = await store.open_nomination_of(turn.session, community.id, nominee.id)
@@ -230,17 +224,6 @@ async def _nominate(turn: Turn, token: str | None) -> list[Post]:
         return [turn.private(ALREADY_NOMINATED.format(name=nominee.name, n=open_one.number))]
     nomination = await store.nominate(turn.session, community.id, nominee, actor, turn.now)
     return [await _card(turn, nomination, replace=False)]
-
-
-async def _existing_member(turn: Turn, token: str) -> Member:
-    """A member who has joined (never one made up from a mention of someone who has not)."""
-    community = turn.require_community()
-    bare = token.lstrip("@")
-    found = await communities.find_member(turn.session, community.id, bare)
-    if found is None or not found.active:
-        who = turn.mention_names.get(bare) or (found.name if found else turn.readable(token))
-        raise UsageError(NOT_JOINED.format(who=who[:60]))
-    return found
 
 
 async def _nomination(turn: Turn, form: str, args: tuple[str, ...]) -> ChairNomination:
@@ -295,6 +278,16 @@ async def _answer(turn: Turn, form: str, answer: str, args: tuple[str, ...]) -> 
     return posts
 
 
+def agree_count(n: int) -> str:
+    """``1 agrees``, ``3 agree`` (and ``0 agree``)."""
+    return f"{n} agree{'s' if n == 1 else ''}"
+
+
+def aside_count(n: int) -> str:
+    """``1 stands aside``, ``2 stand aside``."""
+    return f"{n} stand{'s' if n == 1 else ''} aside"
+
+
 async def _needed(turn: Turn, nomination: ChairNomination, tally: store.Tally) -> int:
     """Agreements needed: 3, or every other member who has not stood aside (at least one)."""
     others = await communities.count_active_members(turn.session, nomination.community_id) - 1
@@ -330,8 +323,8 @@ async def _card(turn: Turn, nomination: ChairNomination, *, replace: bool, outco
     text = "\n".join(
         (
             head,
-            ASK.format(name=nominee.name, needed=needed),
-            SO_FAR.format(agree=tally.agree, aside=tally.stand_aside),
+            ASK.format(name=nominee.name, needed=agree_count(needed)),
+            SO_FAR.format(agree=agree_count(tally.agree), aside=aside_count(tally.stand_aside)),
         )
     )
     return Post(text, buttons=buttons, key=key, replace=replace)

@@ -1,17 +1,17 @@
 """The due date of an action, read from what a member wrote: "by 1 March", "by 31/01/2027"
 (day first, as in Ireland), "by Friday", "by the end of the month". Pure functions of the text
-and ``today`` (the day it was written, in the community's time zone): `dateutil` reads the
-calendar dates, and the relative phrases are the small tables below.
+and ``today`` (the day it was written, in the community's time zone). The dates themselves are
+read by the one date reader every command uses (`bot.vocabulary.dates`); this module finds
+them in an answer ("by …", "before …", "due …").
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 
-from dateutil import parser as dateparser
-from dateutil.relativedelta import FR, MO, SA, SU, TH, TU, WE, relativedelta, weekday
+from bot.vocabulary.dates import MONTH_NAMES, calendar_day, read_day
 
 # The words that introduce a date: "by 1 March", "before Friday", "due 2027-02-14".
 _LEAD = re.compile(r"\b(?:no later than|due(?:\s+(?:by|on))?|before|by)\s+", re.IGNORECASE)
@@ -23,57 +23,15 @@ MAX_WORDS = 6  # "the end of next month", "1st of March 2027 at"
 MAX_PHRASES = 12  # enough for any answer; a long text is not read to its end
 MAX_QUOTED = 40  # characters of an unreadable date quoted back to the member
 
-# Phrases relative to today (after "the" is dropped): how far each one reaches.
-RELATIVE: dict[str, relativedelta] = {
-    "today": relativedelta(),
-    "tomorrow": relativedelta(days=+1),
-    "end of week": relativedelta(weekday=FR),
-    "end of this week": relativedelta(weekday=FR),
-    "next week": relativedelta(weeks=+1),
-    "end of next week": relativedelta(weeks=+1, weekday=FR),
-    "next month": relativedelta(months=+1),
-    "end of month": relativedelta(day=31),
-    "end of this month": relativedelta(day=31),
-    "end of next month": relativedelta(months=+1, day=31),
-    "next year": relativedelta(years=+1),
-    "end of year": relativedelta(month=12, day=31),
-    "end of this year": relativedelta(month=12, day=31),
-}
-# "by Friday" and "by this Fri": the first such day after today; "by next Friday": that day of next week.
-WEEKDAYS: dict[str, weekday] = {
-    name: day
-    for day, names in (
-        (MO, ("monday", "mon")),
-        (TU, ("tuesday", "tue", "tues")),
-        (WE, ("wednesday", "wed")),
-        (TH, ("thursday", "thu", "thur", "thurs")),
-        (FR, ("friday", "fri")),
-        (SA, ("saturday", "sat")),
-        (SU, ("sunday", "sun")),
-    )
-    for name in names
-}
-WEEK_OF: dict[str, relativedelta] = {
-    "": relativedelta(days=+1),
-    "this": relativedelta(days=+1),
-    "coming": relativedelta(days=+1),
-    "on": relativedelta(days=+1),
-    "next": relativedelta(days=+1, weekday=MO(+1)),  # from next week's Monday
-}
-FILLER = frozenset({"the"})
 # Words that show an unreadable phrase was meant as a date ("by someday", "by the summer"),
 # so the member is told; "by listening" is not one.
-_MONTHS = "january february march april may june july august september october november december".split()
+_MONTHS = MONTH_NAMES
 DATE_HINTS = frozenset(
     {"week", "weeks", "weekend", "month", "months", "year", "years", "end", "next", "soon", "quarter"}
     | {"summer", "spring", "autumn", "winter", "christmas", "easter"}
     | set(_MONTHS)
     | {month[:3] for month in _MONTHS}
 )
-
-# Two defaults that differ in year, month and day: what a phrase leaves out comes out different.
-_DEFAULTS = (datetime(1904, 1, 1), datetime(1908, 3, 3))  # leap years, months of 31 days
-_YEARS_AHEAD = 8  # "29 February" without a year: the next one is at most eight years away
 
 
 @dataclass(frozen=True)
@@ -89,53 +47,6 @@ class DueDate:
     def read(self) -> bool:
         """Whether the words name a day (one in the past included)."""
         return self.on is not None or self.passed
-
-
-def _words(phrase: str) -> list[str]:
-    return [word for word in phrase.casefold().replace(",", " ").split() if word not in FILLER]
-
-
-def relative_day(phrase: str, today: date) -> date | None:
-    """A phrase of the tables ("next month", "the end of the week", "Friday") as a day."""
-    words = _words(phrase)
-    key, which = " ".join(words), " ".join(words[:-1])
-    try:
-        if key in RELATIVE:
-            return today + RELATIVE[key]
-        if words and words[-1] in WEEKDAYS and which in WEEK_OF:
-            return today + WEEK_OF[which] + relativedelta(weekday=WEEKDAYS[words[-1]](+1))
-    except (ValueError, OverflowError):  # past the last day a calendar holds
-        return None
-    return None
-
-
-def calendar_day(phrase: str, today: date) -> date | None:
-    """A calendar date ("2027-02-14", "14/02/2027", "1st March 2027", "1 March") as a day. A
-    date without a year is the next such day from ``today``; one without a month is not read."""
-    words = [word for word in _words(phrase) if word not in WEEKDAYS]  # "Friday 4 December"
-    if not words:
-        return None
-    try:
-        first, second = (dateparser.parse(" ".join(words), dayfirst=True, default=d, ignoretz=True) for d in _DEFAULTS)
-    except (ValueError, OverflowError, ArithmeticError):
-        return None
-    if first.month != second.month:
-        return None  # "by 10", "by 5pm": no month, so no date
-    day = first.day if first.day == second.day else 1  # "by March": its first day
-    years = [first.year] if first.year == second.year else range(today.year, today.year + _YEARS_AHEAD + 1)
-    for year in years:
-        try:
-            found = date(year, first.month, day)
-        except ValueError:
-            continue
-        if first.year == second.year or found >= today:
-            return found
-    return None
-
-
-def read_day(phrase: str, today: date) -> date | None:
-    """One phrase ("Friday", "1 March", "31/01/2027") as a day, or None."""
-    return relative_day(phrase, today) or calendar_day(phrase, today)
 
 
 def _phrases(text: str) -> list[list[str]]:

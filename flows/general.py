@@ -6,6 +6,7 @@ from __future__ import annotations
 from bot.registry import Command, FlowRouter, Registry
 from bot.vocabulary.conversation import Post
 from bot.vocabulary.errors import UsageError
+from bot.vocabulary.suggest import unknown_verb
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 
 NOTHING_TO_CLOSE = "Nothing is open to close."
@@ -29,7 +30,10 @@ def _registry() -> Registry:
     private_menu="What copbot can do, or how one verb works",
 )
 async def help_verb(turn: Turn, cmd: Command) -> list[Post]:
-    return [turn.private(_registry().help_text(cmd.args[0] if cmd.args else None))]
+    verb = cmd.args[0].lstrip("/") if cmd.args else None
+    if verb and verb.lower() not in _registry().verbs:
+        raise UsageError(unknown_verb(verb, _registry().verbs))  # "help suport": the nearest verbs
+    return [turn.private(_registry().help_text(verb))]
 
 
 @close_router.verb(

@@ -5,7 +5,6 @@ weekends and a community's own days off skipped."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -15,55 +14,58 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import holidays
 from dateutil.rrule import rrulestr
 
+from bot.vocabulary import dates
+from bot.vocabulary.dates import MONTHS
 from bot.vocabulary.errors import UsageError
 
-_MONTH_NAMES = "january february march april may june july august september october november december".split()
-MONTHS = {name: n for n, full in enumerate(_MONTH_NAMES, 1) for name in (full, full[:3])}
 WEEKDAYS = {"monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH", "friday": "FR"}
 ORDINALS = {"1st": 1, "first": 1, "2nd": 2, "second": 2, "3rd": 3, "third": 3, "4th": 4, "fourth": 4, "last": -1}
-_TIME = re.compile(r"^([01]?\d|2[0-3]):([0-5]\d)$")
-_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+RULE_FILLER = frozenset({"and", "at", "in"})  # "… of Feb, May, Aug and Nov at 10:30"
 
 RULE_HELP = (
     "Write the rule like `2nd Tuesday of Feb May Aug Nov 10:30` (first, 2nd, 3rd, 4th or last; "
     "a weekday; the months; the time)."
 )
 DST_GAP = "Please pick a time outside 02:00–03:00: clocks change then, so that hour can be skipped or happen twice."
+UNREADABLE_TIME = "I couldn't read the time “{text}”; write it like 10:30 (or 2:30pm)."
+RULE_NEEDS_TIME = "Please end the rule with the time the meetings start, e.g. `/cop schedule quarterly {rule} {at}`."
 
 
 @dataclass(frozen=True)
 class QuarterlyRule:
-    """A schedule rule: the RRULE (weekday, months) and the local time."""
+    """A schedule rule: the RRULE (weekday, months), the local time, and the rule in words."""
 
     rrule: str
     at: time
+    words: str = ""
 
 
 def parse_time(text: str) -> time:
-    found = _TIME.match(text.strip())
-    if not found:
-        raise UsageError(f"I couldn't read the time “{text[:20]}”; write it like 10:30.")
-    at = time(int(found.group(1)), int(found.group(2)))
+    """A meeting's time (`bot.vocabulary.dates.read_time`), outside the hour clocks change."""
+    at = dates.read_time(text)
+    if at is None:
+        raise UsageError(UNREADABLE_TIME.format(text=text.strip()[:20]))
     if time(2, 0) <= at < time(3, 0):
         raise UsageError(DST_GAP)
     return at
 
 
-def parse_date(text: str) -> date:
-    """``2027-03-19`` → a date; "30 February" and friends get a clear answer."""
-    if not _DATE.match(text.strip()):
-        raise UsageError(f"I couldn't read the date “{text[:20]}”; write it like 2027-03-19.")
-    try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise UsageError(f"There is no such day as {text.strip()}.") from None
+def parse_date(text: str, today: date) -> date:
+    """A meeting's day, read by the one date reader (`bot.vocabulary.dates.parse_day`):
+    ``19/03/2027``, ``2027-03-19``, ``19 March`` …; "30 February" gets a clear answer."""
+    return dates.parse_day(text, today)
 
 
-def parse_rule(words: str) -> QuarterlyRule:
-    """``2nd Tuesday of Feb May Aug Nov 10:30`` → ``FREQ=YEARLY;BYMONTH=2,5,8,11;BYDAY=+2TU``."""
+def parse_rule(words: str, usual: str = "10:30") -> QuarterlyRule:
+    """``2nd Tuesday of Feb May Aug Nov 10:30`` → ``FREQ=YEARLY;BYMONTH=2,5,8,11;BYDAY=+2TU``.
+    A rule without its time is answered with the rule as written and ``usual`` (the time now)."""
     tokens = [t.strip(",").lower() for t in words.split()]
-    if len(tokens) < 5 or tokens[0] not in ORDINALS or tokens[1] not in WEEKDAYS or tokens[2] != "of":
+    tokens = [t for t in tokens if t and t not in RULE_FILLER]
+    if len(tokens) < 4 or tokens[0] not in ORDINALS or tokens[1] not in WEEKDAYS or tokens[2] != "of":
         raise UsageError(RULE_HELP)
+    if dates.read_time(tokens[-1]) is None and (tokens[-1] in MONTHS or len(tokens) < 5):
+        rule = " ".join(w for w in words.split() if w.strip(",").lower() not in ("at",))
+        raise UsageError(RULE_NEEDS_TIME.format(rule=rule[:80], at=usual))
     at = parse_time(tokens[-1])
     months = []
     for token in tokens[3:-1]:
@@ -75,7 +77,8 @@ def parse_rule(words: str) -> QuarterlyRule:
         raise UsageError(RULE_HELP)
     ordinal, weekday = ORDINALS[tokens[0]], WEEKDAYS[tokens[1]]
     by_month = ",".join(str(m) for m in sorted(set(months)))
-    return QuarterlyRule(f"FREQ=YEARLY;BYMONTH={by_month};BYDAY={ordinal:+d}{weekday}", at)
+    rule_words = " ".join(t.capitalize() if t in MONTHS or t in WEEKDAYS else t for t in tokens[:-1])
+    return QuarterlyRule(f"FREQ=YEARLY;BYMONTH={by_month};BYDAY={ordinal:+d}{weekday}", at, rule_words)
 
 
 def zone(name: str) -> ZoneInfo:

@@ -23,7 +23,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from bot.registry import Answer, Command, FlowRouter, Forgetter
+from bot.registry import Answer, Command, FlowRouter
 from bot.vocabulary.conversation import Button, Post
 from bot.vocabulary.errors import NotAllowed, UsageError
 from bot.vocabulary.moments import stored_utc
@@ -31,8 +31,10 @@ from bot.vocabulary.text import number, trimmed
 from flows import answers, attendance, due_dates, gibbs, meeting_calendar
 from flows.stepped import NO_NAME, SteppedPrompts, Wording
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn, mention_tokens_in
-from storage import answers as store
+from storage import actions
+from storage import answers as found_answers
 from storage import community as communities
+from storage import reflections as store
 from storage import schedule as schedules
 from storage.models import ActionItem, Member, ReflectionAnswer
 
@@ -44,6 +46,7 @@ STEP_TEXT = "Step {n} of {of} — {question}\n({name}) Topic: {topic}"
 HOW = "Reply to this post to share, or press Share (you can leave your name off)."
 MOVED_ON = "We have moved on from this step — late thoughts are still welcome here."
 BACK_NOTE = "Back to step {n} — {question} Reply here or to the step's first post."
+AGAIN_NOTE = "On to step {n} again — {question} Reply here or to the step's first post."
 NO_TOPIC = "Which topic shall we reflect on? Type `/cop reflect <topic>` (or vote on a lead topic first)."
 ALREADY = "A reflection on “{topic}” is already running (step {n} of 6)."
 NOT_OPEN = "No reflection is running. A co-chair or today's lead can start one with `/cop reflect [topic]`."
@@ -70,6 +73,8 @@ IN_THE_PLAN_ANON = (
     "Kept in our action plan — thank you. To make it a tracked action, type `/cop action <your code>` "
     "with the private code I'm sending you."
 )
+SPECIAL_MENTIONS = {"here", "channel", "everyone"}  # Slack's and Teams' mentions of everyone, not a person
+OWNER_NOT_JOINED = "{who} hasn't joined this community, so I haven't made them its owner — they can type `/cop join`."
 ACTION_MADE = "Kept as an action for {owner}{due} — it will be on the next agenda."
 DUE = ", due {day}"
 BAD_DATE = "I couldn't read the date “{raw}”; the action is kept without one — a co-chair can add it."
@@ -100,11 +105,13 @@ WORDS = Wording(
     how=HOW,
     moved_on=MOVED_ON,
     back_note=BACK_NOTE,
+    again_note=AGAIN_NOTE,
     not_open=NOT_OPEN,
     last_step=LAST_STEP,
     summary=SUMMARY,
     late=LATE,
     after_end=AFTER_END,
+    start="a reflection, `/cop reflect [topic]` (a co-chair or today's lead)",
 )
 
 
@@ -139,13 +146,18 @@ async def _local_day(session: Any, community_id: int, moment: datetime, now: dat
     return meeting_calendar.local(stored_utc(moment), schedule.zone).date()
 
 
+async def _member_named(turn: Turn, community_id: int, token: str) -> Member | None:
+    """The member an @ token names (a platform mention, or ``@Name``), who has joined."""
+    if turn.community is not None and turn.community.id == community_id:
+        return await turn.resolve_member(token)
+    found = await communities.find_member(turn.session, community_id, token)
+    return found if found is not None and found.active else None
+
+
 async def _named_owner(turn: Turn, community_id: int, text: str) -> Member | None:
-    """The first member the text names with @ (a platform mention, or ``@Name``)."""
+    """The first member the text names with @ who has joined."""
     for token in mention_tokens_in(text):
-        if turn.community is not None and turn.community.id == community_id:
-            named = await turn.resolve_member(token)
-        else:
-            named = await communities.find_member(turn.session, community_id, token)
+        named = await _member_named(turn, community_id, token)
         if named is not None:
             return named
     return None
@@ -175,8 +187,18 @@ async def _track(
 ) -> tuple[bool, str | None]:
     """Make an answer an action. (made now, its owner's name); False when it already was one."""
     owner_id, owner = await _owner_of(turn, community_id, answer)
-    made = await store.add_action(turn.session, community_id, answer, owner_id, due.on if due else None, turn.now)
+    made = await actions.add_action(turn.session, community_id, answer, owner_id, due.on if due else None, turn.now)
     return made, owner
+
+
+async def _not_joined(turn: Turn, community_id: int, text: str) -> str:
+    """A sentence naming who the answer mentions but has not joined (a mention makes nobody a
+    member, nor an action's owner); "" when everyone mentioned has."""
+    missing = []
+    for token in mention_tokens_in(text):
+        if token.casefold() not in SPECIAL_MENTIONS and await _member_named(turn, community_id, token) is None:
+            missing.append(turn.mention_names.get(token) or token.replace("_", " "))
+    return "\n" + OWNER_NOT_JOINED.format(who=" and ".join(dict.fromkeys(missing))) if missing else ""
 
 
 async def _from_step_6(turn: Turn, row: Any, step: int, kept: Any, given: Answer) -> list[Post]:
@@ -187,19 +209,24 @@ async def _from_step_6(turn: Turn, row: Any, step: int, kept: Any, given: Answer
     today = await _local_day(turn.session, row.community_id, turn.now, turn.now)
     due = due_dates.due_date(kept.text, today)
     named = await _named_owner(turn, row.community_id, kept.text)
+    not_joined = await _not_joined(turn, row.community_id, kept.text)
     if not asks_for_action(given.text) and not (named is not None and due is not None and due.read):
         if kept.member_id is None:
-            return [turn.private(IN_THE_PLAN_ANON)]
-        return [turn.private(IN_THE_PLAN.format(n=kept.id), buttons=(Button(MAKE_ACTION, f"action {kept.id}"),))]
+            return [turn.private(IN_THE_PLAN_ANON + not_joined)]
+        return [
+            turn.private(
+                IN_THE_PLAN.format(n=kept.id) + not_joined, buttons=(Button(MAKE_ACTION, f"action {kept.id}"),)
+            )
+        ]
     _, owner = await _track(turn, row.community_id, kept, due)
-    return [turn.private(_made(owner, due))]
+    return [turn.private(_made(owner, due) + not_joined)]
 
 
 async def _plan_lines(session: Any, row: Any) -> tuple[str, ...]:
     """Step 6 in the summary: every answer once, each tracked action marked with its owner,
     and with its date unless the answer already writes it."""
     lines = []
-    for entry in await store.action_plan(session, row.id, gibbs.LAST):
+    for entry in await actions.action_plan(session, row.id, gibbs.LAST):
         line = f"{entry.author or NO_NAME}: {entry.text}"
         if entry.tracked:
             shown = entry.due_on if entry.due_on and not due_dates.names_day(entry.text, entry.due_on) else None
@@ -210,7 +237,7 @@ async def _plan_lines(session: Any, row: Any) -> tuple[str, ...]:
 
 async def _closing_the_loop(session: Any, row: Any) -> tuple[str, tuple[()]]:
     """How many actions were agreed, counted once each."""
-    plan = await store.action_plan(session, row.id, gibbs.LAST)
+    plan = await actions.action_plan(session, row.id, gibbs.LAST)
     agreed = sum(entry.tracked for entry in plan)
     loop = LOOP_ONE if agreed == 1 else LOOP.format(n=agreed) if agreed else NO_ACTIONS
     hint = any(not entry.tracked or entry.due_on is None for entry in plan)
@@ -266,7 +293,7 @@ async def _answer_to_track(turn: Turn, which: str) -> ReflectionAnswer:
     which = which.lstrip("#")
     if answers.looks_like_code(which):
         community_id = turn.community.id if turn.community is not None else None
-        found = await store.find_by_code(turn.session, community_id, answers.code_hash(which))
+        found = await found_answers.find_by_code(turn.session, community_id, answers.code_hash(which))
         if isinstance(found, ReflectionAnswer):
             return found
         if found is not None:
@@ -314,7 +341,7 @@ async def make_action(turn: Turn, cmd: Command) -> list[Post]:
     community_id = await store.community_of(turn.session, answer)
     today = await _local_day(turn.session, community_id, turn.now, turn.now)
     given = due_dates.date_given(when, today) if when.strip() else None
-    existing = await store.action_of(turn.session, answer.id)
+    existing = await actions.action_of(turn.session, answer.id)
     if existing is not None:
         return await _redate(turn, existing, answer.id, given)
     if given is None:  # the date the answer gives, read from the day it was written
@@ -322,15 +349,11 @@ async def make_action(turn: Turn, cmd: Command) -> list[Post]:
         given = due_dates.due_date(answer.text, written)
     made, owner = await _track(turn, community_id, answer, given)
     if not made:  # pressed twice at once: the other press made it
-        other = await store.action_of(turn.session, answer.id)
+        other = await actions.action_of(turn.session, answer.id)
         assert other is not None
         return await _redate(turn, other, answer.id, None)
     return [turn.private(_made(owner, given))]
 
 
-router.stepped(REFLECTION)
+router.stepped(REFLECTION)  # with its forgetters: answers (and the actions made of them), step moves
 router.answerable(REFLECTION.answerable(PASS_STEP, priority=10))
-router.forgetter(
-    Forgetter("reflection answers", ("reflection_answers", "action_items"), store.forget_reflection_answers)
-)
-router.forgetter(Forgetter("step moves", ("reflections",), store.forget_moves))

@@ -5,14 +5,21 @@ Lead states (a `LeadTurn` row)::
 
     (none) --lead--> PROPOSED (the next in turn: least recently led, never-led first;
                      passing by the opted-out and who said "not this time" in this choice)
-    PROPOSED --lead volunteer--> SUPERSEDED, and a PROPOSED row for the volunteer
+    PROPOSED (copbot's suggestion) --lead volunteer--> SUPERSEDED, and a PROPOSED row for the volunteer
+    PROPOSED (a volunteer) --another lead volunteer--> stays: both stand, both are told, and the
+                     co-chairs choose (each volunteer is one PROPOSED row)
     PROPOSED --lead skip (by the proposed)--> SKIPPED, and a PROPOSED row for the next in turn
-    PROPOSED --lead confirm (co-chair)--> CONFIRMED (history; today's lead at the next meeting)
+                     (or, among volunteers, the others still stand)
+    PROPOSED --lead confirm (co-chair)--> CONFIRMED (history; today's lead at the next meeting),
+                     and every other PROPOSED row SUPERSEDED
 
 A choice of who leads next runs from the last confirmed lead (or a later meeting day) to the
 next confirmation: its SKIPPED rows are its "not this time"s, and its one lead post (key
-`storage.leads.LeadChoice.key`) is updated in place by volunteer and skip. ``lead opt-out`` /
-``opt-in`` is a member's own lasting choice (`Member.lead_opt_out`), answered only to them.
+`storage.leads.LeadChoice.key`) is updated in place by volunteer, skip and confirm (then it
+shows who leads, without buttons); ``lead`` while it is open updates it rather than posting a
+copy. A press on an old lead post's buttons once a lead is confirmed says who was confirmed
+rather than start a new choice. ``lead opt-out`` / ``opt-in`` is a member's own lasting choice
+(`Member.lead_opt_out`), answered only to them.
 """
 
 from __future__ import annotations
@@ -22,20 +29,46 @@ import dataclasses
 from bot.registry import Command, FlowRouter, Forgetter
 from bot.vocabulary.conversation import Button, Post
 from bot.vocabulary.errors import NothingOpen, UsageError
-from bot.vocabulary.text import and_list
+from bot.vocabulary.text import and_list, display_token
+from flows.membership import joined_member
 from flows.turn import Turn
 from storage import community as communities
 from storage import leads as store
 from storage.models import LeadTurn, Member
 
-UNKNOWN_MEMBER = "I don't know “{who}” in this community. They can `/cop join`, or mention them with @."
+THEN_CONFIRM = ", and then a co-chair can confirm them"
 
 SUGGEST = "Who would like to lead our next meeting{topic}?"
 SUGGEST_NAME = "I suggest {name} — {why}. Anyone can volunteer instead, and “not me this time” is fine."
 NEVER_LED = "they have not led one yet"
 LAST_LED = "they last led on {when}"
 VOLUNTEERED = "{name} has volunteered to lead — thank you!"
+VOLUNTEERS = "{names} have volunteered to lead — thank you all!"
 CONFIRM_HINT = "A co-chair confirms with the button or `/cop lead confirm`."
+CHOOSE_HINT = "The co-chairs choose one: the buttons, or `/cop lead confirm @member`."
+ALSO_VOLUNTEERED = (
+    "{name} has volunteered to lead our next meeting too, so the co-chairs will choose between you. "
+    "Thank you for offering!"
+)
+VOLUNTEERED_FIRST = (
+    "Thank you! {names} volunteered before you, so the co-chairs will choose who leads our next meeting. "
+    "`/cop lead skip` withdraws your offer."
+)
+TO_CHAIRS_CHOOSE = (
+    "{names} have volunteered to lead our next meeting: please choose one, as the group agrees — "
+    "{commands} (or the buttons on the lead post)."
+)
+NOT_CHOSEN = "Thank you for offering to lead — {name} will lead our next meeting this time. Your turn will come!"
+STILL_CHOOSING = (
+    "We're choosing who leads our next meeting: {state} The lead post is up to date above; its buttons work, or "
+    "type `/cop lead volunteer` or `/cop lead skip`."
+)
+WHICH_VOLUNTEER = "{names} have volunteered: which one leads? Type {commands}."
+CONFIRMED_ALREADY = (
+    "{name} is confirmed to lead our next meeting already, so that post's choice is over. To offer for the "
+    "meeting after, type `/cop lead volunteer`; a co-chair can change the lead with `/cop lead confirm @member`."
+)
+CHOSEN = "{name} will lead our next meeting{topic} — confirmed by {by}. Thank you, {name}!"
 # Nobody to suggest, said as it is. (Never "everyone has led recently": the turn is an order,
 # nobody waits for it, so the only reasons are "not this time" and the private opt-out.)
 ALL_SKIPPED = "Everyone has said “not this time”, and that's fine. Would someone like to lead it after all?"
@@ -48,7 +81,7 @@ SKIPPED_OR_OPTED_OUT = (
 )
 NOBODY = "There is nobody I can suggest yet. Would someone like to lead it?"
 VOLUNTEER_HINT = (
-    "Anyone can press “I'll lead” or type `/cop lead volunteer`; a co-chair can also confirm anyone "
+    "Anyone can press “I'll lead” or type `/cop lead volunteer`; a co-chair can also confirm any member "
     "with `/cop lead confirm @member`."
 )
 SKIPPED = (
@@ -77,7 +110,8 @@ LEAD_HELP = (
     "Who leads the next meeting: copbot suggests whoever has gone longest without leading "
     "(never-led first). Volunteer; skip says “not me this time”, for this meeting only; "
     "opt-out and opt-in are your own private choice, for good (they work in a private chat "
-    "with copbot too); a co-chair confirms."
+    "with copbot too). When several volunteer, all stand and the co-chairs choose; a co-chair "
+    "confirms (a member who has joined)."
 )
 
 
@@ -131,6 +165,17 @@ def _lead_post(turn: Turn, choice: store.LeadChoice, text: str, buttons: tuple[B
 
 
 async def _proposal_post(turn: Turn, choice: store.LeadChoice, proposal: LeadTurn, *, replace: bool) -> Post:
+    """The lead post for what stands: copbot's suggestion, one volunteer, or several (then one
+    Confirm button each, and the co-chairs choose)."""
+    volunteers = await _volunteers(turn, choice) if proposal.volunteered else []
+    if len(volunteers) > 1:
+        names = and_list([member.name for member in volunteers])
+        buttons = (
+            Button("I'll lead", "lead volunteer"),
+            Button("Not me this time", "lead skip"),
+            *(Button(f"Confirm {m.name}", f"lead confirm @{m.user_id}", "primary") for m in volunteers),
+        )
+        return _lead_post(turn, choice, f"{VOLUNTEERS.format(names=names)}\n{CHOOSE_HINT}", buttons, replace)
     member = await turn.session.get(Member, proposal.member_id)
     assert member is not None
     if proposal.volunteered:
@@ -145,6 +190,16 @@ async def _proposal_post(turn: Turn, choice: store.LeadChoice, proposal: LeadTur
         Button("Confirm", f"lead confirm @{member.user_id}", "primary"),
     )
     return _lead_post(turn, choice, f"{text}\n{CONFIRM_HINT}", buttons, replace)
+
+
+async def _volunteers(turn: Turn, choice: store.LeadChoice) -> list[Member]:
+    """The members who volunteered and still stand in this choice, in the order they offered."""
+    found = [await turn.session.get(Member, row.member_id) for row in choice.proposals if row.volunteered]
+    return [member for member in found if member is not None and member.active]
+
+
+def _confirm_commands(members: list[Member]) -> str:
+    return " or ".join(f"`/cop lead confirm @{display_token(m.name, m.user_id)}`" for m in members)
 
 
 async def _nobody_post(turn: Turn, choice: store.LeadChoice, *, replace: bool) -> Post:
@@ -175,36 +230,77 @@ async def _next_in_turn(turn: Turn, choice: store.LeadChoice, *, replace: bool) 
 
 
 async def _suggest(turn: Turn) -> list[Post]:
-    """``lead``: the standing suggestion shown again (a new post, below), or the next in turn."""
+    """``lead``: the next in turn; while a choice is under way, its lead post brought up to date
+    (not a second copy) and the member told privately where it stands."""
     community = turn.require_community()
     await turn.member()
     choice = await store.current_choice(turn.session, community.id, turn.today)
     if choice.proposal is not None and choice.proposal.member_id is not None:
-        return [await _proposal_post(turn, choice, choice.proposal, replace=False)]
-    return [await _next_in_turn(turn, choice, replace=False)]
+        post = await _proposal_post(turn, choice, choice.proposal, replace=True)
+        state = post.text.split("\n", 1)[1].split("\n", 1)[0]
+        return [post, turn.private(STILL_CHOOSING.format(state=state))]
+    return [await _next_in_turn(turn, choice, replace=choice.started)]
+
+
+async def _old_post(turn: Turn, choice: store.LeadChoice) -> Member | None:
+    """The lead confirmed already for the coming meeting, when a button was pressed on a lead post
+    whose choice is over (nothing proposed since the confirmation, no meeting held since): the
+    press must not start a new choice."""
+    if not turn.pressed_button or choice.started:
+        return None
+    return await store.confirmed_for_next(turn.session, turn.require_community().id, turn.today)
 
 
 async def _volunteer(turn: Turn) -> list[Post]:
-    """Anyone may offer, opted out or not (offering changes no lasting choice)."""
+    """Anyone may offer, opted out or not (offering changes no lasting choice). A volunteer
+    replaces copbot's suggestion; earlier volunteers still stand, are told, and the co-chairs
+    choose."""
     community = turn.require_community()
     member = await turn.member()
     choice = await store.current_choice(turn.session, community.id, turn.today)
-    proposal = choice.proposal
-    if proposal is None or proposal.member_id != member.id or not proposal.volunteered:
-        proposal = await store.propose(turn.session, community.id, member.id, turn.now, volunteered=True)
-    return [await _proposal_post(turn, choice, proposal, replace=True)]
+    confirmed = await _old_post(turn, choice)
+    if confirmed is not None:
+        return [turn.private(CONFIRMED_ALREADY.format(name=confirmed.name))]
+    before = [m for m in await _volunteers(turn, choice) if m.id != member.id]
+    mine = next((row for row in choice.proposals if row.member_id == member.id and row.volunteered), None)
+    proposal = mine or await store.propose(turn.session, community.id, member.id, turn.now, volunteered=True)
+    choice = await store.current_choice(turn.session, community.id, turn.today)
+    posts = [await _proposal_post(turn, choice, proposal, replace=True)]
+    if before and mine is None:
+        names = and_list([m.name for m in before])
+        posts.append(turn.private(VOLUNTEERED_FIRST.format(names=names)))
+        posts += [
+            Post(ALSO_VOLUNTEERED.format(name=member.name), private_to=m.user_id)
+            for m in before
+            if m.platform == turn.place.platform
+        ]
+        everyone = [*before, member]
+        notice = TO_CHAIRS_CHOOSE.format(
+            names=and_list([m.name for m in everyone]), commands=_confirm_commands(everyone)
+        )
+        posts += [
+            post for post in await turn.to_co_chairs(notice) if post.private_to not in {m.user_id for m in before}
+        ]
+    return posts
 
 
 async def _skip(turn: Turn) -> list[Post]:
-    """Not me this time, from the member suggested (or who volunteered): the suggestion moves to
-    the next in turn, for this choice only. Anyone else has nothing to skip."""
+    """Not me this time, from the member suggested (or a volunteer): the suggestion moves to
+    the next in turn, for this choice only (other volunteers still stand). Anyone else has
+    nothing to skip."""
     community = turn.require_community()
     member = await turn.member()
     choice = await store.current_choice(turn.session, community.id, turn.today)
-    if choice.proposal is None or choice.proposal.member_id != member.id:
+    confirmed = await _old_post(turn, choice)
+    if confirmed is not None:
+        return [turn.private(CONFIRMED_ALREADY.format(name=confirmed.name))]
+    mine = next((row for row in choice.proposals if row.member_id == member.id), None)
+    if mine is None:
         return [turn.private(NOT_YOURS_TO_SKIP)]
-    await store.skip(turn.session, choice.proposal)
-    choice = dataclasses.replace(choice, proposal=None, skipped=choice.skipped | {member.id})
+    await store.skip(turn.session, mine)
+    choice = await store.current_choice(turn.session, community.id, turn.today)
+    if choice.proposal is not None:
+        return [await _proposal_post(turn, choice, choice.proposal, replace=True), turn.private(SKIPPED)]
     return [await _next_in_turn(turn, choice, replace=True), turn.private(SKIPPED)]
 
 
@@ -231,28 +327,43 @@ async def _choose(turn: Turn, *, opt_out: bool) -> list[Post]:
 
 
 async def _confirm(turn: Turn, args: tuple[str, ...]) -> list[Post]:
+    """A co-chair confirms who leads: the one proposed, one of several volunteers, or any member
+    who has joined. The lead post then shows who leads (no buttons left to press); volunteers
+    not chosen are thanked."""
     community = turn.require_community()
-    await turn.require_chair("confirm who leads")
-    proposal = (await store.current_choice(turn.session, community.id, turn.today)).proposal
+    chair = await turn.require_chair("confirm who leads")
+    choice = await store.current_choice(turn.session, community.id, turn.today)
+    proposal = choice.proposal
     if args:
-        member = await turn.resolve_member(args[0])
-        if member is None:
-            raise UsageError(UNKNOWN_MEMBER.format(who=args[0][:60]))
+        member = await joined_member(turn, args[0], THEN_CONFIRM)
         if proposal is None and await _just_confirmed(turn, member):
             return [turn.private(ALREADY_CONFIRMED.format(name=member.name))]
-        if proposal is None or proposal.member_id != member.id:
+        confirmed = await _old_post(turn, choice)
+        if confirmed is not None:  # an old post's Confirm: the choice is over
+            return [turn.private(CONFIRMED_ALREADY.format(name=confirmed.name))]
+        proposal = next((row for row in choice.proposals if row.member_id == member.id), None)
+        if proposal is None:
             proposal = await store.propose(turn.session, community.id, member.id, turn.now)
+    elif len(volunteers := await _volunteers(turn, choice)) > 1:
+        names = and_list([m.name for m in volunteers])
+        raise UsageError(WHICH_VOLUNTEER.format(names=names, commands=_confirm_commands(volunteers)))
     if proposal is None or proposal.member_id is None:
         raise NothingOpen(NO_PROPOSAL)
     leader = await turn.session.get(Member, proposal.member_id)
     assert leader is not None
+    others = [m for m in await _volunteers(turn, choice) if m.id != leader.id]
     await store.confirm(turn.session, proposal, turn.now)
-    return [
-        Post(
-            CONFIRMED.format(name=leader.name, topic=_topic_suffix(turn)),
-            key=f"lead:{proposal.id}:confirmed",
-        )
+    topic = _topic_suffix(turn)
+    posts = []
+    if choice.started:  # its lead post was posted: it shows the outcome, with no buttons left
+        posts.append(_lead_post(turn, choice, CHOSEN.format(name=leader.name, topic=topic, by=chair.name), (), True))
+    posts.append(Post(CONFIRMED.format(name=leader.name, topic=topic), key=f"lead:{proposal.id}:confirmed"))
+    posts += [
+        Post(NOT_CHOSEN.format(name=leader.name), private_to=m.user_id)
+        for m in others
+        if m.platform == turn.place.platform
     ]
+    return posts
 
 
 async def _just_confirmed(turn: Turn, member: Member) -> bool:

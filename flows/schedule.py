@@ -9,16 +9,20 @@ day (`storage.schedule`). Times are the community's local times, stored in UTC.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from zoneinfo import available_timezones
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.registry import Command, FlowRouter
+from bot.vocabulary import dates, suggest
 from bot.vocabulary.conversation import Post, Section
 from bot.vocabulary.errors import UsageError
 from bot.vocabulary.moments import stored_utc
-from bot.vocabulary.text import number
+from bot.vocabulary.text import number, or_list, shown
 from flows import meeting_calendar as calendar
 from flows.turn import Turn
 from storage import channels
@@ -43,21 +47,41 @@ ADDED = "Added a meeting on {when}."
 MOVED = "Moved the meeting of {day} to {when}."
 CANCELLED = "Cancelled the meeting of {day}."
 NO_MEETING_ON = "There is no meeting on {day}. `/cop schedule` lists the next ones."
-IN_THE_PAST = "{day} has already passed; please pick a day from today on."
-ALREADY_ONE = "There is already a meeting on {day}."
+IN_THE_PAST = "{day} has already passed (today is {today}); please pick a day from today on."
+ALREADY_ONE = "There is already a meeting on {day}. To change its time: `/cop schedule move {day} {day} 14:00`."
 DAY_OFF_ADDED = "Noted: {day} is not a working day for us."
 LINK_SET = "The joining link is set; reminders will carry it."
-LINK_BAD = "Please give the meeting's https:// link."
+LINK_BAD = "Please give the meeting's https:// link (at most 500 characters)."
 SETTINGS = (
     "Time zone {zone} · public holidays of {country} · agenda {agenda} working days before · "
     "call for items {call} working days before{link}"
 )
-SETTINGS_USAGE = "Usage: /cop schedule settings [zone Europe/Dublin] [country IE] [agenda 3-5] [call 5-20]"
-USAGE = (
-    "Usage: /cop schedule | schedule quarterly <rule> <time> | schedule add <date> <time> | "
-    "schedule move <date> <new date> [time] | schedule cancel <date> | schedule settings … | "
-    "schedule off <date> | schedule link <url>"
+# One place for each form: its usage (help, README and refusals say the same) and a command that works.
+FORMS: dict[str, tuple[str, str]] = {
+    "quarterly": ("schedule quarterly <rule> <time>", "schedule quarterly 2nd Tuesday of Feb May Aug Nov 10:30"),
+    "add": ("schedule add <date> [time]", "schedule add 19/03/2027 10:30"),
+    "move": ("schedule move <date> [to] <new date> [time]", "schedule move 17/03/2027 to 18/03/2027 14:00"),
+    "cancel": ("schedule cancel <date>", "schedule cancel 17/03/2027"),
+    "settings": (
+        "schedule settings [zone <zone>] [country <code>] [agenda <days, 3 to 5>] [call <days, 5 to 20>]",
+        "schedule settings zone Europe/Dublin country IE agenda 5 call 10",
+    ),
+    "off": ("schedule off <date>", "schedule off 24/12/2026"),
+    "link": ("schedule link <url>", "schedule link https://example.org/our-meeting"),
+}
+USAGE = "Usage: /cop schedule | " + " | ".join(usage for usage, _ in FORMS.values())
+# How many working days before a meeting each announcement may go out (the guide: 3 to 5 for the agenda).
+DAYS_BEFORE = {"agenda": (range(3, 6), "the agenda"), "call": (range(5, 21), "the call for items")}
+SETTING_EXAMPLES = {"zone": "zone Europe/Dublin", "country": "country IE", "agenda": "agenda 5", "call": "call 10"}
+SETTING_NAMES = tuple(SETTING_EXAMPLES)
+DAYS_NOT_ONE_NUMBER = (
+    "{what} goes out on one day: give one number of working days before a meeting, from {low} to {high}, not “{value}”."
 )
+DAYS_OUT_OF_RANGE = "{what} goes out {low} to {high} working days before a meeting, so {value} can't be used."
+SETTING_NEEDS_VALUE = "“{name}” needs a value after it."
+UNKNOWN_ZONE = "I don't know the time zone “{zone}”.{near} Write it as Region/City, like Europe/Dublin."
+UNKNOWN_FORM = "I don't know “schedule {form}”.{near} The forms are: {forms}. For example: `/cop {example}`"
+TWO_DATES = "Please put “to” between the two days: `/cop schedule move {words}` could be read more than one way."
 CHAIR_FORMS = {
     "quarterly": "set the meeting schedule",
     "add": "add a meeting",
@@ -172,60 +196,96 @@ async def _removed_from(session: AsyncSession, schedule: MeetingSchedule) -> lis
 
 router = FlowRouter("schedule")
 
-
-@router.verb(
-    "schedule",
-    "schedule | schedule quarterly <rule> <time> | schedule add|move|cancel … | schedule settings …",
-    "The next four meetings and when copbot posts for them; co-chairs set the quarterly rule, add, "
-    "move or cancel a meeting, and set the time zone, holidays and how early the agenda goes out.",
-    chair_forms=CHAIR_FORMS,
+SHORT_USAGE = "schedule | schedule quarterly|add|move|cancel … | schedule settings|off|link …"
+HELP = (
+    "The next four meetings and when copbot posts for them. Co-chairs: "
+    + " · ".join(usage for usage, _ in FORMS.values())
+    + ". Dates like 19/03/2027 (day first), 2027-03-19 or 19 March 2027; a meeting added without a time "
+    "starts at the usual time."
 )
+
+
+@router.verb("schedule", SHORT_USAGE, HELP, chair_forms=CHAIR_FORMS)
 async def schedule(turn: Turn, cmd: Command) -> list[Post]:
     community = turn.require_community()
     settings = await store.schedule_of(turn.session, community.id, turn.now)
     form = cmd.args[0].lower() if cmd.args else ""
-    rest = cmd.rest.split(None, 1)[1] if form else ""
+    rest = cmd.rest.split(None, 1)[1] if form and len(cmd.rest.split(None, 1)) > 1 else ""
     if form == "":
         return [await listing(turn.session, settings, turn.now)]
-    if form == "quarterly":
-        return await _set_rule(turn, settings, rest)
-    if form == "add":
-        return await _add(turn, settings, cmd.args[1:])
-    if form == "move":
-        return await _move(turn, settings, cmd.args[1:])
-    if form == "cancel":
-        return await _cancel(turn, settings, cmd.args[1:])
-    if form == "settings":
-        return await _settings(turn, settings, cmd.args[1:])
-    if form == "off" and len(cmd.args) == 2:
-        day = calendar.parse_date(cmd.args[1])
-        await store.add_day_off(turn.session, community.id, day)
-        return [turn.private(DAY_OFF_ADDED.format(day=day.isoformat()))]
-    if form == "link" and len(cmd.args) == 2:
-        if not cmd.args[1].startswith("https://") or len(cmd.args[1]) > 500:
+    if form not in FORMS:
+        near = suggest.nearest(form, FORMS)
+        hint = f" Did you mean `schedule {near[0]}`?" if near else ""
+        forms = or_list([f"`{usage}`" for usage, _ in FORMS.values()])
+        example = FORMS[near[0] if near else "add"][1]
+        raise UsageError(UNKNOWN_FORM.format(form=shown(form[:30]), near=hint, forms=forms, example=example))
+    words = list(cmd.args[1:])
+    with _showing(form):
+        if form == "quarterly":
+            return await _set_rule(turn, settings, rest)
+        if form == "add":
+            return await _add(turn, settings, words)
+        if form == "move":
+            return await _move(turn, settings, words)
+        if form == "cancel":
+            return await _cancel(turn, settings, words)
+        if form == "settings":
+            return await _settings(turn, settings, words)
+        if form == "off":
+            day = calendar.parse_date(" ".join(words), _today(turn, settings))
+            await store.add_day_off(turn.session, community.id, day)
+            return [turn.private(DAY_OFF_ADDED.format(day=day.isoformat()))]
+        if len(words) != 1 or not words[0].startswith("https://") or len(words[0]) > 500:
             raise UsageError(LINK_BAD)
-        settings.join_link = cmd.args[1]
+        settings.join_link = words[0]
         return [turn.private(LINK_SET)]
-    raise UsageError(USAGE)
+
+
+@contextmanager
+def _showing(form: str) -> Iterator[None]:
+    """A refusal of ``form`` ends with a command of that form that works (unless it has one)."""
+    try:
+        yield
+    except UsageError as error:
+        said = str(error)
+        if "`/cop " in said:
+            raise
+        raise UsageError(f"{said} For example: `/cop {FORMS[form][1]}`") from None
+
+
+def _today(turn: Turn, settings: MeetingSchedule) -> date:
+    return calendar.local(turn.now, settings.zone).date()
+
+
+def _split_time(words: list[str]) -> tuple[list[str], str | None]:
+    """The words of a day and, when the last word is written as a time (``10:30``, ``2pm``, or
+    ``25:00``, refused as a time, not as a date), that time (an ``at`` before it is dropped)."""
+    last = words[-1].lower() if words else ""
+    if last and (dates.read_time(last) is not None or ":" in last or last.endswith(("am", "pm"))):
+        day_words = words[:-1]
+        if day_words and day_words[-1].lower() == "at":
+            day_words = day_words[:-1]
+        return day_words, words[-1]
+    return words, None
 
 
 async def _set_rule(turn: Turn, settings: MeetingSchedule, words: str) -> list[Post]:
-    rule = calendar.parse_rule(words)
+    rule = calendar.parse_rule(words, usual=settings.at)
     settings.rule, settings.at, settings.updated_at = rule.rrule, rule.at.strftime("%H:%M"), turn.now
-    rule_words = " ".join(words.split()[:-1])
-    confirm = Post(RULE_SET.format(rule_words=rule_words, at=settings.at))
+    confirm = Post(RULE_SET.format(rule_words=rule.words, at=settings.at))
     return [confirm, await listing(turn.session, settings, turn.now)]
 
 
 def _not_past(turn: Turn, settings: MeetingSchedule, day: date) -> None:
-    if day < calendar.local(turn.now, settings.zone).date():
-        raise UsageError(IN_THE_PAST.format(day=day.isoformat()))
+    today = _today(turn, settings)
+    if day < today:
+        raise UsageError(IN_THE_PAST.format(day=day.isoformat(), today=today.isoformat()))
 
 
-async def _add(turn: Turn, settings: MeetingSchedule, args: tuple[str, ...]) -> list[Post]:
-    if len(args) != 2:
-        raise UsageError("Usage: /cop schedule add <date> <time>, e.g. 2027-03-19 10:30")
-    day, at = calendar.parse_date(args[0]), calendar.parse_time(args[1])
+async def _add(turn: Turn, settings: MeetingSchedule, words: list[str]) -> list[Post]:
+    day_words, at_words = _split_time(words)
+    day = calendar.parse_date(" ".join(day_words), _today(turn, settings))
+    at = calendar.parse_time(at_words) if at_words else _at(settings)  # the usual time
     _not_past(turn, settings, day)
     if await _meeting_on(turn, settings, day) is not None:
         raise UsageError(ALREADY_ONE.format(day=day.isoformat()))
@@ -241,15 +301,39 @@ async def _meeting_on(turn: Turn, settings: MeetingSchedule, day: date) -> Plann
     return None
 
 
-async def _move(turn: Turn, settings: MeetingSchedule, args: tuple[str, ...]) -> list[Post]:
-    if len(args) not in (2, 3):
-        raise UsageError("Usage: /cop schedule move <date> <new date> [time]")
-    day, new_day = calendar.parse_date(args[0]), calendar.parse_date(args[1])
+def _two_days(words: list[str], today: date) -> tuple[date, date]:
+    """``<date> [to] <new date>``: with "to", the words either side; without, the one way of
+    cutting the words in two whose halves both read as days (``17 March 18 March``)."""
+    lowered = [w.lower() for w in words]
+    if "to" in lowered:
+        cut = lowered.index("to")
+        return calendar.parse_date(" ".join(words[:cut]), today), calendar.parse_date(" ".join(words[cut + 1 :]), today)
+    if len(words) < 2:
+        raise UsageError(f"Usage: /cop {FORMS['move'][0]}.")
+    readings = []
+    for cut in range(1, len(words)):
+        first = dates.read_day(" ".join(words[:cut]), today, month_alone=False)
+        second = dates.read_day(" ".join(words[cut:]), today, month_alone=False)
+        if first is not None and second is not None:
+            readings.append((first, second))
+    if len(readings) == 1:
+        return readings[0]
+    if readings:
+        raise UsageError(TWO_DATES.format(words=shown(" ".join(words)[:80])))
+    if len(words) == 2:  # say which of the two could not be read
+        return calendar.parse_date(words[0], today), calendar.parse_date(words[1], today)
+    raise UsageError(dates.UNREADABLE_DATE.format(text=shown(" ".join(words)[:40])))
+
+
+async def _move(turn: Turn, settings: MeetingSchedule, words: list[str]) -> list[Post]:
+    day_words, at_words = _split_time(words)
+    day, new_day = _two_days(day_words, _today(turn, settings))
+    new_at = calendar.parse_time(at_words) if at_words else None
     _not_past(turn, settings, new_day)
     meeting = await _meeting_on(turn, settings, day)
     if meeting is None:
         raise UsageError(NO_MEETING_ON.format(day=day.isoformat()))
-    at = calendar.parse_time(args[2]) if len(args) == 3 else calendar.local(meeting.starts_at, settings.zone).time()
+    at = new_at or calendar.local(meeting.starts_at, settings.zone).time()
     starts_at = calendar.to_utc(new_day, at, settings.zone)
     original = await _planned_day(turn, settings, meeting)
     kind = store.EXTRA if meeting.extra else store.MOVED
@@ -273,10 +357,8 @@ async def _planned_day(turn: Turn, settings: MeetingSchedule, meeting: Planned) 
     return meeting.day
 
 
-async def _cancel(turn: Turn, settings: MeetingSchedule, args: tuple[str, ...]) -> list[Post]:
-    if len(args) != 1:
-        raise UsageError("Usage: /cop schedule cancel <date>")
-    day = calendar.parse_date(args[0])
+async def _cancel(turn: Turn, settings: MeetingSchedule, words: list[str]) -> list[Post]:
+    day = calendar.parse_date(" ".join(words), _today(turn, settings))
     meeting = await _meeting_on(turn, settings, day)
     if meeting is None:
         raise UsageError(NO_MEETING_ON.format(day=day.isoformat()))
@@ -290,26 +372,57 @@ async def _cancel(turn: Turn, settings: MeetingSchedule, args: tuple[str, ...]) 
     return [Post(CANCELLED.format(day=day.isoformat())), await listing(turn.session, settings, turn.now)]
 
 
-async def _settings(turn: Turn, settings: MeetingSchedule, args: tuple[str, ...]) -> list[Post]:
-    if len(args) % 2:
-        raise UsageError(SETTINGS_USAGE)
-    for name, value in zip(args[::2], args[1::2], strict=True):
-        name = name.lower()
+async def _settings(turn: Turn, settings: MeetingSchedule, words: list[str]) -> list[Post]:
+    if not words:
+        raise UsageError(f"Usage: /cop {FORMS['settings'][0]}.")
+    for at in range(0, len(words), 2):
+        name = words[at].lower()
+        if name not in SETTING_NAMES:
+            raise UsageError(suggest.unknown_word(name, SETTING_NAMES, f"/cop {FORMS['settings'][1]}"))
+        example = f" For example: `/cop schedule settings {SETTING_EXAMPLES[name]}`"
+        if at + 1 == len(words):
+            raise UsageError(SETTING_NEEDS_VALUE.format(name=name) + example)
+        value = words[at + 1]
         if name == "zone":
-            calendar.zone(value)
-            settings.zone = value
+            settings.zone = _zone(value)
         elif name == "country":
-            calendar.holiday_name(date(2027, 1, 1), value.upper())  # refuses an unknown country
+            try:
+                calendar.holiday_name(date(2027, 1, 1), value.upper())  # refuses an unknown country
+            except UsageError as error:
+                raise UsageError(f"{error}{example}") from None
             settings.country = value.upper()
-        elif name == "agenda" and (number(value) or 0) in range(3, 6):
-            settings.agenda_days = number(value) or 5
-        elif name == "call" and (number(value) or 0) in range(5, 21):
-            settings.call_days = number(value) or 10
         else:
-            raise UsageError(SETTINGS_USAGE)
+            setattr(settings, f"{name}_days", _days_before(name, value))
     settings.updated_at = turn.now
     link = f" · joining link {settings.join_link}" if settings.join_link else ""
-    shown = SETTINGS.format(
+    shown_settings = SETTINGS.format(
         zone=settings.zone, country=settings.country, agenda=settings.agenda_days, call=settings.call_days, link=link
     )
-    return [turn.private(shown)]
+    return [turn.private(shown_settings)]
+
+
+def _zone(value: str) -> str:
+    """An IANA time zone, as the member wrote it or its nearest spelling's suggestion."""
+    if value in available_timezones():
+        calendar.zone(value)
+        return value
+    near = suggest.nearest(value, available_timezones(), n=1)
+    hint = f" Did you mean {near[0]}?" if near else ""
+    raise UsageError(
+        UNKNOWN_ZONE.format(zone=shown(value[:40]), near=hint)
+        + f" For example: `/cop schedule settings zone {near[0] if near else 'Europe/Dublin'}`"
+    )
+
+
+def _days_before(name: str, value: str) -> int:
+    """How many working days before a meeting ``name`` goes out, within its range."""
+    allowed, what = DAYS_BEFORE[name]
+    low, high = allowed[0], allowed[-1]
+    example = f" For example: `/cop schedule settings {name} {min(max(number(value) or high, low), high)}`"
+    days = number(value)
+    if days is None:
+        said = DAYS_NOT_ONE_NUMBER.format(what=what.capitalize(), low=low, high=high, value=shown(value[:20]))
+        raise UsageError(said + example)
+    if days not in allowed:
+        raise UsageError(DAYS_OUT_OF_RANGE.format(what=what.capitalize(), low=low, high=high, value=days) + example)
+    return days

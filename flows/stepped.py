@@ -9,10 +9,14 @@ States of a stepped session (its row's ``status`` and ``step`` columns)::
                       STEP k <--back-- STEP k+1
     Every step has its own post. A reply to a step's post is kept under that step, even when the
     group has moved on or the session has ended: a late answer is never misfiled. A button
-    carries the step it was pressed on, so a double click or a stale button moves nothing.
+    carries its kind, its session and the step it was pressed on (``next reflection 4 2``), so a
+    double click, a stale button or another kind's button moves nothing.
 
 ``next``, ``back`` and ``end`` are declared once, here, and go to whichever stepped session is
-open in the community (each instance registers itself with `FlowRouter.stepped`).
+open in the community; with two kinds open, typed ones name the kind (``next reflection``).
+Each instance registers itself with `FlowRouter.stepped`, which also declares what forget-me
+deletes of it: its answers, and who moved its steps. Nothing here knows one kind from another:
+a kind is its steps, its words and its store (`SessionStore`, with its own tables).
 """
 
 from __future__ import annotations
@@ -22,15 +26,19 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
-from bot.registry import Answer, Answerable, Command, FlowRouter, Registry
+from bot.registry import Answer, Answerable, Command, FlowRouter, Forgetter, Registry
 from bot.vocabulary.conversation import AnswerForm, Button, Post, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
 from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import number as typed_number
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
-from storage.states import ReflectionStatus
+from storage.states import SessionStatus
 
-NOTHING_RUNNING = "Nothing is running that has steps. A co-chair starts one (`/cop reflect`)."
+NOTHING_RUNNING = "Nothing with steps is running. To start one: {starts}."
+WHICH_ONE = "Two things with steps are running: {kinds}. Say which, e.g. `/cop {verb} {first}`."
+NOT_RUNNING = "No {kind} is running."
+STEP_USAGE = "Usage: /cop {verb} [{kinds}]"
+GONE = "That {kind} is no longer kept, so your words were not kept either. Nothing else changed."
 STALE_BUTTON = "We have already moved on — nothing changed."
 FIRST_STEP = "We are at the first step already."
 KEPT_AS = "your answer to step {n} of the {kind}"
@@ -68,11 +76,13 @@ class Wording:
     how: str
     moved_on: str
     back_note: str
+    again_note: str  # going forward to a step posted before
     not_open: str
     last_step: str
     summary: str
     late: str
     after_end: str
+    start: str  # how one is started, for "nothing is running": "a reflection, `/cop reflect [topic]`"
     guidance_heading: str = "Some questions to help:"
     next_label: str = "Next step"
     back_label: str = "Back"
@@ -80,17 +90,27 @@ class Wording:
 
 
 class SessionRow(Protocol):
-    """What the engine reads and moves of a session's row."""
+    """What the engine reads and moves of a session's row (every kind has all of these: who
+    moved the steps last, and when, is what keeps a second typed ``next`` from skipping one)."""
 
     id: int
     community_id: int
     topic: str
     step: int
     status: str
+    started_at: Any
+    moved_at: Any
+    moved_by: int | None
+    reached: int | None  # the furthest step posted; None: the current one
 
 
 class SessionStore(Protocol):
-    """Where one kind of stepped session keeps its rows and its answers (`storage`)."""
+    """Where one kind of stepped session keeps its rows and its answers (`storage`), and what
+    forget-me deletes there: ``answer_tables`` are forgotten by ``forget_answers``, the session
+    table's ``moved_by`` by ``forget_moves``."""
+
+    session_table: str
+    answer_tables: tuple[str, ...]
 
     async def open_session(self, session: Any, community_id: int) -> Any: ...
 
@@ -105,6 +125,10 @@ class SessionStore(Protocol):
     ) -> Any: ...
 
     async def answers(self, session: Any, session_id: int) -> list[tuple[int, str | None, str]]: ...
+
+    async def forget_answers(self, session: Any, member: Any) -> dict[str, int]: ...
+
+    async def forget_moves(self, session: Any, member: Any) -> dict[str, int]: ...
 
 
 # After an answer is kept: (turn, row, step number, the kept answer row, what was shared) → more posts.
@@ -171,11 +195,11 @@ class SteppedPrompts:
         if current:
             text += "\n" + self.words.how
             if number > 1:
-                buttons += (Button(self.words.back_label, f"back {number}"),)
+                buttons += (Button(self.words.back_label, f"back {self.kind} {row.id} {number}"),)
             if number < self.last:
-                buttons += (Button(self.words.next_label, f"next {number}", "primary"),)
+                buttons += (Button(self.words.next_label, f"next {self.kind} {row.id} {number}", "primary"),)
             else:
-                buttons += (Button(self.words.end_label, f"end {row.id}", "primary"),)
+                buttons += (Button(self.words.end_label, f"end {self.kind} {row.id}", "primary"),)
         else:
             text += "\n" + self.words.moved_on
         return Post(
@@ -228,24 +252,23 @@ class SteppedPrompts:
             raise NothingOpen(self.words.not_open)
         return row
 
-    async def _just_moved(self, turn: Turn, row: Any, expected: int | None, verb: str) -> Post | None:
-        """A typed ``next``/``back``/``end`` (no step number, unlike a button) seconds after
+    async def _just_moved(self, turn: Turn, row: SessionRow, pressed: Pressed | None, verb: str) -> Post | None:
+        """A typed ``next``/``back``/``end`` (which names no step, unlike a button) seconds after
         someone else moved the steps was most likely meant for the step before: it moves
         nothing. Whoever moved saw where they moved to: their own next `next` goes on."""
         turn_member_id = (await turn.member()).id
-        moved = getattr(row, "moved_at", None)
-        if expected is not None or moved is None or getattr(row, "moved_by", None) == turn_member_id:
+        if pressed is not None or row.moved_at is None or row.moved_by == turn_member_id:
             return None
-        if turn.now - stored_utc(moved) >= JUST_MOVED_WINDOW:
+        if turn.now - stored_utc(row.moved_at) >= JUST_MOVED_WINDOW:
             return None
         return turn.private(JUST_MOVED.format(n=row.step, verb=verb))
 
-    async def move(self, turn: Turn, delta: int, expected: int | None) -> list[Post]:
-        """``next`` (+1) or ``back`` (-1) from the step ``expected`` (a button's), if given."""
+    async def move(self, turn: Turn, delta: int, pressed: Pressed | None) -> list[Post]:
+        """``next`` (+1) or ``back`` (-1); from the session and step a button names, if pressed."""
         row = await self.running(turn, to_move=True)
-        if expected is not None and expected != row.step:
+        if pressed is not None and not pressed.matches(row, step=True):
             return [turn.private(STALE_BUTTON)]
-        just_moved = await self._just_moved(turn, row, expected, "next" if delta > 0 else "back")
+        just_moved = await self._just_moved(turn, row, pressed, "next" if delta > 0 else "back")
         if just_moved is not None:
             return [just_moved]
         target = row.step + delta
@@ -253,27 +276,30 @@ class SteppedPrompts:
             return [turn.private(self.words.last_step)]
         if target < 1:
             return [turn.private(FIRST_STEP)]
-        previous, row.step = row.step, target
+        previous, reached = row.step, max(row.reached or row.step, row.step)
+        row.step, row.reached = target, max(reached, target)
         row.moved_at, row.moved_by = turn.now, (await turn.member()).id
         posts = [self.step_post(row, previous, current=False, replace=True)]
-        if delta > 0:
-            posts.append(self.step_post(row, target, current=True))
-        else:
-            posts.append(self.step_post(row, target, current=True, replace=True))
-            spec = self.step(target)
-            posts.append(
-                Post(
-                    self.words.back_note.format(n=target, question=spec.question),
-                    key=f"{self.key(row, target)}:back:{int(turn.now.timestamp())}",
-                )
-            )
-        return posts
+        if target > reached:  # a new step: a new post, at the bottom of the channel
+            return [*posts, self.step_post(row, target, current=True)]
+        # A step posted before is updated in place (its thread keeps its answers) and a note
+        # at the bottom says where the group is; replies to the note count for that step too.
+        spec = self.step(target)
+        note, word = (self.words.back_note, "back") if delta < 0 else (self.words.again_note, "again")
+        return [
+            *posts,
+            self.step_post(row, target, current=True, replace=True),
+            Post(
+                note.format(n=target, question=spec.question),
+                key=f"{self.key(row, target)}:{word}:{int(turn.now.timestamp())}",
+            ),
+        ]
 
-    async def end(self, turn: Turn, expected_id: int | None) -> list[Post]:
+    async def end(self, turn: Turn, pressed: Pressed | None) -> list[Post]:
         row = await self.running(turn, to_move=True)
-        if expected_id is not None and expected_id != row.id:
+        if pressed is not None and not pressed.matches(row, step=False):
             return [turn.private(STALE_BUTTON)]
-        just_moved = await self._just_moved(turn, row, expected_id, "end")
+        just_moved = await self._just_moved(turn, row, pressed, "end")
         if just_moved is not None:
             return [just_moved]
         self.store.end(row, turn.now)
@@ -295,11 +321,18 @@ class SteppedPrompts:
         if given.from_form:
             echo = ECHO_ANON if given.anonymous else ECHO_NAMED
             posts.append(Post(echo.format(name=member.name, text=text), in_thread_of=self.key(row, number)))
-        if row.status != ReflectionStatus.OPEN:
+        if row.status != SessionStatus.OPEN:
             posts.append(turn.private(self.words.after_end.format(n=number, topic=row.topic)))
         elif number != row.step:
             posts.append(turn.private(self.words.late.format(n=number, question=self.step(number).question)))
         return posts
+
+    def forgetters(self) -> tuple[Forgetter, ...]:
+        """What forget-me deletes of this kind: a member's answers, and that they moved the steps."""
+        return (
+            Forgetter(f"{self.kind} answers", self.store.answer_tables, self.store.forget_answers),
+            Forgetter(f"{self.kind} step moves", (self.store.session_table,), self.store.forget_moves),
+        )
 
     def answerable(self, pass_word: str, priority: int) -> Answerable:
         """Its step posts as something members answer (registered with the flow's router)."""
@@ -312,8 +345,8 @@ class SteppedPrompts:
             parsed = self.parse_key(key)
             community_id = turn.require_community().id
             row = await self.store.session_by_id(turn.session, community_id, parsed[0]) if parsed else None
-            if parsed is None or row is None:
-                return None  # a post of a session that is gone: nothing to keep
+            if parsed is None or row is None:  # a post of a session that is gone: nothing to keep
+                return [turn.private(GONE.format(kind=self.kind))]
             return await self.keep(turn, row, parsed[1], given)
 
         async def pass_step(turn: Turn, key: str) -> list[Post]:
@@ -351,48 +384,94 @@ def _registry() -> Registry:
     return REGISTRY
 
 
-async def _open_one(turn: Turn) -> SteppedPrompts:
-    for engine in _registry().stepped:
-        if await engine.open_row(turn) is not None:
-            return engine
-    raise NothingOpen(NOTHING_RUNNING if len(_registry().stepped) != 1 else _registry().stepped[0].words.not_open)
+@dataclass(frozen=True)
+class Pressed:
+    """What a step's button names: its kind, its session, and for ``next``/``back`` the step it
+    was pressed on. A button posted before kinds were named carries only a number: the step
+    (``next 3``) or the session (``end 7``), and ``kind`` is None."""
+
+    kind: str | None
+    session_id: int | None
+    step: int | None
+
+    def matches(self, row: SessionRow, *, step: bool) -> bool:
+        """Whether the session (and, with ``step``, the step) pressed on is the one running."""
+        if self.session_id is not None and self.session_id != row.id:
+            return False
+        return not step or self.step is None or self.step == row.step
 
 
-def _number(cmd: Command) -> int | None:
-    """The step (or session) number a button carries (``next 2``); typed ``next`` has none."""
-    found = typed_number(cmd.args[0]) if cmd.args else None
-    if cmd.args and found is None:
-        raise UsageError(f"Usage: /cop {cmd.verb}")
-    return found
+def _read(cmd: Command) -> tuple[str | None, Pressed | None]:
+    """``next`` | ``next <kind>`` (typed) | ``next <kind> <session> <step>`` / ``end <kind>
+    <session>`` (a button) | ``next <step>`` / ``end <session>`` (an older button)."""
+    kinds = [engine.kind for engine in _registry().stepped]
+    args = [arg.casefold() for arg in cmd.args]
+    kind = args.pop(0) if args and args[0] in kinds else None
+    numbers = [typed_number(arg) for arg in args]
+    usage = UsageError(STEP_USAGE.format(verb=cmd.verb, kinds="|".join(kinds)))
+    if any(n is None for n in numbers) or len(numbers) > (1 if cmd.verb == "end" else 2):
+        raise usage
+    if not numbers:
+        return kind, None
+    if kind is None:  # an older button: one number
+        if len(numbers) != 1:
+            raise usage
+        return None, Pressed(None, numbers[0], None) if cmd.verb == "end" else Pressed(None, None, numbers[0])
+    if len(numbers) != (1 if cmd.verb == "end" else 2):
+        raise usage
+    return kind, Pressed(kind, numbers[0], numbers[1] if len(numbers) > 1 else None)
+
+
+async def _open_one(turn: Turn, kind: str | None, verb: str) -> SteppedPrompts:
+    """The stepped session ``verb`` goes to: the kind named, else the one that is open."""
+    engines = _registry().stepped
+    if kind is not None:
+        engine = next(engine for engine in engines if engine.kind == kind)
+        if await engine.open_row(turn) is None:
+            raise NothingOpen(engine.words.not_open)
+        return engine
+    running = [engine for engine in engines if await engine.open_row(turn) is not None]
+    if len(running) == 1:
+        return running[0]
+    if running:
+        names = " and ".join(f"a {engine.kind}" for engine in running)
+        raise UsageError(WHICH_ONE.format(kinds=names, verb=verb, first=running[0].kind))
+    if len(engines) == 1:  # one kind: say it in its own words
+        raise NothingOpen(engines[0].words.not_open)
+    raise NothingOpen(NOTHING_RUNNING.format(starts="; ".join(engine.words.start for engine in engines)))
 
 
 @router.verb(
     "next",
-    "next",
-    "Move the reflection on to the next step.",
+    "next [kind]",
+    "Move what is running on to its next step (with two running, name one: `next <kind>`).",
     who=CO_CHAIRS_OR_TODAYS_LEAD,
-    action="move the reflection on",
+    action="move the steps on",
 )
 async def next_step(turn: Turn, cmd: Command) -> list[Post]:
-    expected = _number(cmd)
-    return await (await _open_one(turn)).move(turn, +1, expected)
+    kind, pressed = _read(cmd)
+    return await (await _open_one(turn, kind, cmd.verb)).move(turn, +1, pressed)
 
 
 @router.verb(
-    "back", "back", "Go back one step in the reflection.", who=CO_CHAIRS_OR_TODAYS_LEAD, action="go back a step"
+    "back",
+    "back [kind]",
+    "Go back one step in what is running.",
+    who=CO_CHAIRS_OR_TODAYS_LEAD,
+    action="go back a step",
 )
 async def back(turn: Turn, cmd: Command) -> list[Post]:
-    expected = _number(cmd)
-    return await (await _open_one(turn)).move(turn, -1, expected)
+    kind, pressed = _read(cmd)
+    return await (await _open_one(turn, kind, cmd.verb)).move(turn, -1, pressed)
 
 
 @router.verb(
     "end",
-    "end",
-    "End the reflection and post its summary and action plan.",
+    "end [kind]",
+    "End what is running with steps and post its summary.",
     who=CO_CHAIRS_OR_TODAYS_LEAD,
-    action="end the reflection",
+    action="end it and post the summary",
 )
 async def end(turn: Turn, cmd: Command) -> list[Post]:
-    expected = _number(cmd)
-    return await (await _open_one(turn)).end(turn, expected)
+    kind, pressed = _read(cmd)
+    return await (await _open_one(turn, kind, cmd.verb)).end(turn, pressed)

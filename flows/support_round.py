@@ -20,8 +20,8 @@ from bot.vocabulary.conversation import AnswerForm, Button, Post, Section
 from bot.vocabulary.errors import NothingOpen
 from flows import attendance
 from flows.turn import Turn
-from storage import answers as store
 from storage import community as communities
+from storage import support_rounds as store
 from storage.models import SupportRound
 from storage.states import RoundStatus
 
@@ -35,7 +35,7 @@ EXAMPLES = (
     "…asking for help",
 )
 HOW = "Reply to this post, or press Share (you can leave your name off). Share if you'd like — passing is always fine."
-TALLY = "{shared} of the {members} here have shared so far."
+TALLY = "{shared} of {the}{members} here {have} shared so far."
 PASSED = " {passed} passed."
 CLOSED_TALLY = "This round is closed: {shared} shared. Thank you."
 CLOSING = "Our support statements for today — thank you for sharing."
@@ -49,6 +49,37 @@ NOT_OPEN = "There is no support round open right now. Anyone can start one with 
 KEPT_AS = "your support statement"
 
 
+def tally(shared: int, members: int) -> str:
+    """ "2 of the 3 here have shared so far.", "1 of the 3 here has …", "1 of 1 here has …"."""
+    return TALLY.format(
+        shared=shared, the="the " if members != 1 else "", members=members, have="has" if shared == 1 else "have"
+    )
+
+
+# "I will support myself today by: …", "i'll support myself today by…", "I will support myself by …":
+# the sentence's beginning, typed again in front of a statement.
+_STEM = re.compile(
+    r"""^[\s"'“‘«]*(?:i\s+will|i\s*['’]?\s*ll)\s+support\s+myself(?:\s+today)?
+    (?:\s+by\b|\s*(?=[:\-–—…]|\.\.\.))[\s:\-–—…,.]*""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_QUOTES = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»"}
+
+
+def without_stem(statement: str) -> str:
+    """A statement as it completes "I will support myself today by …": a leading stem typed with
+    it goes (in any case, with any punctuation, "I'll" too), the rest is kept as typed. A
+    statement that is only the stem is kept whole: nothing would be left of it."""
+    found = _STEM.match(statement)
+    rest = statement[found.end() :].strip() if found else ""
+    if not rest:
+        return statement
+    opened = statement.lstrip()[:1]
+    if opened in _QUOTES and rest.endswith(_QUOTES[opened]):
+        rest = rest[:-1].rstrip()  # “I will support myself today by asking for help”
+    return rest or statement
+
+
 def _key(support_round: SupportRound) -> str:
     return f"support:{support_round.id}"
 
@@ -58,7 +89,7 @@ async def _tally_text(turn: Turn, support_round: SupportRound) -> str:
     members = await attendance.present_today(turn, support_round.meeting_id)
     if support_round.status != RoundStatus.OPEN:
         return CLOSED_TALLY.format(shared=shared)
-    text = TALLY.format(shared=shared, members=max(members, shared))
+    text = tally(shared, max(members, shared))
     return text + (PASSED.format(passed=passed) if passed else "")
 
 
@@ -81,7 +112,8 @@ router = FlowRouter("support round")
 @router.verb(
     "support",
     "support",
-    'Open the support-statement round: "I will support myself today by …".',
+    'Open the support-statement round: "I will support myself today by …"; its tally counts those here '
+    "today. A statement typed with the sentence's beginning is listed without it, so it is not shown twice.",
     menu='Open the round "I will support myself today by ..."',
 )
 async def open_round(turn: Turn, cmd: Command) -> list[Post]:
@@ -158,7 +190,7 @@ async def close(turn: Turn, pick: str | None = None) -> list[Post]:
 async def closing_post(session: AsyncSession, support_round: SupportRound) -> Post:
     """The round's statements, named or without a name. Needs no member's turn."""
     statements = await store.support_statements(session, support_round.id)
-    lines = tuple(f"{name or NO_NAME}: {text}" for name, text in statements)
+    lines = tuple(f"{name or NO_NAME}: {without_stem(text)}" for name, text in statements)
     return Post(
         CLOSING if lines else NONE_SHARED,
         sections=(Section("I will support myself today by …", lines),) if lines else (),

@@ -83,7 +83,16 @@ ALREADY_TIED = (
 NOT_OPEN = "No vote is open. A co-chair can open one with `/cop vote`."
 ONLY_CHAIR_OPENS = "Only a co-chair can open the vote. Type `/cop chairs` to see who they are."
 YOUR_VOTES = "Your votes ({used} of {budget}): {list}"
-NO_VOTES_YET = "You have not voted yet."
+VOTES_LEFT = " — {left} left."
+ALL_USED = " — all used: choose one of them again to take that vote back."
+YOUR_VOTE = "Your vote: {topic}. Choose it again to take it back."
+TAKE_IT_BACK = "Choose it again to take it back."
+NO_VOTES_YET = "You have not voted yet: you have {votes} to spread as you like."
+NO_VOTE_YET = "You have not voted yet: you have one vote."
+COUNTED = "Counted: your vote for {topic}."
+TAKEN_BACK = "Taken back: your vote for {topic}."
+NONE_LEFT_ON = "You have no votes on any topic now: all {budget} are yours to use."
+NO_VOTE_NOW = "You have no vote on any topic now: choose a topic when you're ready."
 OVER_BUDGET = "You have used all {budget} of your votes. Choose one of your topics again to take a vote back."
 NO_SUCH_TOPIC = "I couldn't find topic “{text}”. Use its number from the vote post, or `/cop propose <topic>`."
 WHICH_TOPIC = "“{text}” matches several topics — please use the number."
@@ -112,6 +121,10 @@ NOTHING_TO_CANCEL = "No vote is open, so there is nothing to cancel."
 
 # The guide's ideas, as stored: a member's proposal is any other topic.
 _GUIDE_KEYS = frozenset(store.title_key(title) for title in GUIDE_TOPICS)
+# `vote <word>` with one of these is that form of the verb, never a vote for a topic.
+RESERVED = frozenset({"open", "close", "cancel", "more"})
+RESERVED_WORD = "“{word}” is a command word, not a topic: `/cop vote {word}`. To vote for a topic, use its number."
+RESERVED_TITLE = "“{title}” is also a command (`/cop vote {title}`): please give the topic a few more words."
 
 
 def _key(vote: TopicVote) -> str:
@@ -190,11 +203,13 @@ VOTE_OPEN_USAGE = "Usage: /cop vote open [dots, 1 to 10]"
 
 @router.verb(
     "vote",
-    "vote | vote open [dots] | vote cancel | vote more | vote <topic or number>",
+    "vote | vote open [dots] | vote close | vote cancel | vote more | vote <topic or number>",
     "A co-chair or today's lead opens the vote on the next lead topic (while one is open, `vote` "
-    "shows it) and can cancel a vote opened by mistake; members vote by number or title (voting "
-    "again for the same topic takes the vote back); `vote more` lists every topic.",
-    chair_forms={"open": "open the vote", "cancel": "cancel the vote"},
+    "shows it), closes it (`vote close` is `close vote`) and can cancel a vote opened by mistake; "
+    "members vote by number or title (voting again for the same topic takes the vote back, and "
+    "copbot says how many votes you have left); `vote more` lists every topic. The words open, "
+    "close, cancel and more always mean these: vote for such a topic by its number.",
+    chair_forms={"open": "open the vote", "close": "close the vote", "cancel": "cancel the vote"},
     forms_who=CO_CHAIRS_OR_TODAYS_LEAD,
     menu="vote | vote open | vote <topic>: the next lead topic",
 )
@@ -203,7 +218,7 @@ async def vote(turn: Turn, cmd: Command) -> list[Post]:
         if turn.community is not None and await turn.may_run_the_meeting():
             return await open_vote(turn, None)
         return await show(turn)
-    form = cmd.args[0].lower()
+    form = cmd.args[0].lower().strip("#.!?")  # `vote close.` is `vote close` too
     if form == "open":
         budget = None
         if len(cmd.args) > 1:
@@ -211,6 +226,8 @@ async def vote(turn: Turn, cmd: Command) -> list[Post]:
             if budget is None or not 1 <= budget <= 10:
                 raise UsageError(VOTE_OPEN_USAGE)
         return await open_vote(turn, budget)
+    if form == "close":  # `vote close` is `close vote`; `vote close <number>` settles a tie
+        return await close(turn, " ".join(cmd.args[1:]) or None)
     if form == "cancel":
         return await cancel(turn)
     if form == "more":
@@ -289,6 +306,8 @@ def _match(topics: list[Topic], wanted: str) -> int:
             return index
         raise UsageError(NO_SUCH_TOPIC.format(text=wanted))
     key = store.title_key(wanted)
+    if key in RESERVED:  # a command word is never a topic (`vote close` closes the vote)
+        raise UsageError(RESERVED_WORD.format(word=key))
     exact = [i for i, t in enumerate(topics) if t.title_key == key]
     if exact:
         return exact[0]
@@ -298,16 +317,27 @@ def _match(topics: list[Topic], wanted: str) -> int:
     raise UsageError((WHICH_TOPIC if partial else NO_SUCH_TOPIC).format(text=wanted[:80]))
 
 
-async def _my_votes_text(turn: Turn, vote: TopicVote, member_id: int, topics: list[Topic]) -> str:
+async def _my_votes_text(
+    turn: Turn, vote: TopicVote, member_id: int, topics: list[Topic], *, after: str | None = None
+) -> str:
+    """The member's votes and how many they have left. ``after`` is what they just did ("cast",
+    "withdrawn"): with no votes left on any topic, that reads differently from never having voted."""
     mine = set(await store.my_ballots(turn.session, vote.id, member_id))
     chosen = [f"{i}. {t.title}" for i, t in enumerate(topics, 1) if t.id in mine]
     if not chosen:
-        return NO_VOTES_YET
-    return YOUR_VOTES.format(used=len(chosen), budget=vote.budget, list="; ".join(chosen))
+        if after == "withdrawn":
+            return NO_VOTE_NOW if vote.budget == 1 else NONE_LEFT_ON.format(budget=vote.budget)
+        return NO_VOTE_YET if vote.budget == 1 else NO_VOTES_YET.format(votes=plural(vote.budget, "vote"))
+    if vote.budget == 1:
+        return TAKE_IT_BACK if after == "cast" else YOUR_VOTE.format(topic=chosen[0])
+    left = vote.budget - len(chosen)
+    tail = VOTES_LEFT.format(left=plural(left, "vote")) if left > 0 else ALL_USED
+    return YOUR_VOTES.format(used=len(chosen), budget=vote.budget, list="; ".join(chosen)) + tail
 
 
 async def cast(turn: Turn, wanted: str) -> list[Post]:
-    """A member's vote for a topic, or its withdrawal when chosen again."""
+    """A member's vote for a topic, or its withdrawal when chosen again: they are told which, and
+    how many votes they have left."""
     community = turn.require_community()
     member = await turn.member()
     vote = await store.open_vote(turn.session, community.id)
@@ -315,14 +345,17 @@ async def cast(turn: Turn, wanted: str) -> list[Post]:
         raise NothingOpen(NOT_OPEN)
     await attendance.mark_present(turn)
     topics = await store.candidates(turn.session, community.id)
-    topic = topics[_match(topics, wanted)]
+    index = _match(topics, wanted)
+    topic = topics[index]
     window = DOUBLE_CLICK if turn.pressed_button else timedelta(0)
     outcome = await store.toggle_ballot(turn.session, vote, topic.id, member.id, turn.now, window)
     if outcome == "over-budget":
         return [turn.private(OVER_BUDGET.format(budget=vote.budget))]
-    mine = await _my_votes_text(turn, vote, member.id, topics)
-    posts = [turn.private(mine)]
-    if outcome in ("cast", "withdrawn"):
+    mine = await _my_votes_text(turn, vote, member.id, topics, after=outcome)
+    named = f"{index + 1}. {topic.title}"
+    done = {"cast": COUNTED, "withdrawn": TAKEN_BACK}.get(outcome)
+    posts = [turn.private(f"{done.format(topic=named)}\n{mine}" if done else mine)]
+    if done:
         posts.insert(0, await _vote_post(turn, vote, replace=True))
     return posts
 
@@ -344,6 +377,8 @@ async def propose(turn: Turn, cmd: Command) -> list[Post]:
         raise UsageError("Usage: /cop propose <topic>")
     if len(title) > MAX_TOPIC_CHARS:
         raise UsageError(f"Please keep a topic under {MAX_TOPIC_CHARS} characters.")
+    if title.lower() in RESERVED:
+        raise UsageError(RESERVED_TITLE.format(title=title.lower()))
     await _ensure_topics(turn)
     if not await store.add_topic(turn.session, community.id, title, turn.now, proposed_by=member.id):
         return [turn.private(KNOWN.format(title=title))]
@@ -359,6 +394,8 @@ async def close(turn: Turn, pick: str | None) -> list[Post]:
     vote = await store.open_vote(turn.session, community.id)
     if vote is None:
         raise NothingOpen(NOT_OPEN)
+    # Today's meeting is made before the winner becomes the next topic: it keeps today's topic.
+    await attendance.mark_present(turn)
     topics = await store.candidates(turn.session, community.id)
     counts = await store.results(turn.session, vote.id)
     if not counts:

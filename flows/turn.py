@@ -86,22 +86,15 @@ class Turn:
         return await self.member()
 
     async def resolve_member(self, token: str) -> Member | None:
-        """``@<user id>`` or ``@Name`` → a member of this community (created for a mentioned
-        platform user who has not joined yet)."""
+        """``@<user id>`` or ``@Name`` → a member of this community who has joined and not
+        left; None otherwise. A mention never makes anyone a member."""
         community = self.require_community()
         token = token.lstrip("@")
         found = await communities.find_member(self.session, community.id, token)
-        if found is None:  # a readable mention (``@Ana_Lopez``) of someone who has not joined yet
+        if found is None:  # a readable mention (``@Ana_Lopez``): the platform id behind it
             token = next((uid for uid, name in self.mention_names.items() if display_token(name, uid) == token), token)
-        if found is None and token in self.mention_names:
-            found = await communities.ensure_member(
-                self.session,
-                community.id,
-                self.place.platform,
-                Actor(token, self.mention_names[token] or token),
-                self.now,
-            )
-        return found
+            found = await communities.find_member(self.session, community.id, token)
+        return found if found is not None and found.active else None
 
     def readable(self, text: str) -> str:
         """Free text with each mention token (``@U123``) as the member's name (``@Ana_Lopez``):

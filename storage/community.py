@@ -26,6 +26,16 @@ async def community_named(session: AsyncSession, name: str) -> Community | None:
     return await session.scalar(select(Community).where(func.lower(Community.name) == name.lower()))
 
 
+async def rename_community(session: AsyncSession, community: Community, name: str) -> bool:
+    """Give ``community`` a new name; False (nothing changed) if another community has it."""
+    other = await community_named(session, name)
+    if other is not None and other.id != community.id:
+        return False
+    community.name = name
+    await session.flush()
+    return True
+
+
 async def create_community(session: AsyncSession, name: str, now: datetime) -> Community:
     return await added(session, Community(name=name, created_at=now, vote_budget=3))
 
@@ -119,19 +129,17 @@ async def active_members(session: AsyncSession, community_id: int) -> list[Membe
     )
 
 
-async def joined_on(session: AsyncSession, community_id: int, day: date) -> list[Member]:
-    """Active members who joined on ``day`` (UTC), in the order they came, less the one who
-    set the community up (the community's own welcome greeted them)."""
+async def greeted_on(session: AsyncSession, community_id: int, day: date) -> list[Member]:
+    """Active members whom `/cop join` welcomed on ``day`` (UTC), in the order they joined: the
+    names of that day's one welcome post (the founder too, once they join)."""
     start = datetime.combine(day, time(0, 0), tzinfo=UTC)
-    founder = select(func.min(Member.id)).where(Member.community_id == community_id).scalar_subquery()
     query = select(Member).where(
         Member.community_id == community_id,
         Member.active.is_(True),
-        Member.joined_at >= start,
-        Member.joined_at < start + timedelta(days=1),
-        Member.id != founder,
+        Member.greeted_at >= start,
+        Member.greeted_at < start + timedelta(days=1),
     )
-    return list(await session.scalars(query.order_by(Member.joined_at, Member.id)))
+    return list(await session.scalars(query.order_by(Member.greeted_at, Member.id)))
 
 
 async def count_active_members(session: AsyncSession, community_id: int) -> int:

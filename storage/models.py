@@ -30,8 +30,8 @@ from storage.states import (
     LeadStatus,
     NominationStatus,
     OutboxStatus,
-    ReflectionStatus,
     RoundStatus,
+    SessionStatus,
     VoteStatus,
     where,
 )
@@ -85,6 +85,9 @@ class Member(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     lead_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)
     joined_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # When `/cop join` welcomed them (the day's welcome post names who joined that day); None
+    # until then (the founder, or someone who only used another command so far).
+    greeted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class CoChairTerm(Base):
@@ -178,18 +181,20 @@ class Reflection(Base):
     """A Gibbs reflective cycle on a topic; ``step`` is 1..6 while open."""
 
     __tablename__ = "reflections"
-    __table_args__ = (_open_only("uq_open_reflection", "community_id", where=where(ReflectionStatus.OPEN)),)
+    __table_args__ = (_open_only("uq_open_reflection", "community_id", where=where(SessionStatus.OPEN)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     topic: Mapped[str] = mapped_column(Text)
     step: Mapped[int] = mapped_column(Integer, default=1)
-    status: Mapped[str] = mapped_column(String(16), default=ReflectionStatus.OPEN.value)
+    status: Mapped[str] = mapped_column(String(16), default=SessionStatus.OPEN.value)
     started_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     ended_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # The last next/back, and who made it: a typed `next` by someone else seconds later moves nothing.
     moved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     moved_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    # The furthest step posted (None: the current one): coming back to it updates its post.
+    reached: Mapped[int | None] = mapped_column(Integer)
 
 
 class ReflectionAnswer(Base):
@@ -269,7 +274,8 @@ class LeadTurn(Base):
     co-chair. Confirmed rows are the rotation's history."""
 
     __tablename__ = "lead_turns"
-    __table_args__ = (_open_only("uq_open_lead_turn", "community_id", where=where(LeadStatus.PROPOSED)),)
+    # Several volunteers may stand at once (the co-chairs choose), each member once.
+    __table_args__ = (_open_only("uq_open_lead_turn", "community_id", "member_id", where=where(LeadStatus.PROPOSED)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
@@ -487,3 +493,15 @@ class Attendance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+
+
+class PostNumber(Base):
+    """The last number a channel that numbers its posts itself gave one (the terminal's #n):
+    kept in the database, so a number is never given twice, across restarts and processes."""
+
+    __tablename__ = "post_numbers"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", name="uq_post_number"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    last: Mapped[int] = mapped_column(Integer, default=0)

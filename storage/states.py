@@ -19,8 +19,8 @@ class RoundStatus(StrEnum):
     CLOSED = "closed"
 
 
-class ReflectionStatus(StrEnum):
-    """A reflection (any stepped session): open → ended."""
+class SessionStatus(StrEnum):
+    """A stepped session of any kind (a reflection, a survey): open → ended."""
 
     OPEN = "open"
     ENDED = "ended"
@@ -86,7 +86,7 @@ State = TypeVar("State", bound=StrEnum)
 
 MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
     RoundStatus: {RoundStatus.OPEN: frozenset({RoundStatus.CLOSED})},
-    ReflectionStatus: {ReflectionStatus.OPEN: frozenset({ReflectionStatus.ENDED})},
+    SessionStatus: {SessionStatus.OPEN: frozenset({SessionStatus.ENDED})},
     VoteStatus: {
         VoteStatus.OPEN: frozenset({VoteStatus.TIED, VoteStatus.CLOSED, VoteStatus.CANCELLED}),
         VoteStatus.TIED: frozenset({VoteStatus.CLOSED, VoteStatus.CANCELLED}),

@@ -87,7 +87,7 @@ async def test_forget_me_takes_a_members_pending_items(db, clock):
     room = Room(db, clock)
     await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Ben"))
     await room.cmd("Cara", "agenda add Something personal")
-    await room.cmd("Cara", "forget-me")
+    await room.cmd("Cara", "forget-me confirm")
     assert await _items(db) == []
 
 

@@ -31,12 +31,12 @@ async def test_the_tally_counts_those_here_and_each_meeting_keeps_its_count(db, 
     await room.cmd("Ben", "here")
     assert "counted as here today" in room.said_to("Ben") and "already counted" in room.said_to("Ben")
     await room.reply("Cara", "asking for help", to="support:1")
-    assert "1 of the 3 here have shared so far." in room.sender.latest("support:1").text
+    assert "1 of the 3 here has shared so far." in room.sender.latest("support:1").text
     await room.cmd("Dev", "pass")
-    assert "1 of the 4 here have shared so far. 1 passed." in room.sender.latest("support:1").text
+    assert "1 of the 4 here has shared so far. 1 passed." in room.sender.latest("support:1").text
     assert await _counts(db) == {"2026-11-26": 4}  # Eve was not there
 
-    await room.cmd("Cara", "forget-me")
+    await room.cmd("Cara", "forget-me confirm")
     assert await _counts(db) == {"2026-11-26": 4}  # the count stays, without Cara
     async with db.transaction() as session:
         assert (
@@ -48,7 +48,7 @@ async def test_the_tally_counts_those_here_and_each_meeting_keeps_its_count(db, 
     clock.advance(days=91)
     await room.cmd("Ben", "support")
     await room.reply("Eve", "taking breaks", to="support:2")
-    assert "1 of the 2 here have shared so far." in room.sender.latest("support:2").text
+    assert "1 of the 2 here has shared so far." in room.sender.latest("support:2").text
     assert await _counts(db) == {"2026-11-26": 4, "2027-02-25": 2}
 
 
@@ -61,5 +61,5 @@ async def test_slack_here(sqlite_db, clock):
         await say(stack, "U2", "here")
         assert "counted as here today" in stack.slack.ephemerals("U2")[-1].text
         await say(stack, "U3", "share asking for help")
-        tally = [c for c in stack.slack.calls_to("chat.update") if "have shared so far" in c.text][-1].text
-        assert "1 of the 3 here have shared so far" in tally
+        tally = [c for c in stack.slack.calls_to("chat.update") if "shared so far" in c.text][-1].text
+        assert "1 of the 3 here has shared so far" in tally

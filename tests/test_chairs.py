@@ -53,7 +53,10 @@ async def test_chairs_set_records_terms_and_only_chairs_may_set(db, clock):
     await room.cmd("Ann", "chairs set @Ben @Cara 7")
     await room.cmd("Ann", "chairs set @Ben")
     assert room.said_to("Ann").count("Usage: /cop chairs set") == 2
-    await room.cmd("Ann", "chairs set @Ben @Dana 6")  # Dana has not joined: mentioned, so added
+    await room.cmd("Ann", "chairs set @Ben @Dana 6")  # Dana has not joined: refused, nobody made a member
+    assert "Dana hasn't joined North West — they can type `/cop join`" in room.said_to("Ann")
+    await room.cmd("Dana", "join")
+    await room.cmd("Ann", "chairs set @Ben @Dana 6")
     await room.cmd("Ben", "chairs")
     listing = room.sender.public()[-1].plain_text()
     assert "Ben — 6-month term until 2027-05-26, review on 2027-05-26" in listing  # a 6-month term: at its end
@@ -116,7 +119,7 @@ async def test_a_nomination_is_agreed_by_consent_and_its_post_changes_in_place(d
     await room.press("Cara", "chairs agree 1")
     assert "This is your own nomination" in room.said_to("Cara")
     await room.press("Ben", "chairs agree 1")
-    assert "So far: 1 agree, 0 stand aside. Not agreed yet." in card(room).text
+    assert "So far: 1 agrees, 0 stand aside. Not agreed yet." in card(room).text
     versions = len(card_versions(room))
     await room.press("Ben", "chairs agree 1")  # a double click counts once
     await room.press("Ben", "chairs agree 1", event_id="E1")
@@ -124,9 +127,9 @@ async def test_a_nomination_is_agreed_by_consent_and_its_post_changes_in_place(d
     assert room.said_to("Ben").count("Your answer is counted already") == 2
     assert len(card_versions(room)) == versions
     await room.cmd("Dev", "chairs stand aside 1")
-    assert "So far: 1 agree, 1 stand aside. Not agreed yet." in card(room).text
+    assert "So far: 1 agrees, 1 stands aside. Not agreed yet." in card(room).text
     await room.press("Eve", "chairs agree 1")
-    assert "2 agree, 1 stand aside" in card(room).text
+    assert "2 agree, 1 stands aside" in card(room).text
     assert [name for name, _ in await current_terms(db)] == ["Ann"]
     await room.press("Ann", "chairs agree 1")
     agreed = card(room)
@@ -155,7 +158,8 @@ async def test_refusals_not_a_member_already_a_co_chair_already_nominated(db, cl
     room = Room(db, clock)
     await room.setup("Ann", "Ben", "Cara")
     await room.cmd("Ben", "chairs nominate @Zed")  # mentioned, never joined
-    assert "Zed hasn't joined this community yet, and co-chairs are members" in room.said_to("Ben")
+    assert "Zed hasn't joined North West — they can type `/cop join` in this channel" in room.said_to("Ben")
+    assert "then anyone can nominate them (co-chairs are members)" in room.said_to("Ben")
     async with db.transaction() as session:
         assert await session.scalar(select(Member.id).where(Member.user_id == uid("Zed"))) is None
     await room.cmd("Ben", "chairs nominate @Ann")
@@ -174,7 +178,7 @@ async def test_refusals_not_a_member_already_a_co_chair_already_nominated(db, cl
     assert "Usage: /cop chairs | chairs nominate @member | chairs volunteer" in room.said_to("Ben")
     await room.cmd("Ben", "leave")
     await room.cmd("Cara", "chairs nominate @Ben")  # left: a member no longer
-    assert "Ben hasn't joined this community yet" in room.said_to("Cara")
+    assert "Ben has left North West — they can type `/cop join` to come back" in room.said_to("Cara")
     await room.cmd("Ben", "join")
     await room.cmd("Cara", "chairs close 1")
     assert "Only a co-chair can close a nomination" in room.said_to("Cara")
@@ -222,11 +226,11 @@ async def test_a_co_chair_closes_a_round_held_by_an_objection(db, clock):
 async def test_no_lock_out_both_co_chairs_gone_then_two_agreed_by_consent(db, clock):
     room = Room(db, clock)
     await room.setup("Ann", "Ben", "Cara", "Dev", "Eve", chairs=("Ann", "Ben"))
-    await room.cmd("Ann", "forget-me")
+    await room.cmd("Ann", "forget-me confirm")
     await room.cmd("Cara", "chairs volunteer")
     await room.press("Ben", "chairs object 1")  # Ben, the co-chair left, objects ...
     assert "Only you co-chairs are told" not in room.said_to("Ben")  # (no other co-chair to tell)
-    await room.cmd("Ben", "forget-me")  # ... then uses forget-me: his answer goes with him
+    await room.cmd("Ben", "forget-me confirm")  # ... then uses forget-me: his answer goes with him
     assert "co-chair consent answers: 1" in room.said_to("Ben")
     await room.cmd("Dev", "chairs")
     assert "This community has no co-chairs yet." in room.sender.public()[-1].text
@@ -235,7 +239,7 @@ async def test_no_lock_out_both_co_chairs_gone_then_two_agreed_by_consent(db, cl
     assert "Only a co-chair can set the co-chairs" in room.said_to("Dev")
     await room.cmd("Dev", "chairs nominate @Eve")
     await room.press("Dev", "chairs agree 1")  # Cara's: Dev and Eve are the others, so both agree
-    assert "So far: 1 agree, 0 stand aside. Not agreed yet." in room.sender.latest(CARD.format(id=1)).text
+    assert "So far: 1 agrees, 0 stand aside. Not agreed yet." in room.sender.latest(CARD.format(id=1)).text
     await room.press("Eve", "chairs agree 1")
     assert "Agreed: Cara is a co-chair now" in room.sender.latest(CARD.format(id=1)).text
     await room.press("Cara", "chairs agree 2")
@@ -306,7 +310,7 @@ CONSENT_IN_THE_TERMINAL = """\
 /as Dev
 /cop join
 /as Ann
-/cop forget-me
+/cop forget-me confirm
 /as Ben
 /cop chairs volunteer
 /as Cara
@@ -359,7 +363,7 @@ async def test_consent_in_a_slack_channel(sqlite_db, clock):
         shown = [c.text for c in [*slack.posts(), *slack.calls_to("chat.update")]]
         assert not [text for text in shown if "object" in text.lower() and "Dev" in text]
         versions = updates_of(stack, nomination)
-        assert "So far: 1 agree, 0 stand aside. Not agreed yet." in versions[0].text
+        assert "So far: 1 agrees, 0 stand aside. Not agreed yet." in versions[0].text
         assert "Agreed: Cara is a co-chair now" in versions[-1].text
         assert len(versions) == 3  # the objection itself changed nothing shown
         assert [c for c in slack.posts() if "is nominated as co-chair" in c.text] == [nomination]

@@ -41,7 +41,7 @@ from bot.shell.runtime import Runtime
 from bot.vocabulary.errors import Unavailable
 from storage.db import Database, unreachable
 from storage.models import Member, OutboxPost, ProcessedEvent, Reflection, ReflectionAnswer, SupportStatement
-from storage.states import ReflectionStatus
+from storage.states import SessionStatus
 from tests.fakes.db_proxy import DatabaseProxy
 from tests.fakes.slack_api import SECRET, Call, FakeSlackApi, SlackRequests, running_stack
 from tests.support.serve import Server
@@ -139,7 +139,7 @@ async def kept(db: Database) -> Counter[int]:
 async def open_step(db: Database) -> int:
     async with db.reading() as session:
         rows = list(await session.scalars(select(Reflection)))
-    assert len(rows) == 1 and rows[0].status == ReflectionStatus.OPEN, [r.status for r in rows]
+    assert len(rows) == 1 and rows[0].status == SessionStatus.OPEN, [r.status for r in rows]
     return rows[0].step
 
 

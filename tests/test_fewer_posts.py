@@ -23,4 +23,4 @@ async def test_teams_a_kept_answer_sends_no_private_chat_message(channel: TeamsC
     before = len(channel.fake.direct_messages(PEOPLE["Ben"][0]))
     await channel.say("Ben", "asking for help", in_chain_of=channel.message_id(card))
     assert len(channel.fake.direct_messages(PEOPLE["Ben"][0])) == before  # no 1:1 "thank you"
-    assert "1 of the 2 here have shared so far" in channel.latest_card("I will support myself today").card_text
+    assert "1 of the 2 here has shared so far" in channel.latest_card("I will support myself today").card_text

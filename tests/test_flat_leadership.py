@@ -34,7 +34,7 @@ async def test_todays_lead_runs_every_part_and_others_are_told_who_may(db, clock
     await room.cmd("Cara", "reflect Working with families")
     await room.reply("Ann", "a phone call during a visit", to="reflection:1:step:1")
     await room.cmd("Dev", "next")
-    assert "Only a co-chair or today's lead can move the reflection on" in room.said_to("Dev")
+    assert "Only a co-chair or today's lead can move the steps on" in room.said_to("Dev")
     await room.cmd("Cara", "next")
     await room.cmd("Cara", "back")
     for _ in range(5):

@@ -462,7 +462,7 @@ async def test_forget_me_deletes_a_members_undelivered_posts_and_clears_their_ch
     await room.runtime.post(room.place, [Post("the channel sees this")])
     await room.runtime.drain()
     assert len(await room.runtime.deliveries.undelivered()) == 2
-    await room.cmd("Ben", "forget-me")
+    await room.cmd("Ben", "forget-me confirm")
     (left,) = await room.runtime.deliveries.undelivered()
     assert left.reader is None and left.body is None and left.reason == "not_in_channel"
     assert "undelivered posts: 1" in room.said_to("Ben")

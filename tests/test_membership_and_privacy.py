@@ -14,7 +14,7 @@ from bot.logs import QUIET_LOGGERS, quiet_third_parties, setup_logging
 from bot.vocabulary.conversation import Actor, Place, ReplyEvent
 from flows.answers import code_hash
 from storage import models
-from storage.answers import answer_key
+from storage.answer_keys import answer_key
 from tests.support.room import Room, uid
 
 CANARY = "CANARY-7f3a-lived-experience"
@@ -130,7 +130,7 @@ async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
     co-chair terms. It anonymises what others rely on: leads they led, topics they proposed,
     actions assigned to them." Reads each table after Ben's forget-me. Proved: the member kept
     (flows/membership.py), or any one forgetter's delete or anonymising update taken out
-    (storage/answers.py, votes.py, leads.py; with SQLite's foreign keys off, since the schema's
+    (storage/support_rounds.py, reflections.py, votes.py, leads.py; with SQLite's foreign keys off, since the schema's
     ON DELETE CASCADE / SET NULL is a second guard), or deleting what should be anonymised,
     fails this test."""
     room = Room(db, clock)
@@ -151,7 +151,7 @@ async def test_forget_me_deletes_or_anonymises_every_row(db, clock):
     await room.cmd("Ben", "lead volunteer")
     await room.cmd("Ann", "lead confirm")
 
-    await room.cmd("Ben", "forget-me")
+    await room.cmd("Ben", "forget-me confirm")
     assert "deleted what I kept about you" in room.said_to("Ben")
     async with db.transaction() as session:
         assert await session.scalar(select(models.Member).where(models.Member.user_id == uid("Ben"))) is None
@@ -259,7 +259,7 @@ async def test_an_answer_without_a_name_keeps_no_author_no_hash_of_one_and_only_
     (a support statement and a reflection answer) column by column. Proved: with the author
     kept (``author = member.id`` in flows/stepped.py, ``member.id`` in flows/support_round.py),
     the code kept as typed (``code_hash`` returning the code), or the de-duplication key of an
-    anonymous answer made from the member (``answer_key`` in storage/answers.py), this fails."""
+    anonymous answer made from the member (``answer_key`` in storage/answer_keys.py), this fails."""
     room = Room(db, clock)
     await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
     await room.cmd("Ann", "support")
@@ -342,7 +342,7 @@ async def test_codes_and_forget_me_work_in_a_private_chat_with_the_bot(db, clock
     async with db.transaction() as session:
         assert await session.scalar(select(models.SupportStatement.text)) == "better words"
     await private.cmd("Ben", f"withdraw {code}")
-    await private.cmd("Ben", "forget-me")
+    await private.cmd("Ben", "forget-me confirm")
     said = north.said_to("Ben")
     assert "in North West" in said and "in South" in said
     async with db.transaction() as session:
@@ -458,7 +458,7 @@ async def test_only_the_author_sees_a_private_one_off_code(db, clock):
         if sent.post.private_to != uid("Ben"):
             for code in codes:
                 assert code not in sent.post.plain_text(), (code, sent.post.private_to, sent.post.plain_text())
-    await room.cmd("Ben", "forget-me")
+    await room.cmd("Ben", "forget-me confirm")
     async with db.transaction() as session:
         statement = await session.scalar(select(models.SupportStatement.text))
         answers = sorted(await session.scalars(select(models.ReflectionAnswer.text)))
@@ -530,7 +530,7 @@ async def test_forget_me_in_a_private_chat_covers_every_community_on_that_platfo
     private = Room(db, clock, channel="D-ben")  # the bot's private chat with Ben on Slack
     private.sender = north.sender
     private.runtime.outboxes["slack"].sender = north.sender
-    await private.cmd("Ben", "forget-me")
+    await private.cmd("Ben", "forget-me confirm")
     said = north.said_to("Ben")
     assert "in North West" in said and "in South" in said and "in East" not in said
     async with db.transaction() as session:

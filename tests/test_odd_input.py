@@ -34,7 +34,7 @@ async def test_passing_after_sharing_keeps_the_statement(db, clock):
     await room.reply("Ben", "pass", to="support:1")  # and as a reply in the thread
     assert await rows(db, SupportStatement.text, SupportStatement.passed) == [("asking for help", False)]
     assert "kept it on the flipchart" in room.said_to("Ben")
-    assert "1 of the 2 here have shared" in room.sender.latest("support:1").text
+    assert "1 of the 2 here has shared" in room.sender.latest("support:1").text
     await room.cmd("Ann", "close")
     assert "Ben: asking for help" in room.sender.latest("support:1:closing").plain_text()
 

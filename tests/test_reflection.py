@@ -306,7 +306,7 @@ async def test_lead_topic_is_the_default_and_a_member_cannot_move_steps(db, cloc
     assert "Which topic" in room.said_to("Ann")
     await room.cmd("Ann", "reflect Harm reduction")
     await room.cmd("Cara", "next")
-    assert "Only a co-chair or today's lead can move the reflection on" in room.said_to("Cara")
+    assert "Only a co-chair or today's lead can move the steps on" in room.said_to("Cara")
     await room.cmd("Ann", "reflect Another")
     assert "already running" in room.said_to("Ann")
 

@@ -85,8 +85,9 @@ async def test_not_me_this_time_moves_the_suggestion_for_this_meeting_only(db, c
     assert "nothing for you to skip" in room.said_to("Dev")
     assert "I suggest Cara" in lead_post(room).text
     assert len(room.sender.public()) == channel_posts  # the lead post changed in place
-    await room.cmd("Ann", "lead")  # shown again in this meeting: still not Ben
-    assert "I suggest Cara" in room.sender.public()[-1].text
+    await room.cmd("Ann", "lead")  # shown again in this meeting: still not Ben, and the same post
+    assert "I suggest Cara" in lead_post(room).text and len(room.sender.public()) == channel_posts
+    assert "We're choosing who leads our next meeting: I suggest Cara" in room.said_to("Ann")
     await room.press("Cara", "lead skip")
     assert "I suggest Dev" in lead_post(room).text
     await room.cmd("Ann", "lead confirm")
@@ -259,13 +260,14 @@ async def test_lead_and_roles_in_the_terminal(tmp_path):
     await run_console(Lines(LEAD_IN_THE_TERMINAL), out, db_path=str(tmp_path / "cop.db"), community="North West")
     screen = out.getvalue()
     assert "Traceback" not in screen
-    # one lead post, changed in place three times: Ann skips, Ben opts out, Cara volunteers
+    # one lead post, changed in place four times: Ann skips, Ben opts out, Cara volunteers, Ann confirms
     posted = re.findall(r"#(\d+) copbot:\n  Who would like to lead", screen)
     updates = re.findall(r"#(\d+) copbot \(updated\):\n(  Who would like to lead[^#]*)", screen)
-    assert len(posted) == 1 and len(updates) == 3
+    assert len(posted) == 1 and len(updates) == 4
     assert {ref for ref, _ in updates} == set(posted)  # the same post, #n, each time
     texts = [text for _, text in updates]
     assert "I suggest Ben" in texts[0] and "I suggest Cara" in texts[1] and "Cara has volunteered" in texts[2]
+    assert "Cara will lead our next meeting — confirmed by Ann" in texts[3] and "[I'll lead" not in texts[3]
     assert re.search(r"\(only ann sees this\):\n  Thanks for letting us know", screen)
     assert re.search(r"\(only ben sees this\):\n  Done: I won't suggest you to lead in North West", screen)
     assert re.search(r"\(only cara sees this\):\n  I'm not sure which role “Peer” is. Did you mean", screen)

@@ -71,7 +71,7 @@ async def test_whole_meeting_in_a_slack_channel(sqlite_db, clock):
             if number == 4:  # a second answer to the same step
                 await reply(stack, "U1", "Supervision helps me see it", slack.ts_of(step))
             if number < 6:
-                await press(stack, "U1", step, f"next {number}")
+                await press(stack, "U1", step, f"next reflection 1 {number}")
                 assert "moved on" in updates_of(stack, step)[-1].text
         last_step = slack.find_post("Step 6 of 6")
         end = next(e for e in last_step.buttons() if e["value"].startswith("end "))
@@ -134,7 +134,7 @@ async def test_make_this_an_action_on_the_private_receipt(sqlite_db, clock):
         await say(stack, "U1", "chairs set <@U1|ann> <@U2|ben> 12")
         await say(stack, "U1", "reflect Boundaries at work")
         for number in range(1, 6):
-            await press(stack, "U1", slack.find_post(f"Step {number} of 6"), f"next {number}")
+            await press(stack, "U1", slack.find_post(f"Step {number} of 6"), f"next reflection 1 {number}")
         step = slack.find_post("Step 6 of 6")
         await reply(stack, "U3", "I will ask the team about a peer supervision group", slack.ts_of(step))
         receipt = [c for c in slack.ephemerals("U3") if "Kept in our action plan" in c.text][-1]
@@ -157,7 +157,7 @@ async def test_make_this_an_action_on_the_private_receipt(sqlite_db, clock):
             actions = list(await session.scalars(select(ActionItem)))
         assert len(actions) == 1 and actions[0].text == "I will ask the team about a peer supervision group"
 
-        await press(stack, "U2", slack.find_post("Step 6 of 6"), "end 1")
+        await press(stack, "U2", slack.find_post("Step 6 of 6"), "end reflection 1")
         summary = slack.find_post("Summary of our reflection on: Boundaries at work")
         assert "Cara: I will ask the team about a peer supervision group — action for Cara" in summary.text
         assert "1 action agreed; it will be on the next agenda." in summary.text
@@ -183,7 +183,7 @@ async def test_tally_is_coalesced_and_every_answer_kept(sqlite_db, clock):
         await stack.settle()
         updates = updates_of(stack, prompt)
         assert len(updates) == 2, len(updates)  # the one in flight, then one for the other 49
-        assert "1 of the 1 here have shared so far" in updates[0].text
+        assert "1 of 1 here has shared so far" in updates[0].text
         assert "50 of the 50 here have shared so far" in updates[-1].text
         async with sqlite_db.transaction() as session:
             assert len(list(await session.scalars(select(SupportStatement)))) == 50

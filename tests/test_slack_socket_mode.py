@@ -61,7 +61,7 @@ async def test_socket_mode_commands_events_and_redelivery(sqlite_db, clock):
                 == 1
             )
         assert (
-            "1 of the 2 here have shared so far"
+            "1 of the 2 here has shared so far"
             in [c for c in slack.calls_to("chat.update") if c.params["ts"] == slack.ts_of(prompt)][-1].text
         )
         assert slack.posts()[0].token == "xoxb-test-token"

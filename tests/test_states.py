@@ -8,7 +8,7 @@ from types import SimpleNamespace
 import pytest
 
 from storage.models import Base
-from storage.states import IllegalMove, LeadStatus, ReflectionStatus, RoundStatus, VoteStatus, move
+from storage.states import IllegalMove, LeadStatus, RoundStatus, SessionStatus, VoteStatus, move
 
 MIGRATIONS = Path(__file__).parent.parent / "storage" / "migrations" / "versions"
 
@@ -17,7 +17,7 @@ MIGRATIONS = Path(__file__).parent.parent / "storage" / "migrations" / "versions
     "start, to",
     [
         (RoundStatus.OPEN, RoundStatus.CLOSED),
-        (ReflectionStatus.OPEN, ReflectionStatus.ENDED),
+        (SessionStatus.OPEN, SessionStatus.ENDED),
         (VoteStatus.OPEN, VoteStatus.TIED),
         (VoteStatus.TIED, VoteStatus.CLOSED),
         (VoteStatus.OPEN, VoteStatus.CLOSED),
@@ -35,7 +35,7 @@ def test_the_moves_each_diagram_has(start, to):
     "start, to",
     [
         (RoundStatus.CLOSED, RoundStatus.OPEN),
-        (ReflectionStatus.ENDED, ReflectionStatus.OPEN),
+        (SessionStatus.ENDED, SessionStatus.OPEN),
         (VoteStatus.CLOSED, VoteStatus.TIED),
         (VoteStatus.TIED, VoteStatus.OPEN),
         (LeadStatus.CONFIRMED, LeadStatus.SUPERSEDED),

@@ -16,7 +16,7 @@ async def test_round_tally_edit_pass_and_closing_list(db, clock):
     prompt = room.sender.latest("support:1")
     assert "I will support myself today by" in prompt.text
     assert "asking for help" in prompt.plain_text()  # the guide's examples
-    assert "0 of the 1 here have shared" in prompt.text  # only Cara, who opened it, is here yet
+    assert "0 of 1 here have shared" in prompt.text  # only Cara, who opened it, is here yet
 
     await room.reply("Ann", "taking standing breaks every 10 mins", to="support:1")
     await room.reply("Ann", "asking for help", to="support:1")  # sharing again edits

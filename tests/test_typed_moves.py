@@ -8,8 +8,8 @@ import asyncio
 from sqlalchemy import select, text
 
 from bot.vocabulary.conversation import Actor, CommandEvent
-from storage.answers import ReflectionStore
 from storage.models import OutboxPost, Reflection
+from storage.reflections import ReflectionStore
 from tests.support.room import Room, uid
 from tests.support.room import workers as two_workers
 from tests.support.waiting import WAIT_SECONDS, until
@@ -98,7 +98,7 @@ async def test_the_terminal_and_slack_keep_a_second_typed_next_from_skipping(tmp
     from tests.support.slack_meeting import PEOPLE, say
     from tests.support.terminal import run_script
 
-    script = "/clock 2026-11-26 10:00\n/as Ann\n/cop chairs set @Ann @Ben 12\n/as Ben\n/cop join\n/as Ann\n"
+    script = "/clock 2026-11-26 10:00\n/as Ann\n/cop join\n/as Ben\n/cop join\n/as Ann\n/cop chairs set @Ann @Ben 12\n"
     script += "/cop reflect Boundaries\n/cop next\n/as Ben\n/cop next\n"  # at the same moment as Ann's
     screen = await run_script(script, tmp_path)
     assert "We've just moved to step 2, so I left it there" in screen and "Step 3 of 6" not in screen

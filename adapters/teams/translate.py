@@ -114,23 +114,44 @@ def _mentions(activity: Activity) -> list[dict[str, Any]]:
     return found
 
 
+_AT_ELEMENT = re.compile(r"<at>(.*?)</at>", re.IGNORECASE | re.DOTALL)
+
+
+def _without_bot_markup(text: str, markup: str, bot_name: str) -> str:
+    """``text`` without the markup that @mentions the bot. Teams' entity text is usually the
+    very markup in the message; when it is not (a display name changed, a client that writes
+    it otherwise), the bot's ``<at>`` element is the one holding its name, else the leading one,
+    else the first left (the other members' mentions are replaced before)."""
+    if markup and markup in text:
+        return text.replace(markup, " ", 1)
+    elements = list(_AT_ELEMENT.finditer(text))
+    if not elements:
+        return text
+    named = [e for e in elements if html.unescape(e.group(1)).strip().casefold() == bot_name.strip().casefold()]
+    leading = [e for e in elements if not text[: e.start()].strip()]
+    found = (named or leading or elements)[0]
+    return text[: found.start()] + " " + text[found.end() :]
+
+
 def command_text(activity: Activity, *, as_tokens: bool = True) -> tuple[str, tuple[Mention, ...], bool]:
     """The message text with the bot's @mention removed and other mentions as ``@<user_id>``
     (or, ``as_tokens=False``, for an answer: as the member's name, ``@Ana_Lopez``); returns
     (text, mentions, the bot was mentioned).
+
+    The bot is addressed when a mention entity names it by id (``mentioned.id``), whatever
+    the entity's text: the id is what Teams guarantees, the text is a display name.
 
     Not `TurnContext.remove_recipient_mention`: it removes the bot's *name* everywhere in the
     text (``propose What copbot does`` loses a word); here only the mention markup goes."""
     text = _text(activity.text)
     bot_id = activity.recipient.id if activity.recipient else None
     mentions: list[Mention] = []
-    addressed = False
+    bot_mentions = []
     for mention in _mentions(activity):
         person = mention["mentioned"]
         markup = mention["text"] or f"<at>{person.get('name', '')}</at>"
         if person["id"] == bot_id:
-            addressed = addressed or markup in text or not text
-            text = text.replace(markup, " ", 1)
+            bot_mentions.append((markup, _text(person.get("name"))))
             continue
         user_id = _text(person.get("aadObjectId")) or _text(person["id"])
         name = _text(person.get("name"))
@@ -138,8 +159,10 @@ def command_text(activity: Activity, *, as_tokens: bool = True) -> tuple[str, tu
             shown = user_id if as_tokens else display_token(name, user_id)
             text = text.replace(markup, f" @{shown} ", 1)
             mentions.append(Mention(user_id=user_id, name=name))
-    text = re.sub(r"</?at>", "", html.unescape(text))
-    return _SPACES.sub(" ", text).strip(), tuple(mentions), addressed
+    for markup, name in bot_mentions:
+        text = _without_bot_markup(text, markup, name or _text(getattr(activity.recipient, "name", None)))
+    text = re.sub(r"</?at>", "", html.unescape(text), flags=re.IGNORECASE)
+    return _SPACES.sub(" ", text).strip(), tuple(mentions), bool(bot_mentions)
 
 
 def _strip_prefix(text: str) -> tuple[str, bool]:

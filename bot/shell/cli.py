@@ -26,20 +26,29 @@ def _parser() -> argparse.ArgumentParser:
     chat.add_argument("--files", help="folder for the meetings' .ics invitations (default: the user data dir)")
 
     serve = sub.add_parser("serve", help="serve Slack (/slack/events) and Teams (/api/messages)")
-    serve.add_argument("--host", default=os.environ.get("HOST", "0.0.0.0"))
-    serve.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3978")))
+    serve.add_argument(
+        "--host",
+        default=os.environ.get("HOST", "0.0.0.0"),
+        help="address to listen on (default: $HOST, else 0.0.0.0, every interface)",
+    )
+    serve.add_argument(
+        "--port",
+        type=int,
+        default=int(os.environ.get("PORT", "3978")),
+        help="port to listen on (default: $PORT, else 3978)",
+    )
 
     sub.add_parser("migrate", help="create or upgrade the database tables")
 
     manifest = sub.add_parser("slack-manifest", help="print a Slack app manifest")
     manifest.add_argument("--url", help="public base URL of copbot serve, e.g. https://copbot.example.org")
     manifest.add_argument("--socket-mode", action="store_true", help="connect over Socket Mode (no public URL)")
-    manifest.add_argument("--name", default="copbot")
+    manifest.add_argument("--name", default="copbot", help="the app's name in Slack (default: copbot)")
 
     package = sub.add_parser("teams-package", help="write a Teams app package (zip) for sideloading")
     package.add_argument("--app-id", required=True, help="the Azure bot registration's Microsoft App ID")
-    package.add_argument("--out", default="copbot-teams.zip")
-    package.add_argument("--name", default="copbot")
+    package.add_argument("--out", default="copbot-teams.zip", help="where to write the zip (default: copbot-teams.zip)")
+    package.add_argument("--name", default="copbot", help="the app's name in Teams (default: copbot)")
     package.add_argument("--url", help="public https URL of copbot serve (developer links, validDomains)")
     return parser
 

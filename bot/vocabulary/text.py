@@ -3,8 +3,10 @@ digits only, and text made safe to show (no raw control or direction-override ch
 
 from __future__ import annotations
 
+import difflib
 import re
 import unicodedata
+from collections.abc import Iterable
 
 # Characters that take no room on screen: a reply made only of these (and spaces) says nothing.
 _INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff\u180e\u00ad\u034f\u2800\u3164\u115f\u1160"
@@ -78,3 +80,16 @@ def and_list(items: list[str]) -> str:
     if len(items) <= 1:
         return "".join(items)
     return f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def or_list(items: list[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def nearest(word: str, choices: Iterable[str], n: int = 3, cutoff: float = 0.6) -> list[str]:
+    """The choices closest to a mistyped ``word`` ("suport" → "support"), best first
+    (`difflib.get_close_matches`); [] when none is close."""
+    return difflib.get_close_matches(word.casefold(), list(choices), n=n, cutoff=cutoff)
