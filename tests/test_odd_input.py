@@ -124,10 +124,14 @@ async def test_mentions_in_kept_text_are_names_not_platform_ids(db, clock):
     for _ in range(5):
         await room.cmd("Ann", "next")
     await room.cmd("Ben", "share @Dara will draft the checklist by 2027-02-14")
+    assert "Dara hasn't joined this community" in room.said_to("Ben")  # a mention makes nobody a member
+    await room.cmd("Dara", "join")
+    await room.cmd("Ben", "share @Dara will phone the college by 2027-02-21")
     await room.cmd("Ann", "end")
     summary = room.sender.latest("reflection:1:summary").plain_text()
     assert "Peer supervision with @Ben" in summary
-    assert "Ben: @Dara will draft the checklist by 2027-02-14 — action for Dara" in summary  # owner from the name
+    assert "Ben: @Dara will draft the checklist by 2027-02-14 (answer 1)" in summary  # in the plan, nobody's yet
+    assert "Ben: @Dara will phone the college by 2027-02-21 — action for Dara" in summary  # owner from the name
     assert uid("Dara") not in summary and uid("Ben") not in summary
 
 
