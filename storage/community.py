@@ -234,10 +234,13 @@ async def meeting_today(session: AsyncSession, community: Community, today: date
     )
 
 
+async def meeting_on(session: AsyncSession, community_id: int, day: date) -> Meeting | None:
+    """The community's meeting held on ``day``, if a part of it has started (read only)."""
+    return await session.scalar(select(Meeting).where(Meeting.community_id == community_id, Meeting.held_on == day))
+
+
 async def _meeting_today(session: AsyncSession, community: Community, today: date) -> Meeting:
-    meeting = await session.scalar(
-        select(Meeting).where(Meeting.community_id == community.id, Meeting.held_on == today)
-    )
+    meeting = await meeting_on(session, community.id, today)
     if meeting is None:
         await insert_ignore(
             session,
@@ -245,9 +248,7 @@ async def _meeting_today(session: AsyncSession, community: Community, today: dat
             {"community_id": community.id, "held_on": today, "lead_topic": community.next_topic},
             ("community_id", "held_on"),
         )
-        meeting = await session.scalar(
-            select(Meeting).where(Meeting.community_id == community.id, Meeting.held_on == today)
-        )
+        meeting = await meeting_on(session, community.id, today)
         assert meeting is not None
     return meeting
 

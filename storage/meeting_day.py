@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.community import meeting_on
 from storage.models import Meeting, Reflection, SupportRound, TopicVote
 
 
@@ -23,11 +24,6 @@ class MeetingDay:
     support: SupportRound | None
     reflection: Reflection | None
     vote: TopicVote | None
-
-
-async def meeting_on(session: AsyncSession, community_id: int, day: date) -> Meeting | None:
-    """The community's meeting held on ``day``, if a part of it has started."""
-    return await session.scalar(select(Meeting).where(Meeting.community_id == community_id, Meeting.held_on == day))
 
 
 async def _latest(
