@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.registry import FlowRouter, Registry, compose
 from flows import (
+    actions,
     agenda,
     agenda_items,
     answers,
@@ -32,6 +33,7 @@ ROUTERS: list[FlowRouter] = [
     reflection.router,
     stepped.router,
     answers.router,
+    actions.router,
     topic_vote.router,
     general.close_router,
     agenda.router,

@@ -2,7 +2,8 @@
 unique constraints so that retries, double clicks and two workers never count anything twice.
 
 Rows that hold what members wrote: `SupportStatement.text`, `ReflectionAnswer.text`,
-`ActionItem.text`, `Topic.title` (a proposal), `AgendaItem.text` and `UndeliveredPost.body`. An anonymous answer has
+`ActionItem.text` (and ``close_reason``, ``resources``), `Topic.title` (a proposal),
+`AgendaItem.text` and `UndeliveredPost.body`. An anonymous answer has
 ``member_id`` NULL: its author is not stored anywhere.
 """
 
@@ -213,16 +214,41 @@ class ReflectionAnswer(Base):
 
 
 class ActionItem(Base):
-    """An action from step 6 of a reflection; ``owner_id`` NULL means the group owns it."""
+    """An action the group agreed: from step 6 of a reflection (``answer_id``) or added with
+    `/cop actions add` (``answer_id`` NULL). Numbered per community; ``owner_id`` NULL means the
+    group owns it. Done or dropped says who (``closed_by``, NULL once they used forget-me) and
+    when; never deleted. ``horizon`` places it on the roadmap (short, medium, long)."""
 
     __tablename__ = "action_items"
+    __table_args__ = (UniqueConstraint("community_id", "number", name="uq_action_number"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
-    answer_id: Mapped[int] = mapped_column(ForeignKey("reflection_answers.id", ondelete="CASCADE"), unique=True)
+    number: Mapped[int] = mapped_column(Integer)
+    answer_id: Mapped[int | None] = mapped_column(ForeignKey("reflection_answers.id", ondelete="CASCADE"), unique=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date | None] = mapped_column(Date)
     status: Mapped[str] = mapped_column(String(16), default=ActionStatus.OPEN.value)
+    horizon: Mapped[str | None] = mapped_column(String(8))
+    resources: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    close_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class ActionReminder(Base):
+    """A private reminder of an action to its owner, claimed once: ``kind`` is ``before`` (two
+    working days before) or ``due`` (on the day); ``due_on`` the date it reminded of, so a new
+    date gets its own reminders."""
+
+    __tablename__ = "action_reminders"
+    __table_args__ = (UniqueConstraint("action_id", "kind", "due_on", name="uq_action_reminder"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action_id: Mapped[int] = mapped_column(ForeignKey("action_items.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    due_on: Mapped[date] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
 
 

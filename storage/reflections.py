@@ -115,12 +115,13 @@ async def community_of(session: AsyncSession, answer: ReflectionAnswer) -> int:
 
 async def forget_reflection_answers(session: AsyncSession, member: Member) -> dict[str, int]:
     """forget-me: the member's reflection answers go, with the actions made from them; actions
-    assigned to them stay, owned by the group."""
+    assigned to them stay, owned by the group, and those they closed no longer say who."""
     answers = list(await session.scalars(select(ReflectionAnswer.id).where(ReflectionAnswer.member_id == member.id)))
     if answers:
         await session.execute(delete(ActionItem).where(ActionItem.answer_id.in_(answers)))
     await session.execute(delete(ReflectionAnswer).where(ReflectionAnswer.member_id == member.id))
     await session.execute(update(ActionItem).where(ActionItem.owner_id == member.id).values(owner_id=None))
+    await session.execute(update(ActionItem).where(ActionItem.closed_by == member.id).values(closed_by=None))
     return {"reflection answers": len(answers)}
 
 

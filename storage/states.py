@@ -47,9 +47,12 @@ class LeadStatus(StrEnum):
 
 
 class ActionStatus(StrEnum):
-    """An action item: open (the next agenda's recap lists it)."""
+    """An action item: open (the agenda's recap lists it) → done or dropped, by its owner, a
+    co-chair or today's lead; never deleted (it is the record). A closed one may be opened again."""
 
     OPEN = "open"
+    DONE = "done"
+    DROPPED = "dropped"
 
 
 class AgendaItemStatus(StrEnum):
@@ -96,6 +99,11 @@ MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
         AgendaItemStatus.PROPOSED: frozenset({AgendaItemStatus.ACCEPTED, AgendaItemStatus.DECLINED}),
         AgendaItemStatus.ACCEPTED: frozenset({AgendaItemStatus.DECLINED}),
         AgendaItemStatus.DECLINED: frozenset({AgendaItemStatus.ACCEPTED}),
+    },
+    ActionStatus: {
+        ActionStatus.OPEN: frozenset({ActionStatus.DONE, ActionStatus.DROPPED}),
+        ActionStatus.DONE: frozenset({ActionStatus.OPEN}),
+        ActionStatus.DROPPED: frozenset({ActionStatus.OPEN}),
     },
     NominationStatus: {NominationStatus.OPEN: frozenset({NominationStatus.AGREED, NominationStatus.CLOSED})},
     OutboxStatus: {
