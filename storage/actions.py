@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -127,7 +127,7 @@ class ActionView:
         return self.status == ActionStatus.OPEN
 
 
-def _views(community_id: int) -> Select[Any]:
+def _views(community_id: int) -> Any:
     owner, closer = aliased(Member), aliased(Member)
     return (
         select(ActionItem, owner.name, owner.user_id, owner.platform, Meeting.held_on, closer.name)
