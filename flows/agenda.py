@@ -16,6 +16,7 @@ from bot.registry import Command, FlowRouter
 from bot.vocabulary.conversation import Post, Section
 from bot.vocabulary.text import plural
 from flows import meeting_calendar as calendar
+from flows.actions import action_line, closed_line
 from flows.schedule import Planned, upcoming
 from flows.turn import Turn
 from storage import actions, agenda_items, leads, meeting_day, reflections, support_rounds, votes
@@ -40,6 +41,11 @@ VOTE_DONE = " — done: our next lead topic is {title}"
 VOTE_NO_WINNER = " — done: nobody voted, so no new lead topic was chosen"
 VOTE_CANCELLED = " — the vote was cancelled: nothing was decided"
 NEXT_LEAD = " — next lead: {name}"
+OPEN_ACTIONS = "Open actions (owner, due date)"
+CLOSED_SINCE = "Closed since our last meeting"
+CLOSED_EVER = "Closed so far"
+MORE_ACTIONS = "… and {n} more: `/cop actions` lists them all"
+REPORT_LINES = 12  # actions listed in each part of the report back; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -151,7 +157,33 @@ async def meeting_agenda(
     fill = await filling(session, community, schedule, lead=lead, after=meeting.starts_at, items=items)
     parts = agenda_parts(await is_first_meeting(session, community.id, meeting.day), fill)
     text = heading.format(community=community.name, when=when(schedule, meeting.starts_at), link=link)
-    return Post(text, sections=(Section("", agenda_lines(parts)),), key=key)
+    report = await report_back(session, community, schedule, meeting.day, now)
+    return Post(text, sections=(Section("", agenda_lines(parts)), *report), key=key)
+
+
+async def report_back(
+    session: AsyncSession, community: Community, schedule: MeetingSchedule, day: date, now: datetime
+) -> tuple[Section, ...]:
+    """Closing the loop, for the meeting of ``day``: the open actions with their owners and due
+    dates, and what was done or dropped since the meeting before it, with who closed each."""
+    today = calendar.local(now, schedule.zone).date()
+    sections = []
+    open_now = await actions.open_list(session, community.id)
+    if open_now:
+        sections.append(Section(OPEN_ACTIONS, _capped([action_line(view, today) for view in open_now])))
+    before = await meeting_day.last_held_before(session, community.id, day)
+    since = calendar.to_utc(before, time(0, 0), schedule.zone) if before else None
+    closed = await actions.closed_since(session, community.id, since)
+    if closed:
+        heading = CLOSED_SINCE if before else CLOSED_EVER
+        sections.append(Section(heading, _capped([closed_line(view, schedule.zone) for view in closed])))
+    return tuple(sections)
+
+
+def _capped(lines: list[str]) -> tuple[str, ...]:
+    if len(lines) <= REPORT_LINES:
+        return tuple(lines)
+    return (*lines[: REPORT_LINES - 1], MORE_ACTIONS.format(n=len(lines) - REPORT_LINES + 1))
 
 
 router = FlowRouter("agenda")

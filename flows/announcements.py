@@ -287,4 +287,6 @@ async def _post(
             else "No actions are open."
         )
         text = NEXT_STEPS.format(actions=recap, next=agenda.when(schedule, coming[0].starts_at) if coming else NO_NEXT)
+        report = await agenda.report_back(session, community, schedule, meeting.day, now)
+        return Post(f"{text}\n{note}" if note else text, sections=report, key=key)
     return Post(f"{text}\n{note}" if note else text, key=key)

@@ -57,3 +57,14 @@ async def meeting_day(
         reflection=await _latest(session, Reflection, Reflection.ended_at, community_id, meeting, since, until),
         vote=await _latest(session, TopicVote, TopicVote.closed_at, community_id, meeting, since, until),
     )
+
+
+async def last_held_before(session: AsyncSession, community_id: int, day: date) -> date | None:
+    """The day of the community's last meeting before ``day`` (None: it had none)."""
+    found = await session.scalar(
+        select(Meeting.held_on)
+        .where(Meeting.community_id == community_id, Meeting.held_on < day)
+        .order_by(Meeting.held_on.desc())
+        .limit(1)
+    )
+    return found

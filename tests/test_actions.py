@@ -143,3 +143,27 @@ async def test_the_review_walks_the_group_through_the_open_actions(tmp_path):
     assert "(updated):\n  That's every open action reviewed. 1 still open: `/cop actions` lists them." in screen
     assert "Action 2 was already done by Ben" in screen  # the double press changes nothing
     assert [row[:2] for row in await _actions(tmp_path)] == [(1, "open"), (2, "done")]
+
+
+async def test_the_agenda_and_the_next_steps_report_back(tmp_path):
+    """Point 3: the agenda lists the open actions with owners and dates and what was closed since
+    the last meeting with who closed it; the next steps after the meeting list them again."""
+    screen = await run_script(
+        MEETING + "/cop actions done 1\n/cop schedule quarterly 3rd Wednesday of Mar Jun Sep Dec 10:30\n"
+        "/clock 2026-12-09 09:00\n/clock 2026-12-16 10:30\n/cop actions review\n/cop actions review drop 2\n"
+        "/cop actions add Write up the boundaries session by 20 January 2027\n/clock 2026-12-16 12:45\n",
+        tmp_path,
+        "North West",
+    )
+    agenda = screen[screen.index("Agenda — North West") :]
+    agenda = agenda[: agenda.index("\n#")]
+    assert (
+        "Open actions (owner, due date)\n    • 2. @Ben will draft a boundaries checklist by 2027-02-14 — Ben" in agenda
+    )
+    assert "Closed since our last meeting\n    • 1. I will ask my supervisor by 31/01/2027 — done by Ann" in agenda
+    steps = screen[screen.index("Thank you for today's meeting.") :]
+    assert "1 action is open." in steps
+    assert "Open actions (owner, due date)\n    • 3. Write up the boundaries session by 20 January 2027 — Ann" in steps
+    # since the meeting before this one (26 November) began: the one done then, and the one dropped today
+    assert "Closed since our last meeting\n    • 1. I will ask my supervisor by 31/01/2027 — done by Ann" in steps
+    assert "2. @Ben will draft a boundaries checklist by 2027-02-14 — dropped by Ann on Wed 16 Dec 2026" in steps
