@@ -167,3 +167,17 @@ async def test_the_agenda_and_the_next_steps_report_back(tmp_path):
     # since the meeting before this one (26 November) began: the one done then, and the one dropped today
     assert "Closed since our last meeting\n    • 1. I will ask my supervisor by 31/01/2027 — done by Ann" in steps
     assert "2. @Ben will draft a boundaries checklist by 2027-02-14 — dropped by Ann on Wed 16 Dec 2026" in steps
+
+
+async def test_after_forget_me_the_record_keeps_the_action_without_the_member(tmp_path):
+    """Cara, a co-chair, closed Ann's action, then used forget-me: the action stays in the record,
+    closed by "a former member", and the action Cara owned is the group's now."""
+    screen = await run_script(
+        MEETING + "/cop actions assign 2 @Cara\n/cop chairs set @Ann @Cara 12\n/as Cara\n/cop actions done 1\n"
+        "/cop forget-me\n/cop forget-me confirm\n/as Ann\n/cop actions closed\n/cop actions\n",
+        tmp_path,
+        "North West",
+    )
+    assert "1. I will ask my supervisor by 31/01/2027 — done by a former member on Thu 26 Nov 2026" in screen
+    assert "2. @Ben will draft a boundaries checklist by 2027-02-14 — the group" in screen
+    assert [row[:3] for row in await _actions(tmp_path)] == [(1, "done", "Ann"), (2, "open", None)]
