@@ -9,11 +9,15 @@ import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
+from sqlalchemy import select
+
 from adapters.slack.render import render
 from adapters.teams.cards import card_posts, card_size
 from bot.vocabulary.conversation import Post, Section
-from flows.minutes import day_asked, file_name, md_escape
+from flows.minutes import day_asked, file_name, last_meeting, md_escape, minutes_markdown
+from storage.models import Community
 from tests.fakes.slack_api import running_stack
+from tests.support.room import Room
 from tests.support.teams_channel import TeamsChannel
 from tests.support.terminal import run_script
 
@@ -206,6 +210,48 @@ def test_a_date_without_its_year_is_the_last_such_day() -> None:
     assert day_asked("17 March", today) == date(2027, 3, 17)
     assert day_asked("2027-12-16", today) == date(2027, 12, 16)  # a year given is kept
     assert day_asked("today", today) == today
+
+
+# -- for other code (the Slack canvas): the last meeting's minutes as Markdown, on both databases --
+
+
+async def test_the_last_meetings_minutes_as_markdown_for_reuse(db, clock) -> None:
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "support")
+    await room.cmd("Ann", "share taking breaks")
+    await room.cmd("Ben", "anon asking for help")
+    await room.cmd("Cara", "pass")
+    await room.cmd("Ann", "close")
+    await room.cmd("Ann", "reflect Peer work")
+    await room.cmd("Ben", "anon I felt unsure")
+    await room.cmd("Cara", "share It happened on a ward")
+    await room.cmd("Ann", "end")
+    clock.advance(days=1)
+    async with db.transaction() as session:
+        community = await session.scalar(select(Community))
+        assert community is not None
+        assert await last_meeting(session, community.id, date(2026, 11, 25)) is None
+        meeting = await last_meeting(session, community.id, clock.now.date())
+        assert meeting is not None and meeting.held_on == date(2026, 11, 26)
+        markdown = await minutes_markdown(session, community.id, meeting)
+    assert markdown.startswith("# Minutes — North West, Thursday 26 November 2026\n")
+    for expected in (
+        "- **There:** 3",
+        "- **Ann:** taking breaks",
+        "- *Shared without a name:* asking for help",
+        "1 passed",
+        "## Reflective practice: Peer work",
+        "### Step 1 — What happened? (Description)",
+        "- *Shared without a name:* I felt unsure",
+        "- **Cara:** It happened on a ward",
+    ):
+        assert expected in markdown, expected
+    _no_author_for_anonymous(markdown)
+    (post,) = await room.cmd("Cara", "minutes")
+    assert post.private_to is None and post.attachment is not None
+    assert post.attachment.filename == "minutes-north-west-2026-11-26.md"
+    assert post.attachment.media_type == "text/markdown" and post.attachment.content == markdown
 
 
 # -- long records still post: Slack's and Teams' limits --------------------------------------
