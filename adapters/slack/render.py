@@ -11,6 +11,9 @@ from bot.vocabulary.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, Answe
 
 SECTION_CHARS = 3000  # a section block's text
 BLOCKS_PER_MESSAGE = 50
+# The text of one message's blocks, all together: Slack refuses more than about 12,000 with
+# ``msg_blocks_too_long`` (undocumented; measured by its users), so a long post is cut well before.
+MESSAGE_TEXT_CHARS = 10_000
 BUTTONS_PER_ACTIONS = 25  # elements in one actions block
 BUTTON_LABEL_CHARS = 75
 BUTTON_VALUE_CHARS = 2000
@@ -171,7 +174,8 @@ def _fallback(post: Post) -> str:
 
 
 def render(post: Post) -> list[SlackMessage]:
-    """The Slack messages for ``post``: usually one; more only when the blocks exceed 50.
+    """The Slack messages for ``post``: usually one; more only when the blocks exceed 50, or their
+    text together exceeds `MESSAGE_TEXT_CHARS`.
 
     The buttons and the answer form stay on the first message, because the first message's ts
     is the one remembered for the post (presses and answers refer to it)."""
@@ -181,12 +185,29 @@ def render(post: Post) -> list[SlackMessage]:
     actions = _action_blocks(post)[: BLOCKS_PER_MESSAGE - 1]
     if not body and not actions:
         body = [{"type": "section", "text": _mrkdwn("…")}]
-    room = BLOCKS_PER_MESSAGE - len(actions)
-    messages = [SlackMessage(_fallback(post), tuple(body[:room] + actions))]
-    rest = body[room:]
-    for start in range(0, len(rest), BLOCKS_PER_MESSAGE):
-        messages.append(SlackMessage(CONTINUED, tuple(rest[start : start + BLOCKS_PER_MESSAGE])))
+    parts: list[list[Block]] = [[]]
+    blocks_room, chars_room = BLOCKS_PER_MESSAGE - len(actions), MESSAGE_TEXT_CHARS - _text_chars(actions)
+    size = 0
+    for block in body:
+        chars = _text_chars(block)
+        if parts[-1] and (len(parts[-1]) >= blocks_room or size + chars > chars_room):
+            parts.append([])
+            blocks_room, chars_room, size = BLOCKS_PER_MESSAGE, MESSAGE_TEXT_CHARS, 0
+        parts[-1].append(block)
+        size += chars
+    messages = [SlackMessage(_fallback(post), tuple(parts[0] + actions))]
+    messages += [SlackMessage(CONTINUED, tuple(part)) for part in parts[1:]]
     return messages
+
+
+def _text_chars(value: Any) -> int:
+    """The characters of every text in a block (or blocks): what Slack's undocumented limit on a
+    message's blocks counts (slackapi/bolt-js#2509: ``msg_blocks_too_long`` near 12,000)."""
+    if isinstance(value, dict):
+        return sum(len(v) if k == "text" and isinstance(v, str) else _text_chars(v) for k, v in value.items())
+    if isinstance(value, list):
+        return sum(_text_chars(item) for item in value)
+    return 0
 
 
 def render_update(post: Post) -> SlackMessage:

@@ -3,11 +3,13 @@ as `Action.Submit` carrying the typed command, an answer form as inputs plus a s
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import re
 import secrets
 from typing import Any
 
-from bot.vocabulary.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, Button, Post
+from bot.vocabulary.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, Button, Post, Section
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -17,6 +19,11 @@ COMMAND_DATA = "cop"  # a button: {"cop": "vote 3"}
 ANSWER_DATA = "copAnswer"  # an answer form: {"copAnswer": "<post key>"}
 NONCE_DATA = "v"  # a fresh value per rendering: a double click on one rendering counts once
 BUTTONS_PER_ROW = 5  # Teams shows at most 6 actions per action set
+# A bot message may be 100 KB (40 KB in older documentation), counted in UTF-16 with its whole
+# envelope; a card over that is refused with 413 MessageSizeTooBig. A longer post goes as
+# several cards, each well under the older limit.
+CARD_BYTES = 36_000
+CONTINUED = "(continued)"
 
 # What Teams' TextBlock markdown acts on (bold, italic, links, lists; strike and code on some
 # clients) and the ``<at>`` mention markup. Only these are escaped, so ordinary punctuation
@@ -118,3 +125,42 @@ def render_card(post: Post, nonce: str | None = None) -> dict[str, Any]:
         "body": body,
         "msteams": {"width": "Full"},
     }
+
+
+def card_size(post: Post) -> int:
+    """The size Teams counts for ``post``'s card: its JSON in UTF-16."""
+    return len(json.dumps(render_card(post, nonce="0" * 8), ensure_ascii=False).encode("utf-16-le"))
+
+
+def _block_size(text: str) -> int:
+    return len(json.dumps(_text_block(text, spacing="Medium", weight="Bolder"), ensure_ascii=False)) * 2 + 2
+
+
+def card_posts(post: Post, limit: int = CARD_BYTES) -> list[Post]:
+    """``post`` as one card, or, when its card would be too big for Teams, as several: the
+    first keeps the text, buttons and form (what a press or an answer refers to); the others
+    carry the rest of the sections, "(continued)", a section's heading repeated where it is cut."""
+    if card_size(post) <= limit:
+        return [post]
+    first = dataclasses.replace(post, sections=())
+    parts: list[tuple[Post, list[Section]]] = [(first, [])]
+    size = card_size(first)
+    for section in post.sections:
+        lines: list[str] = []
+        heading_size = _block_size(section.heading) if section.heading else 0
+        size += heading_size
+        for line in section.lines:
+            line_size = _block_size(f"• {line}")
+            if size + line_size > limit and (lines or parts[-1][1]):
+                if lines:
+                    parts[-1][1].append(Section(section.heading, tuple(lines)))
+                parts.append((Post(CONTINUED), []))
+                lines = []
+                size = card_size(Post(CONTINUED)) + heading_size
+            lines.append(line)
+            size += line_size
+        parts[-1][1].append(Section(section.heading, tuple(lines)))
+    return [
+        dataclasses.replace(head, sections=tuple(s for s in sections if s.heading or s.lines))
+        for head, sections in parts
+    ]

@@ -16,7 +16,7 @@ from cachetools import LRUCache
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from urllib3.util.retry import Retry
 
-from adapters.teams.cards import CARD_CONTENT_TYPE, render_card
+from adapters.teams.cards import CARD_CONTENT_TYPE, card_posts, render_card
 from adapters.teams.translate import deserialize_reference
 from bot.delivery import retry_after_seconds
 from bot.vocabulary.conversation import Place, Post
@@ -94,21 +94,41 @@ class TeamsSender:
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
         if post.receipt:
             return None  # the updated card shows it was kept: no 1:1 chat message for a "thank you"
-        activity = card_activity(typed_instead_of_buttons(post) if post.private_to else post)
+        # A post too big for one card goes as several (`card_posts`), the rest in the first's thread.
+        activity, *rest = [
+            card_activity(part) for part in card_posts(typed_instead_of_buttons(post) if post.private_to else post)
+        ]
 
         async def deliver(
             connector: ConnectorClient, conversation_id: str, tenant: str | None, bot: ChannelAccount
         ) -> str | None:
             if post.private_to:
-                await self._send_private(connector, conversation_id, tenant, bot, post.private_to, activity)
+                await self._send_private(connector, conversation_id, tenant, bot, post.private_to, activity, *rest)
                 return None
             if thread_ref:
                 response = await connector.conversations.reply_to_activity(conversation_id, thread_ref, activity)
             else:
                 response = await connector.conversations.send_to_conversation(conversation_id, activity)
-            return response.id if response is not None else None
+            first = response.id if response is not None else None
+            await self._continuations(connector, conversation_id, thread_ref or first, rest)
+            return first
 
         return await self._in_conversation(place, deliver)
+
+    @staticmethod
+    async def _continuations(
+        connector: ConnectorClient, conversation_id: str, thread: str | None, activities: list[Activity]
+    ) -> None:
+        """The rest of an over-long post. The first card is out already, so a failure here must
+        not make the outbox send it again: the post is recorded as undelivered instead."""
+        for activity in activities:
+            try:
+                if thread:
+                    await connector.conversations.reply_to_activity(conversation_id, thread, activity)
+                else:
+                    await connector.conversations.send_to_conversation(conversation_id, activity)
+            except Exception as error:  # noqa: BLE001 - every failure becomes a DeliveryError
+                raise DeliveryError(f"partly delivered: {delivery_error(error).reason}", permanent=True) from None
 
     async def update(self, place: Place, ref: str, post: Post) -> None:
         activity = card_activity(post)
@@ -144,6 +164,7 @@ class TeamsSender:
         bot: ChannelAccount,
         user_id: str,
         activity: Activity,
+        *more: Activity,
     ) -> None:
         # Teams has no ephemeral messages in channels: a private post is a 1:1 chat message.
         # The member is known by their Entra object id; the connector wants their Teams id.
@@ -164,6 +185,8 @@ class TeamsSender:
         )
         created = await connector.conversations.create_conversation(parameters)
         await connector.conversations.send_to_conversation(created.id, activity)
+        for continued in more:
+            await connector.conversations.send_to_conversation(created.id, continued)
 
     async def _in_conversation(
         self,
