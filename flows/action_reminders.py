@@ -56,7 +56,7 @@ DAY_OFF = (
     "so here it is on the working day before."
 )
 HOW = (
-    "If it's done, or no longer needed, press a button below. Need more time? "
+    "Done, or no longer needed? Tell me with Done or Drop. Need more time? "
     "`/cop actions due {n} <date>` gives it a new date. Thank you for closing the loop."
 )
 DONE_LABEL, DROP_LABEL = "Done", "Drop"
@@ -193,10 +193,8 @@ async def _overdue_digest(
             return
         if now - at > LATE_UNTIL:
             continue
-        if not await schedules.claim_announcement(session, community.id, DIGEST, monday, at, now):
-            continue
-        found.posts += await _digest_posts(session, community, overdue, platforms, monday)
-        return
+        if await schedules.claim_announcement(session, community.id, DIGEST, monday, at, now):
+            found.posts += await _digest_posts(session, community, overdue, platforms, monday)
 
 
 async def _digest_posts(
@@ -215,7 +213,8 @@ async def _digest_posts(
         f"{action.number}. {action.text} — {action.owner or THE_GROUP}, due {short_day(action.due_on)}"
         for action in sorted(overdue, key=lambda action: action.number)
     )
-    section = Section(OVERDUE_HEADING, (*lines, OVERDUE_HOW))
+    text += "\n" + OVERDUE_HOW
+    section = Section(OVERDUE_HEADING, lines)
     posts = []
     for _, chair in await communities.current_chairs(session, community.id):
         if not chair.active:

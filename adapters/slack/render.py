@@ -24,7 +24,7 @@ CHOICE_ACTION_PATTERN = re.compile(r"^cop:\d+$")
 # A button in a direct message runs its command in the community's channel: the value carries
 # that channel ("in:C0123ABCD actions done 3"), as a press in a DM only says the DM's id.
 IN_CHANNEL = "in:{channel} {command}"
-IN_CHANNEL_PATTERN = re.compile(r"^in:([CG][A-Z0-9]{2,40}) (.+)$", re.DOTALL)
+IN_CHANNEL_PATTERN = re.compile(r"^in:([CG][A-Z0-9]{1,40}) (.+)$", re.DOTALL)
 SHARE_ACTION = "cop:share"
 ANSWER_CALLBACK = "cop:answer"
 ANSWER_BLOCK, ANSWER_INPUT = "answer", "text"
