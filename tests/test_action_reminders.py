@@ -15,6 +15,7 @@ from sqlalchemy import select, update
 
 from adapters.teams import endpoint_of
 from bot.vocabulary.conversation import Button, Post, post_from_json, post_to_json
+from bot.vocabulary.moments import stored_utc
 from flows import action_reminders
 from flows.action_reminders import digest_day, reminder_days
 from storage.due import LOOK_NOW
@@ -253,3 +254,34 @@ def test_a_carried_channel_counts_only_for_a_press_in_a_direct_message():
     assert (in_channel.place.channel_id, in_channel.command) == ("C0999", "actions done 3")
     odd = choice_event(body("D0ABCDEF12", "in:x;DROP actions done 3"))  # not a channel id: not honoured
     assert (odd.place.channel_id, odd.command) == ("D0ABCDEF12", "in:x;DROP actions done 3")
+
+
+async def _next_due(db) -> datetime | None:  # type: ignore[no-untyped-def]
+    async with db.transaction() as session:
+        found = await session.scalar(select(MeetingSchedule.next_due_at))
+    return stored_utc(found) if found else None
+
+
+async def test_a_dated_action_marks_its_community_look_now_and_the_next_look_waits_for_its_reminder(db, clock):
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "reflect Boundaries at work")
+    for _ in range(5):
+        await room.cmd("Ann", "next")
+    await room.cmd("Ann", "schedule")  # the community's schedule row (made the first time it is read)
+    await room.runtime.announce_due()
+    looked = await _next_due(db)
+    assert looked is not None and looked != LOOK_NOW  # the co-chairs' term review
+    await room.reply("Ben", "action: send the minutes", to="reflection:1:step:6")
+    assert await _next_due(db) == looked  # no date, nothing to remind: the meeting's path stays as it was
+    await room.reply("Ben", "action: ring the recovery college by 3 February 2027", to="reflection:1:step:6")
+    assert await _next_due(db) == LOOK_NOW  # a dated step-6 action (kept with one conflict-safe insert)
+    await room.runtime.announce_due()
+    assert await _next_due(db) == datetime(2027, 1, 29, 9, 0, tzinfo=UTC)  # its first reminder
+    await room.cmd("Ben", "actions due 2 10 February 2027")
+    assert await _next_due(db) == LOOK_NOW
+    await room.runtime.announce_due()
+    assert await _next_due(db) == datetime(2027, 2, 8, 9, 0, tzinfo=UTC)
+    await room.cmd("Ben", "actions done 2")
+    await room.runtime.announce_due()
+    assert await _next_due(db) == looked  # closed: no reminder left to wait for
