@@ -209,11 +209,16 @@ async def test_slack_the_reminder_is_a_direct_message_whose_done_acts_in_the_cha
         await press("U3", "in:C1 actions done 1")  # Cara is neither the owner nor a co-chair
         await press("U2", "in:C999 actions done 1")  # another channel, not the community's
         assert await _status(sqlite_db) == "open"
-        assert any("Only Ben, a co-chair or today's lead" in c.text for c in stack.slack.ephemerals("U3"))
+        # pressed in a direct message: the answer comes back there, not as a passing message in C1
+        assert any("Only Ben, a co-chair or today's lead" in c.text for c in _direct(stack, "U3"))
         await press("U2", done["value"])
         assert await _status(sqlite_db) == "done"
-        (thanks,) = [c for c in stack.slack.ephemerals("U2") if "Action 1 is done" in c.text]
-        assert thanks.params["channel"] == "C1"
+        assert [c.text for c in _direct(stack, "U2") if "Action 1 is done — thank you, Ben" in c.text]
+        assert not [c for c in stack.slack.ephemerals() if "Action 1 is done" in c.text]
+
+
+def _direct(stack, user: str) -> list:  # type: ignore[no-untyped-def]
+    return [call for call in stack.slack.calls_to("chat.postMessage") if call.params["channel"] == user]
 
 
 async def _status(db) -> str:  # type: ignore[no-untyped-def]
@@ -285,3 +290,18 @@ async def test_a_dated_action_marks_its_community_look_now_and_the_next_look_wai
     await room.cmd("Ben", "actions done 2")
     await room.runtime.announce_due()
     assert await _next_due(db) == looked  # closed: no reminder left to wait for
+
+
+async def test_slack_a_direct_message_refused_goes_ephemeral_in_the_channel(sqlite_db, clock):
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        await say(stack, "U1", "setup North West")
+        await say(stack, "U2", "join")
+        await say(stack, "U1", "actions add Share the forum notes <@U2> by 3 February 2027")
+        clock.now = datetime(2027, 2, 3, 9, 0, tzinfo=UTC)
+        stack.slack.fail_next(status=200, error="messages_tab_disabled", method="chat.postMessage")
+        await stack.runtime.announce_due()
+        await stack.settle()
+        assert len(_direct(stack, "U2")) == 1  # tried once (Slack said no), not retried
+        (told,) = [c for c in stack.slack.ephemerals("U2") if "A reminder: your action 1" in c.text]
+        assert told.params["channel"] == "C1"
+        assert [b["value"] for b in told.buttons()] == ["actions done 1", "actions drop 1"]

@@ -6,6 +6,7 @@ it is a direct message from the app, whose buttons carry the community's channel
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -115,8 +116,9 @@ class SlackSender:
         try:
             first = await self._call(lambda: self._one(place, post, messages[0], thread_ref))
         except DeliveryError as error:
-            if direct and error.gone:  # the member's DM, not the community's channel, is out of reach
-                raise DeliveryError(error.reason, permanent=True) from error
+            if direct and error.permanent:  # the member's DM is out of reach, not the channel
+                log.info("slack: a direct message was not taken (%s): sent ephemeral instead", error.reason)
+                return await self.send(place, dataclasses.replace(post, direct=False), thread_ref)
             if error.permanent and any(code in error.reason for code in ABSENT_ERRORS) and not direct:
                 await self._tell_not_in_channel(place)
             raise

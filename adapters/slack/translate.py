@@ -270,16 +270,17 @@ def choice_event(body: Mapping[str, Any], names: Mapping[str, str] | None = None
     actor = _actor(body, names or {})
     pressed = field(action, "action_ts") or field(body, "trigger_id")
     channel, command = _needed(_channel(body), "channel"), field(action, "value")
-    carried = IN_CHANNEL_PATTERN.match(command)
+    carried, direct = IN_CHANNEL_PATTERN.match(command), False
     if carried:
         command = carried.group(2)
         if _DIRECT_MESSAGE.match(channel):
-            channel = carried.group(1)
+            channel, direct = carried.group(1), True
     return ChoiceEvent(
         actor=actor,
         place=place_of(channel, _team(body)),
         command=command,
         event_id=f"action:{actor.user_id}:{pressed}" if pressed else None,
+        in_direct_message=direct,
     )
 
 

@@ -68,12 +68,15 @@ class ReplyEvent:
 
 @dataclass(frozen=True)
 class ChoiceEvent:
-    """A button/card action. Every button is the twin of a typed command (``vote 3``, ``next 2``)."""
+    """A button/card action. Every button is the twin of a typed command (``vote 3``, ``next 2``).
+    ``in_direct_message``: pressed on a direct message (a reminder) though it acts in ``place``,
+    the community's channel: what answers the presser goes to them directly too."""
 
     actor: Actor
     place: Place
     command: str
     event_id: str | None = None
+    in_direct_message: bool = False
 
 
 Event = CommandEvent | ReplyEvent | ChoiceEvent
