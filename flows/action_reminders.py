@@ -34,7 +34,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Button, Post, Section
 from bot.vocabulary.moments import stored_utc
+from bot.vocabulary.text import plural
 from flows import meeting_calendar as calendar
+from flows.actions import short_day
 from storage import action_reminders as store
 from storage import community as communities
 from storage import schedule as schedules
@@ -60,10 +62,7 @@ HOW = (
     "`/cop actions due {n} <date>` gives it a new date. Thank you for closing the loop."
 )
 DONE_LABEL, DROP_LABEL = "Done", "Drop"
-OVERDUE = (
-    "Good morning. {count} in {community} {verb} past {their} due date. A word with {owner_words}, "
-    "or a new date, keeps the loop closed."
-)
+OVERDUE = "{count} in {community} {verb} past {their} due date. A kind word, or a new date, keeps the loop closed."
 OVERDUE_HEADING = "Open actions past their due date"
 OVERDUE_HOW = "`/cop actions done <n>` · `drop <n> [reason]` · `due <n> <date>` — `/cop actions` lists them all."
 THE_GROUP = "the group"
@@ -101,13 +100,9 @@ def digest_day(monday: date, country: str, off: Collection[date]) -> date | None
 
 
 def long_day(day: date, today: date) -> str:
-    """ "Friday 5 March" (with the year when it is not this year's)."""
+    """A date as a reminder says it: Friday 5 March (with the year when it is not this year's)."""
     words = f"{day:%A} {day.day} {day:%B}"
     return words if day.year == today.year else f"{words} {day.year}"
-
-
-def short_day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 async def actions_due(
@@ -201,13 +196,12 @@ async def _digest_posts(
     session: AsyncSession, community: Community, overdue: Sequence[DatedAction], platforms: Collection[str], week: date
 ) -> list[tuple[str, Post]]:
     """The same private post for each current co-chair who is still a member and reachable."""
-    owners = {action.owner_id for action in overdue}
+    one = len(overdue) == 1
     text = OVERDUE.format(
-        count=f"{len(overdue)} open action" + ("s" if len(overdue) != 1 else ""),
+        count=plural(len(overdue), "open action"),
         community=community.name,
-        verb="is" if len(overdue) == 1 else "are",
-        their="its" if len(overdue) == 1 else "their",
-        owner_words="its owner" if len(owners) == 1 else "their owners",
+        verb="is" if one else "are",
+        their="its" if one else "their",
     )
     lines = tuple(
         f"{action.number}. {action.text} — {action.owner or THE_GROUP}, due {short_day(action.due_on)}"

@@ -79,7 +79,7 @@ async def test_terminal_an_owner_is_reminded_before_and_on_the_day_and_the_co_ch
     assert "[Done → /cop actions done 1]  [Drop → /cop actions drop 1]" in before
     assert before.count(REMINDER) == 1  # action 2 is closed, action 3's owner left
     assert REMINDER not in _at(screen, "2027-02-01 09:00")
-    assert "Good morning" not in _at(screen, "2027-02-01 09:00")  # nothing overdue yet
+    assert "past their due date" not in _at(screen, "2027-02-01 09:00")  # nothing overdue yet
     on_the_day = _at(screen, "2027-02-03 09:00")
     assert "(only ben sees this):\n  A reminder: your action 1" in on_the_day
     assert "is due today, Wednesday 3 February." in on_the_day and on_the_day.count(REMINDER) == 1
@@ -87,15 +87,15 @@ async def test_terminal_an_owner_is_reminded_before_and_on_the_day_and_the_co_ch
     assert "is due on Wednesday 10 February (in two working days)." in _at(screen, "2027-02-08 09:00")
     # Monday: Cara left, her action is still open and late: the co-chairs hear of it (only they).
     digest = _at(screen, "2027-02-08 09:00")
-    assert "(only ann sees this):\n  Good morning. 1 open action in North West is past its due date." in digest
+    assert "(only ann sees this):\n  1 open action in North West is past its due date." in digest
     assert "3. Ask about the training budget @Cara by 3 February 2027 — Cara, due Wed 3 Feb 2027" in digest
-    assert "Share the forum notes" not in digest.split("Good morning", 1)[1]  # re-dated: not late
+    assert "Share the forum notes" not in digest.split("past their due date", 1)[1]  # re-dated: not late
     assert "is due today, Wednesday 10 February." in _at(screen, "2027-02-10 09:00")
     digest = _at(screen, "2027-02-15 09:00")
-    assert "(only ann sees this):\n  Good morning. 2 open actions in North West are past their due date." in digest
+    assert "(only ann sees this):\n  2 open actions in North West are past their due date." in digest
     assert "1. Share the forum notes @Ben by 3 February 2027 — Ben, due Wed 10 Feb 2027" in digest
     assert "(only ben sees this)" not in digest  # to the co-chairs only
-    assert "Good morning" not in _at(screen, "2027-02-15 12:00")  # once a week
+    assert "past their due date" not in _at(screen, "2027-02-15 12:00")  # once a week
     # copbot was "down" for a week: action 4's reminders (17 and 19 February) are not sent late,
     # but this Monday's digest lists it with the others.
     week_later = _at(screen, "2027-02-22 09:30")
@@ -103,7 +103,7 @@ async def test_terminal_an_owner_is_reminded_before_and_on_the_day_and_the_co_ch
     assert "3 open actions in North West are past their due date" in week_later
     assert "4. Write up the peer forum @Ben by 19 February 2027 — Ben, due Fri 19 Feb 2027" in week_later
     assert "(only cara sees this):\n  A reminder" not in screen
-    assert screen.count(REMINDER) == 4 and screen.count("Good morning") == 3
+    assert screen.count(REMINDER) == 4 and screen.count("Open actions past their due date") == 3
 
 
 def test_the_days_reminders_and_the_digest_go_out():
