@@ -30,7 +30,8 @@ from tests.support.waiting import WAIT_SECONDS
 
 # Ann sets the community up (its provisional co-chair). Action 1 is Ben's, due Wednesday
 # 3 February 2027: two working days before it is Friday 29 January (Monday 1 February is St
-# Brigid's Day, a public holiday in Ireland). Action 2 is done; action 3 is Cara's, who leaves.
+# Brigid's Day, a public holiday in Ireland). Action 2 is done; action 3 is Cara's, who leaves;
+# action 4 was Dev's, who used forget-me (it is the group's now).
 SCRIPT = """/clock 2026-11-26 10:00
 /as Ann
 /cop actions
@@ -45,6 +46,13 @@ SCRIPT = """/clock 2026-11-26 10:00
 /cop actions done 2
 /as Cara
 /cop leave
+/as Dev
+/cop join
+/as Ann
+/cop actions add Map the local peer groups @Dev by 3 February 2027
+/as Dev
+/cop forget-me
+/cop forget-me confirm
 /as Ann
 /clock 2027-01-28 09:00
 /clock 2027-01-29 09:05
@@ -77,7 +85,7 @@ async def test_terminal_an_owner_is_reminded_before_and_on_the_day_and_the_co_ch
         "is due on Wednesday 3 February (in two working days)." in before
     )
     assert "[Done → /cop actions done 1]  [Drop → /cop actions drop 1]" in before
-    assert before.count(REMINDER) == 1  # action 2 is closed, action 3's owner left
+    assert before.count(REMINDER) == 1  # action 2 is closed, action 3's owner left, action 4's forgot
     assert REMINDER not in _at(screen, "2027-02-01 09:00")
     assert "past their due date" not in _at(screen, "2027-02-01 09:00")  # nothing overdue yet
     on_the_day = _at(screen, "2027-02-03 09:00")
@@ -85,23 +93,25 @@ async def test_terminal_an_owner_is_reminded_before_and_on_the_day_and_the_co_ch
     assert "is due today, Wednesday 3 February." in on_the_day and on_the_day.count(REMINDER) == 1
     assert "Action 1 is now due Wed 10 Feb 2027." in on_the_day
     assert "is due on Wednesday 10 February (in two working days)." in _at(screen, "2027-02-08 09:00")
-    # Monday: Cara left, her action is still open and late: the co-chairs hear of it (only they).
+    # Monday: Cara left and Dev forgot, their actions are still open and late: the co-chairs
+    # hear of them (only they).
     digest = _at(screen, "2027-02-08 09:00")
-    assert "(only ann sees this):\n  1 open action in North West is past its due date." in digest
+    assert "(only ann sees this):\n  2 open actions in North West are past their due date." in digest
     assert "3. Ask about the training budget @Cara by 3 February 2027 — Cara, due Wed 3 Feb 2027" in digest
-    assert "Share the forum notes" not in digest.split("past their due date", 1)[1]  # re-dated: not late
+    assert "4. Map the local peer groups @Dev by 3 February 2027 — the group, due Wed 3 Feb 2027" in digest
+    assert "Share the forum notes" not in digest.split("past their due date", 2)[2]  # re-dated: not late
     assert "is due today, Wednesday 10 February." in _at(screen, "2027-02-10 09:00")
     digest = _at(screen, "2027-02-15 09:00")
-    assert "(only ann sees this):\n  2 open actions in North West are past their due date." in digest
+    assert "(only ann sees this):\n  3 open actions in North West are past their due date." in digest
     assert "1. Share the forum notes @Ben by 3 February 2027 — Ben, due Wed 10 Feb 2027" in digest
     assert "(only ben sees this)" not in digest  # to the co-chairs only
     assert "past their due date" not in _at(screen, "2027-02-15 12:00")  # once a week
-    # copbot was "down" for a week: action 4's reminders (17 and 19 February) are not sent late,
+    # copbot was "down" for a week: action 5's reminders (17 and 19 February) are not sent late,
     # but this Monday's digest lists it with the others.
     week_later = _at(screen, "2027-02-22 09:30")
     assert REMINDER not in week_later
-    assert "3 open actions in North West are past their due date" in week_later
-    assert "4. Write up the peer forum @Ben by 19 February 2027 — Ben, due Fri 19 Feb 2027" in week_later
+    assert "4 open actions in North West are past their due date" in week_later
+    assert "5. Write up the peer forum @Ben by 19 February 2027 — Ben, due Fri 19 Feb 2027" in week_later
     assert "(only cara sees this):\n  A reminder" not in screen
     assert screen.count(REMINDER) == 4 and screen.count("Open actions past their due date") == 3
 
