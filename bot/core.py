@@ -95,6 +95,7 @@ class Copbot:
 
     async def _answer_alone(self, event: Event, posts: list[Post]) -> list[Post]:
         """A refusal or an apology: the event changed nothing, but the member is told."""
+        posts = _to_presser(posts, event)
         try:
             async with self.db.transaction() as session:
                 await outbox.enqueue(session, event.place, posts, self.clock())
@@ -193,6 +194,7 @@ class Copbot:
                 raise  # the connection or the database: the whole group is handled again, alone
             log.error("event from %s:%s failed: %s", event.place.platform, event.place.channel_id, type(error).__name__)
             posts = [Post(SORRY, private_to=event.actor.user_id)]
+        posts = _to_presser(posts, event)
         async with session.begin_nested():
             await outbox.enqueue(session, event.place, posts, now)
         return posts
@@ -214,7 +216,8 @@ class Copbot:
             return []
         bound = await channels.binding_of(session, event.place)
         community = bound[1] if bound is not None else None
-        if bound is not None and channels.reactivate(bound[0]):
+        elsewhere = isinstance(event, ChoiceEvent) and event.in_direct_message  # no sign copbot is back there
+        if bound is not None and not elsewhere and channels.reactivate(bound[0]):
             log.info("%s:%s is active again", event.place.platform, event.place.channel_id)
         mentions = {m.user_id: m.name for m in getattr(event, "mentions", ())}
         turn = Turn(
@@ -230,6 +233,7 @@ class Copbot:
             posts = _reacting(await answers.reply(turn, event), event)
         else:
             posts = await self._command(turn, event.command if isinstance(event, ChoiceEvent) else event.text)
+        posts = _to_presser(posts, event)
         await outbox.enqueue(session, event.place, posts, now)  # decided and kept: one transaction
         return posts
 
@@ -262,6 +266,17 @@ def _answerable(event: Event) -> bool:
     # "private" answer that would have nobody to go to but the channel.
     log.warning("an event from %s without a member or a channel was dropped", event.place.platform)
     return False
+
+
+def _to_presser(posts: list[Post], event: Event) -> list[Post]:
+    """A button pressed on a direct message (a reminder): what answers the presser goes to
+    them directly too, where they are, not as a passing message in the channel."""
+    if not (isinstance(event, ChoiceEvent) and event.in_direct_message):
+        return posts
+    return [
+        dataclasses.replace(post, direct=True) if post.private_to == event.actor.user_id and not post.receipt else post
+        for post in posts
+    ]
 
 
 def _reacting(posts: list[Post], event: ReplyEvent) -> list[Post]:

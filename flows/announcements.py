@@ -18,7 +18,10 @@ and the start changed; then it goes out again, within its window, saying the mee
 A cancelled meeting needs no clean-up: announcements are made from the schedule as it is.
 
     due community ─▶ take_due (row locked) ─▶ meetings: claim each due kind ─┬─▶ posts
-                                           └▶ terms: claim each due review ──┘
+                                           ├▶ terms: claim each due review ──┤
+                                           └▶ actions (`flows.action_reminders`): owners'
+                                              reminders, the co-chairs' weekly digest ─┘ (private:
+                                              one channel on the reader's platform)
                      next_due_at = the earliest moment still to come (NULL: nothing, or no channel)
 """
 
@@ -35,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import and_list, plural
-from flows import agenda
+from flows import action_reminders, agenda
 from flows import meeting_calendar as calendar
 from flows.invitation import meeting_invitation
 from flows.schedule import Planned, upcoming
@@ -134,12 +137,22 @@ async def community_due(session: AsyncSession, schedule_id: int, now: datetime) 
         return []
     posts, later = await _meetings_due(session, community, schedule, now)
     term_posts, term_later = await _term_reviews(session, community, schedule, now)
-    later += term_later
+    reminders = await action_reminders.actions_due(
+        session, community, schedule, {channel.platform for channel in places}, now
+    )
+    later += term_later + reminders.later
     schedule.next_due_at = min(later) if later else None
     posts += term_posts
-    if not posts:
-        return []
-    return [(Place(channel.platform, channel.channel_id, channel.team_id), posts) for channel in places]
+    made = []
+    reached: set[str] = set()
+    for channel in places:
+        # A private post goes to one channel of the community on its reader's platform.
+        private = [post for platform, post in reminders.posts if platform == channel.platform]
+        here = posts + ([] if channel.platform in reached else private)
+        reached.add(channel.platform)
+        if here:
+            made.append((Place(channel.platform, channel.channel_id, channel.team_id), here))
+    return made
 
 
 async def _meetings_due(

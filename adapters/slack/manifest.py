@@ -15,7 +15,7 @@ COMMAND = "/cop"
 # Exactly what the adapter uses, and why.
 BOT_SCOPES = (
     "commands",  # the /cop slash command
-    "chat:write",  # posts, thread posts, ephemeral posts, chat.update of the live tally
+    "chat:write",  # posts, thread posts, ephemeral posts, chat.update of the live tally, reminders' DMs
     "channels:history",  # message.channels: members' replies in a bot post's thread (public channels)
     "groups:history",  # message.groups: the same in private channels
     "users:read",  # users.info: a member's display name (kept in memory for an hour)
@@ -71,6 +71,13 @@ def build_manifest(url: str | None, socket_mode: bool, name: str = "copbot") -> 
         },
         "features": {
             "bot_user": {"display_name": name, "always_online": True},
+            # Reminders of a member's actions arrive as direct messages from the app (its
+            # Messages tab); members act on them with their buttons, not by writing back.
+            "app_home": {
+                "home_tab_enabled": False,
+                "messages_tab_enabled": True,
+                "messages_tab_read_only_enabled": True,
+            },
             "slash_commands": [command],
         },
         "oauth_config": {"scopes": {"bot": list(BOT_SCOPES)}},

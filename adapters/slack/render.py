@@ -24,6 +24,10 @@ PLACEHOLDER_CHARS = 150
 
 CHOICE_ACTION = "cop:{n}"
 CHOICE_ACTION_PATTERN = re.compile(r"^cop:\d+$")
+# A button in a direct message runs its command in the community's channel: the value carries
+# that channel ("in:C0123ABCD actions done 3"), as a press in a DM only says the DM's id.
+IN_CHANNEL = "in:{channel} {command}"
+IN_CHANNEL_PATTERN = re.compile(r"^in:([CG][A-Z0-9]{1,40}) (.+)$", re.DOTALL)
 SHARE_ACTION = "cop:share"
 ANSWER_CALLBACK = "cop:answer"
 ANSWER_BLOCK, ANSWER_INPUT = "answer", "text"
@@ -126,12 +130,13 @@ def _section_blocks(section: Section) -> list[Block]:
     return blocks
 
 
-def _button(button: Button, n: int) -> Block:
+def _button(button: Button, n: int, in_channel: str | None = None) -> Block:
+    value = IN_CHANNEL.format(channel=in_channel, command=button.command) if in_channel else button.command
     element: Block = {
         "type": "button",
         "action_id": CHOICE_ACTION.format(n=n),
         "text": _plain(shorten(button.label, BUTTON_LABEL_CHARS) or button.command[:BUTTON_LABEL_CHARS]),
-        "value": button.command[:BUTTON_VALUE_CHARS],
+        "value": value[:BUTTON_VALUE_CHARS],
     }
     if button.style in ("primary", "danger"):
         element["style"] = button.style
@@ -159,9 +164,9 @@ def share_button(form: AnswerForm) -> Block:
     }
 
 
-def _action_blocks(post: Post) -> list[Block]:
+def _action_blocks(post: Post, in_channel: str | None = None) -> list[Block]:
     elements = [share_button(post.form)] if post.form else []
-    elements += [_button(button, n) for n, button in enumerate(post.buttons)]
+    elements += [_button(button, n, in_channel) for n, button in enumerate(post.buttons)]
     return [
         {"type": "actions", "elements": elements[start : start + BUTTONS_PER_ACTIONS]}
         for start in range(0, len(elements), BUTTONS_PER_ACTIONS)
@@ -173,16 +178,17 @@ def _fallback(post: Post) -> str:
     return escape(shorten(source, FALLBACK_CHARS)) or "…"
 
 
-def render(post: Post) -> list[SlackMessage]:
+def render(post: Post, in_channel: str | None = None) -> list[SlackMessage]:
     """The Slack messages for ``post``: usually one; more only when the blocks exceed 50, or their
     text together exceeds `MESSAGE_TEXT_CHARS`.
 
     The buttons and the answer form stay on the first message, because the first message's ts
-    is the one remembered for the post (presses and answers refer to it)."""
+    is the one remembered for the post (presses and answers refer to it). ``in_channel``: the
+    post goes as a direct message, and its buttons act in that channel of the community."""
     body = _sections(escape(post.text)) if post.text.strip() else []
     for section in post.sections:
         body += _section_blocks(section)
-    actions = _action_blocks(post)[: BLOCKS_PER_MESSAGE - 1]
+    actions = _action_blocks(post, in_channel)[: BLOCKS_PER_MESSAGE - 1]
     if not body and not actions:
         body = [{"type": "section", "text": _mrkdwn("…")}]
     parts: list[list[Block]] = [[]]

@@ -1,9 +1,12 @@
 """The Slack `Sender`: chat.postMessage / postEphemeral / update, with Slack's errors mapped to
-`DeliveryError` so the core's `Outbox` can pace, wait, retry and record (it does all of that)."""
+`DeliveryError` so the core's `Outbox` can pace, wait, retry and record (it does all of that).
+A private post is ephemeral in its channel, unless it is ``direct`` (a scheduled reminder): then
+it is a direct message from the app, whose buttons carry the community's channel."""
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -108,11 +111,15 @@ class SlackSender:
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
         if post.react_to and post.receipt and await self._reacted(place, post.react_to):
             return None  # a ✓ on the member's own message says "kept": no extra message
-        messages = render(post)
+        direct = bool(post.direct and post.private_to)
+        messages = render(post, place.channel_id if direct else None)
         try:
             first = await self._call(lambda: self._one(place, post, messages[0], thread_ref))
         except DeliveryError as error:
-            if error.permanent and any(code in error.reason for code in ABSENT_ERRORS):
+            if direct and error.permanent:  # the member's DM is out of reach, not the channel
+                log.info("slack: a direct message was not taken (%s): sent ephemeral instead", error.reason)
+                return await self.send(place, dataclasses.replace(post, direct=False), thread_ref)
+            if error.permanent and any(code in error.reason for code in ABSENT_ERRORS) and not direct:
                 await self._tell_not_in_channel(place)
             raise
         for message in messages[1:]:
@@ -185,6 +192,12 @@ class SlackSender:
             "text": message.text,
             "blocks": list(message.blocks),
         }
+        if post.direct and post.private_to:
+            # A scheduled private post: a direct message from the app (to the member's id: Slack
+            # opens the app's DM), which waits for them; an ephemeral one is lost unless they look.
+            arguments["channel"] = post.private_to
+            await self.client.chat_postMessage(unfurl_links=False, unfurl_media=False, link_names=False, **arguments)
+            return None
         if thread_ref:
             arguments["thread_ts"] = thread_ref
         if post.private_to:

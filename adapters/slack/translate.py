@@ -17,6 +17,7 @@ from adapters.slack.render import (
     ANSWER_CALLBACK,
     ANSWER_INPUT,
     CHOICE_ACTION_PATTERN,
+    IN_CHANNEL_PATTERN,
     SHARE_ACTION,
 )
 from bot.vocabulary.conversation import Actor, ChoiceEvent, CommandEvent, Mention, Place, ReplyEvent
@@ -25,7 +26,10 @@ from bot.vocabulary.text import display_token, trimmed
 PLATFORM = "slack"
 _ENTITY = re.compile(r"<([^<>]*)>")
 _USER = re.compile(r"^@([UW][A-Z0-9]+)(?:\|(.*))?$")
-ANSWER_SUBTYPES = (None, "thread_broadcast")  # a thread reply (also sent to the channel)
+ANSWER_SUBTYPES = (None, "thread_broadcast")
+_DIRECT_MESSAGE = re.compile(
+    r"^D[A-Z0-9]{2,40}$"
+)  # a direct message's conversation id  # a thread reply (also sent to the channel)
 
 
 def unescape(text: str) -> str:
@@ -258,15 +262,25 @@ def _channel(body: Mapping[str, Any]) -> str:
 
 
 def choice_event(body: Mapping[str, Any], names: Mapping[str, str] | None = None) -> ChoiceEvent:
-    """A button press (``block_actions``) → `ChoiceEvent` running the button's command."""
+    """A button press (``block_actions``) → `ChoiceEvent` running the button's command. A press
+    in a direct message (a reminder) runs in the community channel its value names (checked to
+    look like a channel id; the command then meets every permission check there); elsewhere
+    that prefix is ignored and the press stays in its own channel."""
     action = _first_action(body)
     actor = _actor(body, names or {})
     pressed = field(action, "action_ts") or field(body, "trigger_id")
+    channel, command = _needed(_channel(body), "channel"), field(action, "value")
+    carried, direct = IN_CHANNEL_PATTERN.match(command), False
+    if carried:
+        command = carried.group(2)
+        if _DIRECT_MESSAGE.match(channel):
+            channel, direct = carried.group(1), True
     return ChoiceEvent(
         actor=actor,
-        place=place_of(_needed(_channel(body), "channel"), _team(body)),
-        command=field(action, "value"),
+        place=place_of(channel, _team(body)),
+        command=command,
         event_id=f"action:{actor.user_id}:{pressed}" if pressed else None,
+        in_direct_message=direct,
     )
 
 

@@ -68,12 +68,15 @@ class ReplyEvent:
 
 @dataclass(frozen=True)
 class ChoiceEvent:
-    """A button/card action. Every button is the twin of a typed command (``vote 3``, ``next 2``)."""
+    """A button/card action. Every button is the twin of a typed command (``vote 3``, ``next 2``).
+    ``in_direct_message``: pressed on a direct message (a reminder) though it acts in ``place``,
+    the community's channel: what answers the presser goes to them directly too."""
 
     actor: Actor
     place: Place
     command: str
     event_id: str | None = None
+    in_direct_message: bool = False
 
 
 Event = CommandEvent | ReplyEvent | ChoiceEvent
@@ -151,6 +154,9 @@ class Post:
     ``key`` names the post (``reflection:7:step:2``) so that later posts can update it
     (``replace``) or answer in its thread (``in_thread_of``), and so that a reply to it can be
     traced back to what it answers. ``private_to`` is a user id: only that member sees it.
+    ``direct`` (with ``private_to``) asks for a message that waits for the member, not one shown
+    only while they look at the channel: a scheduled reminder (Slack: a direct message from the
+    app instead of an ephemeral one; Teams' private posts and the terminal's are so already).
     Text is made safe to show on construction (`bot.vocabulary.text.shown`): whatever a member stored, no
     platform ever prints a raw control or direction-override character.
     """
@@ -169,10 +175,13 @@ class Post:
     # shows the updated card; the terminal a one-line mark.
     receipt: bool = False
     react_to: str | None = None
+    direct: bool = False
 
     def __post_init__(self) -> None:
         if self.private_to is not None and not self.private_to:
             raise ValueError("a private post needs its reader's id")  # never fall back to the channel
+        if self.direct and self.private_to is None:
+            raise ValueError("a direct post is a private one: it needs its reader's id")
         object.__setattr__(self, "text", shown(self.text))
 
     def plain_text(self) -> str:
@@ -205,4 +214,5 @@ def post_from_json(raw: str) -> Post:
         attachment=Attachment(**data["attachment"]) if data.get("attachment") else None,
         receipt=bool(data.get("receipt")),
         react_to=data.get("react_to"),
+        direct=bool(data.get("direct")),
     )
