@@ -25,7 +25,7 @@ import hmac
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -626,8 +626,11 @@ def slack_env(slack: FakeSlackApi, **extra: str) -> dict[str, str]:
     }
 
 
-def running_stack(db: Any, clock: Any, user_names: dict[str, str] | None = None, **env: str):  # noqa: ANN201
-    """``async with running_stack(db, clock) as stack:`` — fake Slack, app, signed requests."""
+def running_stack(  # noqa: ANN201
+    db: Any, clock: Any, user_names: dict[str, str] | None = None, *, slack: FakeSlackApi | None = None, **env: str
+):
+    """``async with running_stack(db, clock) as stack:`` — fake Slack, app, signed requests.
+    ``slack``: a fake already running, shared (a restart, or a second worker, against one Slack)."""
     from contextlib import asynccontextmanager
 
     from bot.shell.runtime import Runtime
@@ -635,15 +638,23 @@ def running_stack(db: Any, clock: Any, user_names: dict[str, str] | None = None,
     from tests.support.app import client_for
 
     @asynccontextmanager
+    async def shared() -> AsyncIterator[FakeSlackApi]:
+        if slack is not None:
+            yield slack
+            return
+        async with FakeSlackApi(user_names=dict(user_names or {})) as fresh:
+            yield fresh
+
+    @asynccontextmanager
     async def stack():  # noqa: ANN202
-        async with FakeSlackApi(user_names=dict(user_names or {})) as slack:
+        async with shared() as fake:
             runtime = Runtime(db, clock)
-            app = build_app(runtime, slack_env(slack, **env))
+            app = build_app(runtime, slack_env(fake, **env))
             client = client_for(app)
             await client.start_server()
             try:
-                requests = SlackRequests(client, SECRET, response_url=slack.response_url)
-                yield SlackStack(slack, client, requests, app, runtime)
+                requests = SlackRequests(client, SECRET, response_url=fake.response_url)
+                yield SlackStack(fake, client, requests, app, runtime)
             finally:
                 await client.close()
 
