@@ -140,9 +140,10 @@ async def test_a_refusal_is_said_once_to_the_co_chairs_and_never_asked_again(sql
         await say(stack, "U1", "setup North West")
         await say(stack, "U2", "join")
         await say(stack, "U1", "chairs set <@U1|ann> <@U2|ben> 12")
+        await say(stack, "U1", "actions add Read the guide")
         if method == EDIT:
             await _settled(stack, clock)
-            await say(stack, "U1", "actions add Read the guide")
+            await say(stack, "U1", "actions add Read it again")
         slack.fail_next(status=200, error=code, retry_after=None, method=method)
         await _settled(stack, clock)
         calls = len(slack.canvas_calls())
@@ -166,10 +167,11 @@ async def test_a_channel_with_a_canvas_of_its_own_is_left_alone(sqlite_db, clock
         slack = stack.slack
         slack.channel_canvas["C1"], slack.canvases["F0THEIRS"] = "F0THEIRS", "# Our own notes"
         await say(stack, "U1", "setup North West")
+        await say(stack, "U1", "actions add Read the guide")
         await _settled(stack, clock)
         (told,) = [c for c in slack.posts() + slack.ephemerals() if "already has a canvas" in c.text]
         assert told.params.get("user") == "U1"  # the founder is a co-chair
-        await say(stack, "U1", "actions add Read the guide")
+        await say(stack, "U1", "actions add Read it again")
         await _settled(stack, clock)
         assert len(slack.canvas_calls()) == 1 and slack.canvas_of("C1") == "# Our own notes"
 
@@ -178,6 +180,7 @@ async def test_a_deleted_canvas_is_made_again_once_then_left_deleted(sqlite_db, 
     async with running_stack(sqlite_db, clock, PEOPLE) as stack:
         slack = stack.slack
         await say(stack, "U1", "setup North West")
+        await say(stack, "U1", "schedule add 2027-03-18 10:30")
         await _settled(stack, clock)
         first = slack.channel_canvas["C1"]
         slack.delete_canvas("C1")
