@@ -2,7 +2,8 @@
 drawn again through the outbox, and what is kept about it (the canvas id, or why there is none).
 
 Noticing: sessions of `storage.due.RhythmSession` (every `Database.transaction`) note the
-communities whose actions, schedule, meetings, next lead or name changed — in the unit of work
+communities whose actions, schedule, meetings, next lead or name changed, or whose meeting
+ended (the scheduler's "next steps" announcement) — in the unit of work
 (`before_flush`) and in bulk statements (`do_orm_execute`) — and `queue_changed` runs just
 before the commit: one outbox row per channel, in the channel's record lane (`RECORD_LANE`,
 apart from its posts, so a slow or refused canvas never holds a message back), due `SETTLE`
@@ -24,6 +25,7 @@ from bot.vocabulary.conversation import Place, Post, post_to_json
 from storage.due import RhythmSession, _inserted_communities
 from storage.models import (
     ActionItem,
+    Announcement,
     ChannelBinding,
     Community,
     LeadTurn,
@@ -41,9 +43,11 @@ RECORD_PLATFORMS = ("slack",)  # where a channel has a living record (Teams and 
 RECORD_LANE = "#living-record"  # the record's outbox lane in its channel (no user id starts with #)
 RECORD_KEY = "living-record"  # its slot: one waiting row per channel
 SETTLE = timedelta(minutes=1)  # the first change waits this long; the minute's changes go in one call
-# The rows the record is drawn from. A channel bound (`/cop setup`) is not one: its record is
-# made at the first change that gives it something to show (a schedule, an action).
-WATCHED = (ActionItem, MeetingSchedule, ScheduleChange, Meeting, LeadTurn)
+# The rows the record is drawn from, and the scheduler's announcements: the "next steps" one,
+# two hours after a meeting's start, is the meeting's end (the next meeting is another one then).
+# A channel bound (`/cop setup`) is not one: its record is made at the first change that gives
+# it something to show (a schedule, an action).
+WATCHED = (ActionItem, MeetingSchedule, ScheduleChange, Meeting, LeadTurn, Announcement)
 # Bulk statements: the schedule's only one is the scheduler's own mark (`storage.schedule.put_off`).
 _BULK_WATCHED = {model.__table__ for model in WATCHED if model is not MeetingSchedule}
 _CHANGED = "living_records_changed"  # session.info: the communities whose record changed

@@ -73,6 +73,24 @@ async def test_made_once_then_replaced_with_the_next_meeting_and_open_actions(sq
         assert await stack.runtime.deliveries.undelivered("slack") == []
 
 
+async def test_after_a_meeting_the_record_names_the_one_after(sqlite_db, clock):
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+        await say(stack, "U1", "setup North West")
+        await say(stack, "U1", "schedule add 2026-12-03 10:30")
+        await say(stack, "U1", "schedule add 2027-03-18 10:30")
+        await _settled(stack, clock)
+        assert "Thursday 3 December 2026 at 10:30" in slack.canvas_of("C1")
+        clock.now = clock.now.replace(
+            month=12, day=3, hour=12, minute=45
+        )  # the meeting has ended: its next steps are due
+        await stack.runtime.announce_due()
+        await _settled(stack, clock)
+        assert any("Thank you for today's meeting" in c.text for c in slack.posts())
+        assert "Thursday 18 March 2027 at 10:30" in slack.canvas_of("C1")
+        assert "3 December" not in slack.canvas_of("C1")
+
+
 async def test_a_burst_of_changes_is_one_edit_with_the_final_state(sqlite_db, clock):
     async with running_stack(sqlite_db, clock, PEOPLE) as stack:
         slack = stack.slack
@@ -233,6 +251,18 @@ async def test_two_workers_never_make_two_canvases_for_one_channel(db, clock):
             await asyncio.gather(one.runtime.drain(), two.runtime.drain())
         assert [c.method for c in slack.canvas_calls()] == [CREATE, EDIT]
         assert [c.status for c in slack.canvas_calls()] == [200, 200]
+
+
+async def test_forget_me_takes_the_members_name_off_the_canvas(sqlite_db, clock):
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+        await _community(stack)
+        await say(stack, "U1", "actions add Book the room <@U3|cara>")
+        await _settled(stack, clock)
+        assert "Book the room @Cara — Cara" in slack.canvas_of("C1")
+        await say(stack, "U3", "forget-me confirm")
+        await _settled(stack, clock)
+        assert "— Cara" not in slack.canvas_of("C1") and "Book the room" in slack.canvas_of("C1")
 
 
 async def test_member_words_never_restructure_the_canvas(sqlite_db, clock):
