@@ -160,6 +160,6 @@ async def deleted(session: AsyncSession, place: Place, now: datetime) -> list[Po
     """Someone deleted copbot's canvas: the first time it is made again (queued now); the
     second time copbot takes the hint and stops (`refused`)."""
     if await store.deleted(session, place):
-        await store.wanted_by(session, place, now)
+        await store.wanted_by(session, place, now, now)
         return []
     return await refused(session, place, RecordRefused.DELETED, now)
