@@ -55,6 +55,7 @@ _OWN_COLUMNS = {"next_due_at", "updated_at"}  # the scheduler's bookkeeping: the
 
 
 def changed_communities(session: Session) -> set[int]:
+    """The communities whose record this session's transaction changed so far."""
     found: set[int] = session.info.setdefault(_CHANGED, set())
     return found
 
@@ -90,9 +91,9 @@ def _note_bulk_changes(state: ORMExecuteState) -> None:
     if state.is_insert:
         communities = _inserted_communities(state)
     else:
-        where = state.statement.whereclause  # type: ignore[attr-defined]
+        condition = state.statement.whereclause  # type: ignore[attr-defined]
         query = select(table.c.community_id).distinct()
-        communities = set(state.session.execute(query if where is None else query.where(where)).scalars())
+        communities = set(state.session.execute(query if condition is None else query.where(condition)).scalars())
     changed_communities(state.session).update(communities)
 
 
