@@ -143,6 +143,24 @@ async def test_the_record_keeps_to_slacks_tiers_in_a_burst():
         await asyncio.gather(*makes, *edits, return_exceptions=True)
 
 
+async def test_a_canvas_told_to_wait_holds_no_message_back(sqlite_db, clock):
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+        await _community(stack)
+        await _settled(stack, clock)
+        await say(stack, "U1", "actions add Read the guide")
+        slack.fail_next(status=429, retry_after=30, method=EDIT)  # longer than a send waits
+        await _settled(stack, clock)
+        assert [c.status for c in slack.canvas_calls()] == [200, 429]
+        posted = len(slack.posts())
+        await say(stack, "U3", "meeting")  # the channel's own posts go on meanwhile
+        assert len(slack.posts()) == posted + 1 and "Our first meeting, in order" in slack.posts()[-1].text
+        clock.advance(seconds=31)
+        await stack.runtime.drain()
+        assert [c.status for c in slack.canvas_calls()] == [200, 429, 200]
+        assert "Read the guide" in slack.canvas_of("C1")
+
+
 REFUSALS = [
     (CREATE, "team_tier_cannot_create_channel_canvases"),
     (CREATE, "canvas_disabled_user_team"),
