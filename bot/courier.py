@@ -272,12 +272,12 @@ class Courier:
     async def _deliver(self, hold: store.Hold, row: OutboxPost) -> Outcome:
         """Send one post; returns how to record it (in the transaction that starts the next)."""
         place = Place(row.platform, row.channel_id, row.team_id)
-        if hold.reader == living_records.RECORD_LANE and row.content is not None:
-            return await self._keep_record(hold, row, place)
         if row.content is None:  # nothing left to send (an old row): nothing to retry either
             return self._give_up(hold, row, place, "no content left to send")
         if row.faults >= MAX_FAULTS:
             return self._give_up(hold, row, place, f"failed {row.faults} times without an answer")
+        if hold.reader == living_records.RECORD_LANE:
+            return await self._keep_record(hold, row, place)
         try:
             post = post_from_json(row.content)
             async with asyncio.timeout(self.send_deadline):
