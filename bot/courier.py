@@ -276,7 +276,7 @@ class Courier:
             return self._give_up(hold, row, place, "no content left to send")
         if row.faults >= MAX_FAULTS:
             return self._give_up(hold, row, place, f"failed {row.faults} times without an answer")
-        if hold.reader == living_records.RECORD_LANE:
+        if hold.reader == store.RECORD_LANE:
             return await self._keep_record(hold, row, place)
         try:
             post = post_from_json(row.content)

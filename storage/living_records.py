@@ -3,11 +3,11 @@ drawn again through the outbox, and what is kept about it (the canvas id, or why
 
 Noticing: sessions of `storage.due.RhythmSession` (every `Database.transaction`) note the
 communities whose actions, schedule, meetings, next lead or name changed, or whose meeting
-ended (the scheduler's "next steps" announcement) — in the unit of work
-(`before_flush`) and in bulk statements (`do_orm_execute`) — and `queue_changed` runs just
-before the commit: one outbox row per channel, in the channel's record lane (`RECORD_LANE`,
-apart from its posts, so a slow or refused canvas never holds a message back), due `SETTLE`
-after the first change. Changes made while it waits add nothing (the row is the slot, the
+ended (the scheduler's "next steps" announcement) — in the unit of work (`before_flush`) and
+in bulk statements (`do_orm_execute`) — and `queue_changed` runs just before the commit: one
+outbox row per channel, in the channel's record lane (`storage.outbox.RECORD_LANE`, apart from
+its posts, so a slow or refused canvas never holds a message back), due `SETTLE` after the
+first change. Changes made while it waits add nothing (the row is the slot, the
 record is drawn when sent, with the latest state): a burst of changes is one canvas call.
 """
 
@@ -35,13 +35,11 @@ from storage.models import (
     OutboxPost,
     ScheduleChange,
 )
-from storage.outbox import lane_of
+from storage.outbox import RECORD_KEY, RECORD_LANE, lane_of
 from storage.states import OutboxStatus, where
 from storage.upsert import insert_for, insert_ignore
 
 RECORD_PLATFORMS = ("slack",)  # where a channel has a living record (Teams and the terminal: none)
-RECORD_LANE = "#living-record"  # the record's outbox lane in its channel (no user id starts with #)
-RECORD_KEY = "living-record"  # its slot: one waiting row per channel
 SETTLE = timedelta(minutes=1)  # the first change waits this long; the minute's changes go in one call
 # The rows the record is drawn from, and the scheduler's announcements: the "next steps" one,
 # two hours after a meeting's start, is the meeting's end (the next meeting is another one then).

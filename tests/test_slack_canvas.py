@@ -18,7 +18,7 @@ from adapters.slack.settings import SlackSettings
 from bot.vocabulary.conversation import Place
 from bot.vocabulary.record import CommunityRecord, RecordPart
 from storage import community as communities
-from storage import living_records
+from storage import living_records, outbox
 from storage.living_records import RECORD_KEY, SETTLE
 from storage.models import LivingRecord, OutboxPost
 from tests.fakes.slack_api import BOT_TOKEN, SECRET, FakeSlackApi, running_stack
@@ -335,3 +335,6 @@ async def test_teams_and_the_terminal_have_no_record_and_ten_queuings_are_one_ro
         rows = list(await session.scalars(select(OutboxPost).where(OutboxPost.slot == RECORD_KEY)))
     assert [(row.platform, row.channel_id, row.status) for row in rows][-1:] == [("slack", "C1", "pending")]
     assert len(rows) == 4 and {row.platform for row in rows} == {"slack"}
+    async with db.reading() as session:  # /healthz: a record waiting for its minute is not a post waiting
+        assert (await outbox.health(session, clock())).pending == 0
+        assert (await outbox.health(session, clock() + SETTLE)).pending == 1
