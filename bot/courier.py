@@ -33,9 +33,10 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from bot.delivery import Outbox
 from bot.request_body import where
 from bot.vocabulary.conversation import Place, post_from_json
-from bot.vocabulary.errors import DeliveryError
+from bot.vocabulary.errors import DeliveryError, RecordRefused
 from bot.vocabulary.moments import stored_utc
-from storage import channels
+from flows import living_record
+from storage import channels, living_records
 from storage import delivery as delivery_store
 from storage import outbox as store
 from storage.db import Database, transient
@@ -275,6 +276,8 @@ class Courier:
             return self._give_up(hold, row, place, "no content left to send")
         if row.faults >= MAX_FAULTS:
             return self._give_up(hold, row, place, f"failed {row.faults} times without an answer")
+        if hold.reader == store.RECORD_LANE:
+            return await self._keep_record(hold, row, place)
         try:
             post = post_from_json(row.content)
             async with asyncio.timeout(self.send_deadline):
@@ -291,6 +294,55 @@ class Courier:
             return True
 
         return sent
+
+    async def _keep_record(self, hold: store.Hold, row: OutboxPost, place: Place) -> Outcome:
+        """The channel's living record (`flows.living_record`): drawn from the database now —
+        so however many changes were queued, the one call shows the latest — then made or
+        replaced. A refusal is recorded and said once; a failure is retried like any post."""
+        outbox = self.outboxes[row.platform]
+        now = self.clock()
+        drawing = None
+        if outbox.keeps_records:
+            async with self.db.reading() as session:
+                drawing = await living_record.drawing(session, place, now)
+        if drawing is None:  # no record there (any more): nothing to send
+            return self._record_done(hold, row, place, None)
+        try:
+            async with asyncio.timeout(self.send_deadline):
+                canvas_id = await outbox.keep_record(place, drawing.canvas_id, drawing.record)
+        except RecordRefused as refusal:
+            log.warning("%s:%s keeps no living record: %s", row.platform, row.channel_id, refusal.reason)
+            return self._record_done(hold, row, place, None, refusal.why)
+        except DeliveryError as error:
+            return self._failed(hold, row, place, error)
+        except TimeoutError:
+            return self._failed(hold, row, place, DeliveryError(f"no answer within {self.send_deadline:.0f} s"))
+        except Exception as error:  # noqa: BLE001 - a render bug: a fault, not a crash
+            return self._fault(hold, row, place, error)
+        return self._record_done(hold, row, place, canvas_id)
+
+    def _record_done(
+        self, hold: store.Hold, row: OutboxPost, place: Place, canvas_id: str | None, refused: str | None = None
+    ) -> Outcome:
+        """The record's row is done: its canvas kept, or (``refused``) never asked for again,
+        the co-chairs told once, or (deleted the first time) a new canvas queued."""
+        now = self.clock()
+
+        async def done(session: AsyncSession) -> bool:
+            await store.sent(session, hold, row.id, canvas_id, now)
+            if canvas_id is not None:
+                await living_records.drawn(session, place, canvas_id, now)
+            if refused is not None:
+                if refused == RecordRefused.DELETED:
+                    told = await living_record.deleted(session, place, now)
+                else:
+                    told = await living_record.refused(session, place, refused, now)
+                if told:
+                    await store.enqueue(session, place, told, now)
+                    self.kick()
+            return True
+
+        return done
 
     def _failed(self, hold: store.Hold, row: OutboxPost, place: Place, error: DeliveryError) -> Outcome:
         now = self.clock()

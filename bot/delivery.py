@@ -23,6 +23,7 @@ from tenacity.wait import wait_random_exponential
 
 from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.errors import DeliveryError
+from bot.vocabulary.record import CommunityRecord
 
 T = TypeVar("T")
 
@@ -40,6 +41,15 @@ class Sender(Protocol):
 
     async def update(self, place: Place, ref: str, post: Post) -> None:
         """Replace the content of the earlier message ``ref``."""
+        ...
+
+
+class RecordKeeping(Protocol):
+    """What a `Sender` adds where its platform keeps a channel document (a Slack canvas)."""
+
+    async def keep_record(self, place: Place, canvas_id: str | None, record: CommunityRecord) -> str:
+        """Make the channel's document (``canvas_id`` None) or replace its content; return its
+        id. Raise `RecordRefused` when the platform will not keep one there."""
         ...
 
 
@@ -132,6 +142,18 @@ class Outbox:
         if ref and post.key and post.private_to is None:
             await self.refs.remember(place, post.key, ref)
         return ref
+
+    @property
+    def keeps_records(self) -> bool:
+        """Whether this platform has a channel document for the living record."""
+        return callable(getattr(self.sender, "keep_record", None))
+
+    async def keep_record(self, place: Place, canvas_id: str | None, record: CommunityRecord) -> str:
+        """Draw the channel's living record (see `RecordKeeping`), with the channel's pace and
+        a few retries; `RecordRefused` is never retried."""
+        keeper: RecordKeeping = self.sender  # type: ignore[assignment]
+        marker = Post("")  # a channel post as far as the pace and retries go
+        return await self._with_retries(place, marker, lambda: keeper.keep_record(place, canvas_id, record))
 
     async def _with_retries(self, place: Place, post: Post, call: Callable[[], Awaitable[T]]) -> T:
         retrying = AsyncRetrying(

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -22,7 +23,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from bot.vocabulary.errors import ConfigError
-from storage import sqlite_connection
+from storage import living_records, sqlite_connection
 from storage.due import RhythmSession
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -137,11 +138,17 @@ class Database:
         reads_only = self.engine.execution_options(**{READ_ONLY: True})
         self.readers = async_sessionmaker(reads_only, expire_on_commit=False)
         self._writer = asyncio.Lock() if self.is_sqlite else None
+        # What "now" is for the work done just before each commit (`storage.living_records`):
+        # the composition root hands in its clock, so a test's clock is everyone's.
+        self.clock: Callable[[], datetime] = lambda: datetime.now(UTC)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work. Just before its commit, the living records of the communities it
+        changed are queued to be drawn again (`storage.living_records`), in the same commit."""
         async with self._write_turn(), self.sessions() as session, session.begin():
             yield session
+            await living_records.queue_changed(session, self.clock())
 
     @asynccontextmanager
     async def _write_turn(self) -> AsyncIterator[None]:

@@ -424,6 +424,24 @@ class OutboxPost(Base):
     sent_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
+class LivingRecord(Base):
+    """A channel's living record (on Slack, the channel canvas): the canvas id once copbot made
+    it, or why this channel has none (``refused``: the workspace's plan or permissions, a canvas
+    someone else made, or ours deleted twice), said once to the co-chairs. ``remade``: ours was
+    deleted once and made again. Holds no member text (the record is drawn when it is sent)."""
+
+    __tablename__ = "living_records"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", name="uq_living_record"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    canvas_id: Mapped[str | None] = mapped_column(String(255))
+    remade: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    refused: Mapped[str | None] = mapped_column(String(32))
+    refused_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    drawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 class MeetingSchedule(Base):
     """A community's meeting rhythm: the quarterly rule (an RRULE) at a local time, its time
     zone, the country whose public holidays are not working days, how many working days before

@@ -26,6 +26,10 @@ from storage.upsert import insert_ignore
 
 OPEN = (OutboxStatus.PENDING.value, OutboxStatus.SENDING.value)
 FINISHED = (OutboxStatus.SENT.value, OutboxStatus.CANCELLED.value)
+# A channel's living record (`storage.living_records`): its own lane in the channel (no user id
+# starts with #) and its slot (one waiting row per channel).
+RECORD_LANE = "#living-record"
+RECORD_KEY = "living-record"
 
 
 class LaneLost(Exception):
@@ -292,11 +296,14 @@ class OutboxHealth:
 
 
 async def health(session: AsyncSession, now: datetime) -> OutboxHealth:
+    # A living record waiting for its minute (changes gather into one canvas call) is not a
+    # post waiting to go: it counts from when it is due.
+    to_send = or_(OutboxPost.slot.is_(None), OutboxPost.slot != RECORD_KEY, OutboxPost.not_before <= now)
     pending, oldest, due_since = (
         await session.execute(
             select(
-                func.count(OutboxPost.id),
-                func.min(OutboxPost.created_at),
+                func.count(OutboxPost.id).filter(to_send),
+                func.min(OutboxPost.created_at).filter(to_send),
                 func.min(OutboxPost.not_before).filter(OutboxPost.not_before <= now),
             ).where(OutboxPost.status.in_(OPEN))
         )

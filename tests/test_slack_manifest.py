@@ -39,6 +39,7 @@ def test_http_manifest_has_command_events_interactivity_and_only_used_scopes():
         "users:read",
         "files:write",
         "reactions:write",
+        "canvases:write",
     ]
     assert manifest["features"]["bot_user"]["display_name"] == "copbot"
     assert 174 <= len(manifest["display_information"]["long_description"]) <= 4000

@@ -21,6 +21,7 @@ BOT_SCOPES = (
     "users:read",  # users.info: a member's display name (kept in memory for an hour)
     "files:write",  # files.uploadV2: the meeting's .ics invitation with its agenda
     "reactions:write",  # reactions.add: a ✓ on a member's thread answer instead of a private "kept"
+    "canvases:write",  # conversations.canvases.create, canvases.edit: the channel's living record
 )
 # Members' replies; and the app's removal (no scope needed), after which nothing is posted.
 BOT_EVENTS = ("message.channels", "message.groups", "app_uninstalled", "tokens_revoked")

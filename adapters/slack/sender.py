@@ -13,14 +13,17 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import aiohttp
+from aiolimiter import AsyncLimiter
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from slack_sdk.webhook.async_client import AsyncWebhookClient
 
+from adapters.slack.canvas import canvas_markdown
 from adapters.slack.render import SlackMessage, render, render_update
 from bot.delivery import retry_after_seconds
 from bot.vocabulary.conversation import Attachment, Place, Post
-from bot.vocabulary.errors import DeliveryError
+from bot.vocabulary.errors import DeliveryError, RecordRefused
+from bot.vocabulary.record import CommunityRecord
 
 log = logging.getLogger(__name__)
 
@@ -69,6 +72,30 @@ RESPONSE_URL_SECONDS = 30 * 60  # how long Slack honours a slash command's respo
 NOT_IN_CHANNEL = "I'm not in this channel yet, so I couldn't post here. Add me with `/invite @copbot`, then try again."
 ABSENT_ERRORS = ("not_in_channel", "channel_not_found")
 DEFAULT_RETRY_AFTER = 1.0
+# Canvases (the living record). Slack's answers that say this workspace will not have a channel
+# canvas from copbot: its plan, its settings, or copbot's permissions (asked once, never again).
+CANVAS_REFUSED = frozenset(
+    {
+        "team_tier_cannot_create_channel_canvases",
+        "canvas_disabled_user_team",
+        "free_teams_cannot_edit_standalone_canvases",
+        "restricted_action",
+        "missing_scope",
+        "no_permission",
+        "not_allowed_token_type",
+        "access_denied",
+    }
+)
+CANVAS_EXISTS = frozenset({"channel_canvas_already_exists", "free_team_canvas_tab_already_exists"})
+CANVAS_DELETED = frozenset({"canvas_not_found"})
+# Slack could not make or change it this time: tried again later, like a 5xx.
+CANVAS_FAILED = frozenset(
+    {"canvas_creation_failed", "channel_canvas_creation_failed", "canvas_tab_creation_failed", "canvas_editing_failed"}
+)
+# Slack's tiers for one workspace: conversations.canvases.create (Tier 2, 20+ a minute) and
+# canvases.edit (Tier 3, 50+ a minute), as (calls, per seconds). Kept in each process; with
+# several workers Slack's 429 and its Retry-After are the backstop (the record waits).
+CANVAS_TIERS = ((20, 60.0), (50, 60.0))
 RECEIPT_EMOJI = "white_check_mark"  # the reaction that says "kept" on a member's thread answer
 CONTINUATION_ATTEMPTS = 3
 
@@ -103,10 +130,65 @@ class SlackSender:
     """Puts rendered posts into Slack through one `AsyncWebClient` (built with no retry
     handlers of its own: the outbox sees every 429 and decides)."""
 
-    def __init__(self, client: AsyncWebClient, pause: float = 1.0) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        pause: float = 1.0,
+        canvas_tiers: tuple[tuple[int, float], tuple[int, float]] = CANVAS_TIERS,
+    ) -> None:
         self.client = client
         self.pause = pause  # between the messages of one over-long post (Slack's pace)
+        self.canvas_tiers = canvas_tiers
         self._response_urls: dict[str, tuple[str, float]] = {}
+        self._canvas_pace: dict[tuple[str, str], AsyncLimiter] = {}
+
+    # -- the living record (a channel canvas) ----------------------------------------------
+
+    async def keep_record(self, place: Place, canvas_id: str | None, record: CommunityRecord) -> str:
+        """Make the channel's canvas (``canvas_id`` None) or replace the whole of ``canvas_id``
+        (one change per call, as Slack asks), at Slack's pace for the workspace; returns the
+        canvas id. `RecordRefused` when the workspace will not have it."""
+        content = {"type": "markdown", "markdown": canvas_markdown(record)}
+        if canvas_id is None:
+            await self._canvas_turn(place, "create")
+            response = await self._canvas_call(
+                lambda: self.client.conversations_canvases_create(channel_id=place.channel_id, document_content=content)
+            )
+            made = response.get("canvas_id")
+            if not made:
+                raise DeliveryError("slack: no canvas id in the answer")
+            return str(made)
+        await self._canvas_turn(place, "edit")
+        change = {"operation": "replace", "document_content": content}
+        await self._canvas_call(lambda: self.client.canvases_edit(canvas_id=canvas_id, changes=[change]))
+        return canvas_id
+
+    async def _canvas_turn(self, place: Place, method: str) -> None:
+        key = (place.team_id, method)
+        if key not in self._canvas_pace:
+            count, seconds = self.canvas_tiers[0 if method == "create" else 1]
+            self._canvas_pace[key] = AsyncLimiter(count, seconds)
+        await self._canvas_pace[key].acquire()
+
+    async def _canvas_call(self, call: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            return await call()
+        except SlackApiError as error:
+            data = getattr(error.response, "data", None)
+            code = data.get("error", "") if isinstance(data, dict) else ""
+            if code in CANVAS_REFUSED:
+                raise RecordRefused(f"slack: {code}", RecordRefused.PLAN) from error
+            if code in CANVAS_EXISTS:
+                raise RecordRefused(f"slack: {code}", RecordRefused.EXISTS) from error
+            if code in CANVAS_DELETED:
+                raise RecordRefused(f"slack: {code}", RecordRefused.DELETED) from error
+            if code in CANVAS_FAILED:
+                raise DeliveryError(f"slack: {code}") from error
+            raise delivery_error(error) from error
+        except DeliveryError:
+            raise
+        except Exception as error:  # noqa: BLE001 - every failure becomes a DeliveryError
+            raise delivery_error(error) from error
 
     async def send(self, place: Place, post: Post, thread_ref: str | None) -> str | None:
         if post.react_to and post.receipt and await self._reacted(place, post.react_to):

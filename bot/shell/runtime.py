@@ -61,6 +61,7 @@ class Runtime:
         dispatch_deadline: float | None = None,
     ) -> None:
         self.db = db
+        db.clock = clock  # the living records queued before each commit are due by this clock
         self.keep = keep
         self.clock = clock
         self.core = Copbot(db, clock)

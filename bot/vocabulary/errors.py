@@ -40,6 +40,18 @@ class DeliveryError(CopbotError):
         self.gone = gone
 
 
+class RecordRefused(DeliveryError):
+    """A platform will not keep the channel's living record: ``why`` is ``plan`` (the
+    workspace's plan or copbot's permissions do not allow it), ``exists`` (the channel has a
+    document someone else made) or ``deleted`` (copbot's was deleted). Never retried as is."""
+
+    PLAN, EXISTS, DELETED = "plan", "exists", "deleted"
+
+    def __init__(self, reason: str, why: str) -> None:
+        super().__init__(reason, permanent=True)
+        self.why = why
+
+
 class Unavailable(CopbotError):
     """The database did not answer (it is down, or too slow to answer inside the platform's
     deadline): nothing was kept, so the platform must not be told it was. Adapters answer with

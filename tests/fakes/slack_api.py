@@ -3,7 +3,10 @@
 An aiohttp server on 127.0.0.1 at a random port. Every call is recorded as a `Call` (method and
 parameters, from the query, a form or a JSON body). It answers ``auth.test``,
 ``chat.postMessage`` (increasing ts), ``chat.update``, ``chat.postEphemeral``, ``views.open``,
-``users.info`` and ``apps.connections.open``; `fail_next` makes the next calls answer 429 with
+``users.info``, ``apps.connections.open``, and channel canvases (``conversations.canvases.create``:
+one per channel, else ``channel_canvas_already_exists``; ``canvases.edit`` with one ``replace``:
+``canvas_not_found`` once `delete_canvas` removed it; `canvas_of` reads a channel's markdown);
+`fail_next` makes the next calls answer 429 with
 Retry-After (or any status / Slack error). Socket Mode: ``apps.connections.open`` hands out
 ``ws://127.0.0.1:<port>/socket``; `send_envelope` pushes an envelope to the connected client
 and `acks` collects its acknowledgements.
@@ -22,7 +25,7 @@ import hmac
 import itertools
 import json
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -118,6 +121,8 @@ class FakeSlackApi:
         self._changed = asyncio.Condition()
         self._gates: dict[str, asyncio.Event] = {}
         self.held: dict[str, int] = {}  # calls now waiting at a gate (`hold`), by method
+        self.canvases: dict[str, str] = {}  # canvas id → its markdown
+        self.channel_canvas: dict[str, str] = {}  # channel id → its canvas id
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -175,7 +180,21 @@ class FakeSlackApi:
         """Calls to ``method`` wait (a slow Slack) until the returned event is set."""
         return self._gates.setdefault(method, asyncio.Event())
 
+    def delete_canvas(self, channel: str) -> None:
+        """A member deletes the channel's canvas (its id answers canvas_not_found from now on)."""
+        canvas_id = self.channel_canvas.pop(channel)
+        del self.canvases[canvas_id]
+
     # -- what tests read -------------------------------------------------------------------
+
+    def canvas_of(self, channel: str) -> str | None:
+        """The markdown of the channel's canvas, as Slack keeps it (None: it has none)."""
+        canvas_id = self.channel_canvas.get(channel)
+        return self.canvases.get(canvas_id) if canvas_id else None
+
+    def canvas_calls(self) -> list[Call]:
+        """Every call to the canvas methods, whatever Slack answered."""
+        return [c for c in self.calls if c.method in ("conversations.canvases.create", "canvases.edit")]
 
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method and c.status == 200]
@@ -342,6 +361,23 @@ class FakeSlackApi:
                 },
             }
         if method == "reactions.add":
+            return {"ok": True}
+        if method == "conversations.canvases.create":
+            channel = str(params.get("channel_id", ""))
+            if channel in self.channel_canvas:
+                return {"ok": False, "error": "channel_canvas_already_exists"}
+            canvas_id = f"F0CANVAS{next(self._ts):04d}"
+            self.channel_canvas[channel] = canvas_id
+            self.canvases[canvas_id] = str((params.get("document_content") or {}).get("markdown", ""))
+            return {"ok": True, "canvas_id": canvas_id}
+        if method == "canvases.edit":
+            canvas_id = str(params.get("canvas_id", ""))
+            changes = params.get("changes") or []
+            if canvas_id not in self.canvases:
+                return {"ok": False, "error": "canvas_not_found"}
+            if len(changes) != 1 or changes[0].get("operation") != "replace" or "section_id" in changes[0]:
+                return {"ok": False, "error": "invalid_arguments"}
+            self.canvases[canvas_id] = str(changes[0]["document_content"]["markdown"])
             return {"ok": True}
         if method == "files.getUploadURLExternal":
             file_id = f"F{next(self._ts)}"
@@ -590,8 +626,11 @@ def slack_env(slack: FakeSlackApi, **extra: str) -> dict[str, str]:
     }
 
 
-def running_stack(db: Any, clock: Any, user_names: dict[str, str] | None = None, **env: str):  # noqa: ANN201
-    """``async with running_stack(db, clock) as stack:`` — fake Slack, app, signed requests."""
+def running_stack(  # noqa: ANN201
+    db: Any, clock: Any, user_names: dict[str, str] | None = None, *, slack: FakeSlackApi | None = None, **env: str
+):
+    """``async with running_stack(db, clock) as stack:`` — fake Slack, app, signed requests.
+    ``slack``: a fake already running, shared (a restart, or a second worker, against one Slack)."""
     from contextlib import asynccontextmanager
 
     from bot.shell.runtime import Runtime
@@ -599,15 +638,23 @@ def running_stack(db: Any, clock: Any, user_names: dict[str, str] | None = None,
     from tests.support.app import client_for
 
     @asynccontextmanager
+    async def shared() -> AsyncIterator[FakeSlackApi]:
+        if slack is not None:
+            yield slack
+            return
+        async with FakeSlackApi(user_names=dict(user_names or {})) as fresh:
+            yield fresh
+
+    @asynccontextmanager
     async def stack():  # noqa: ANN202
-        async with FakeSlackApi(user_names=dict(user_names or {})) as slack:
+        async with shared() as fake:
             runtime = Runtime(db, clock)
-            app = build_app(runtime, slack_env(slack, **env))
+            app = build_app(runtime, slack_env(fake, **env))
             client = client_for(app)
             await client.start_server()
             try:
-                requests = SlackRequests(client, SECRET, response_url=slack.response_url)
-                yield SlackStack(slack, client, requests, app, runtime)
+                requests = SlackRequests(client, SECRET, response_url=fake.response_url)
+                yield SlackStack(fake, client, requests, app, runtime)
             finally:
                 await client.close()
 
