@@ -1,9 +1,9 @@
 """The community's living record: what a channel's canvas shows (the next meeting, the open
-actions, the roadmap), drawn from the database at the moment it is sent, and what copbot says
-when a workspace will not have one.
+actions, the roadmap, the last meeting's minutes), drawn from the database at the moment it is
+sent, and what copbot says when a workspace will not have one.
 
 The record is a list of parts, each made by one function of `PARTS` from what storage says:
-a new part (the last meeting's minutes) is one more function there. Member words stay plain
+a new part is one more function there. Member words stay plain
 text here; the platform escapes them (`adapters.slack.canvas`).
 
     (no canvas) --first draw--> KEPT (canvas id in `living_records`) --each change--> KEPT (replaced)
@@ -22,16 +22,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.errors import RecordRefused
-from bot.vocabulary.record import CommunityRecord, RecordPart
+from bot.vocabulary.record import CommunityRecord, RecordGroup, RecordPart
 from flows import meeting_calendar as calendar
+from flows import minutes
 from flows.actions import action_line, roadmap_sections
 from flows.agenda import when
 from flows.schedule import upcoming
 from storage import actions, channels, leads
 from storage import community as communities
 from storage import living_records as store
+from storage import minutes as minutes_store
 from storage.models import Community, MeetingSchedule
 
+DEFAULT_ZONE = "Europe/Dublin"  # a community with no schedule yet (the schedule's own default)
 TITLE = "Our living record — {community}"
 NEXT_MEETING = "Our next meeting"
 NO_MEETING = "No meeting is scheduled yet: a co-chair sets the rhythm with /cop schedule."
@@ -42,6 +45,7 @@ LEAD = "Led by: {name}"
 OPEN_ACTIONS = "Open actions"
 NO_ACTIONS = "No actions are open."
 ROADMAP = "Our roadmap"
+LAST_MEETING = "Our last meeting — {day}"
 NO_ROADMAP = "No action is placed on the roadmap yet: /cop actions horizon <n> short, medium or long."
 FOOTER = (
     "copbot keeps this canvas up to date from the channel (/cop actions, /cop roadmap, /cop schedule): "
@@ -118,8 +122,22 @@ async def roadmap(reading: Reading) -> RecordPart:
     return RecordPart(ROADMAP, tuple(lines), note="" if lines else NO_ROADMAP)
 
 
-# The record, in order. The last meeting's minutes (`flows.minutes`) go here as one more part.
-PARTS: tuple[Part, ...] = (next_meeting, open_actions, roadmap)
+async def last_minutes(reading: Reading) -> RecordPart | None:
+    """The minutes of the last meeting held (today's, once it began), as `/cop minutes` posts
+    them: nothing before a community's first meeting."""
+    meeting = await minutes_store.last_meeting(reading.session, reading.community.id, reading.today)
+    if meeting is None:
+        return None
+    zone = reading.schedule.zone if reading.schedule is not None else DEFAULT_ZONE
+    record = await minutes_store.meeting_record(reading.session, reading.community.id, meeting, zone)
+    post = minutes.minutes_post(reading.community.name, record)
+    lines = tuple(line for line in post.text.splitlines()[1:] if line.strip())  # after "Minutes — …"
+    groups = tuple(RecordGroup(section.heading, section.lines) for section in post.sections)
+    return RecordPart(LAST_MEETING.format(day=minutes.long_day(meeting.held_on)), lines, groups=groups)
+
+
+# The record, in order.
+PARTS: tuple[Part, ...] = (next_meeting, open_actions, roadmap, last_minutes)
 
 
 async def drawing(session: AsyncSession, place: Place, now: datetime) -> Drawing | None:
@@ -133,7 +151,7 @@ async def drawing(session: AsyncSession, place: Place, now: datetime) -> Drawing
         return None
     community = bound[1]
     schedule = await session.scalar(select(MeetingSchedule).where(MeetingSchedule.community_id == community.id))
-    zone = schedule.zone if schedule is not None else "Europe/Dublin"
+    zone = schedule.zone if schedule is not None else DEFAULT_ZONE
     reading = Reading(session, community, schedule, now, calendar.local(now, zone).date())
     parts = [part for part in [await make(reading) for make in PARTS] if part is not None]
     record = CommunityRecord(TITLE.format(community=community.name), tuple(parts), FOOTER)

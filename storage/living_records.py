@@ -33,7 +33,10 @@ from storage.models import (
     Meeting,
     MeetingSchedule,
     OutboxPost,
+    Reflection,
     ScheduleChange,
+    SupportRound,
+    TopicVote,
 )
 from storage.outbox import RECORD_KEY, RECORD_LANE, lane_of
 from storage.states import OutboxStatus, where
@@ -41,11 +44,22 @@ from storage.upsert import insert_for, insert_ignore
 
 RECORD_PLATFORMS = ("slack",)  # where a channel has a living record (Teams and the terminal: none)
 SETTLE = timedelta(minutes=1)  # the first change waits this long; the minute's changes go in one call
-# The rows the record is drawn from, and the scheduler's announcements: the "next steps" one,
+# The rows the record is drawn from (a meeting's parts opening, moving and closing redraw its
+# minutes; an answer alone does not), and the scheduler's announcements: the "next steps" one,
 # two hours after a meeting's start, is the meeting's end (the next meeting is another one then).
 # A channel bound (`/cop setup`) is not one: its record is made at the first change that gives
 # it something to show (a schedule, an action).
-WATCHED = (ActionItem, MeetingSchedule, ScheduleChange, Meeting, LeadTurn, Announcement)
+WATCHED = (
+    ActionItem,
+    MeetingSchedule,
+    ScheduleChange,
+    Meeting,
+    LeadTurn,
+    Announcement,
+    SupportRound,
+    Reflection,
+    TopicVote,
+)
 # Bulk statements: the schedule's only one is the scheduler's own mark (`storage.schedule.put_off`).
 _BULK_WATCHED = {model.__table__ for model in WATCHED if model is not MeetingSchedule}
 _CHANGED = "living_records_changed"  # session.info: the communities whose record changed

@@ -22,7 +22,7 @@ from storage import living_records, outbox
 from storage.living_records import RECORD_KEY, SETTLE
 from storage.models import LivingRecord, OutboxPost
 from tests.fakes.slack_api import BOT_TOKEN, SECRET, FakeSlackApi, running_stack
-from tests.support.slack_meeting import PEOPLE, say
+from tests.support.slack_meeting import PEOPLE, reply, say
 
 CREATE, EDIT = "conversations.canvases.create", "canvases.edit"
 NOT_AVAILABLE = "living record"
@@ -91,6 +91,26 @@ async def test_after_a_meeting_the_record_names_the_one_after(sqlite_db, clock):
         assert any("Thank you for today's meeting" in c.text for c in slack.posts())
         assert "Thursday 18 March 2027 at 10:30" in slack.canvas_of("C1")
         assert "3 December" not in slack.canvas_of("C1")
+
+
+async def test_the_record_carries_the_last_meetings_minutes(sqlite_db, clock):
+    """The support round and a reflection held today: the canvas shows that meeting's minutes,
+    an answer without a name without its author, redrawn when the round closes."""
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+        await _community(stack)
+        await say(stack, "U1", "support")
+        prompt = slack.find_post("I will support myself today")
+        await reply(stack, "U2", "taking standing breaks", slack.ts_of(prompt))
+        await say(stack, "U3", "anon # asking for [help](http://x)")
+        await say(stack, "U1", "close support")
+        await _settled(stack, clock)
+        canvas = slack.canvas_of("C1")
+        assert "## Our last meeting — " in canvas
+        assert "### Support round — “I will support myself today by …”" in canvas
+        assert "- Ben: taking standing breaks" in canvas
+        assert "- Shared without a name: # asking for \\[help\\](http://x)" in canvas
+        assert "Cara" not in canvas.split("## Our last meeting")[1]
 
 
 async def test_a_burst_of_changes_is_one_edit_with_the_final_state(sqlite_db, clock):

@@ -39,6 +39,11 @@ def canvas_markdown(record: CommunityRecord) -> str:
             blocks.append("\n".join(f"- {escaped(line)}" for line in part.lines))
         elif part.note:
             blocks.append(escaped(part.note))
+        for group in part.groups:
+            if group.heading:
+                blocks.append(f"### {escaped(group.heading)}")
+            if group.lines:
+                blocks.append("\n".join(f"- {escaped(line)}" for line in group.lines))
     if record.footer:
         blocks.append("---")
         blocks.append(f"_{escaped(record.footer)}_")

@@ -1,4 +1,5 @@
-"""The community's living record as copbot draws it (next meeting, open actions, roadmap):
+"""The community's living record as copbot draws it (next meeting, open actions, roadmap, the
+last meeting's minutes):
 neutral parts, in order, that a platform with a channel document (a Slack canvas) renders."""
 
 from __future__ import annotations
@@ -9,6 +10,18 @@ from bot.vocabulary.text import shown
 
 
 @dataclass(frozen=True)
+class RecordGroup:
+    """A titled list inside a part (one section of a meeting's minutes)."""
+
+    heading: str
+    lines: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "heading", shown(self.heading))
+        object.__setattr__(self, "lines", tuple(shown(line) for line in self.lines))
+
+
+@dataclass(frozen=True)
 class RecordPart:
     """One part of the record: a heading and its lines (plain text, member words included:
     the platform escapes them)."""
@@ -16,6 +29,7 @@ class RecordPart:
     heading: str
     lines: tuple[str, ...] = ()
     note: str = ""  # a plain sentence under the heading when there are no lines
+    groups: tuple[RecordGroup, ...] = ()  # titled lists after the lines
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "heading", shown(self.heading))
