@@ -33,10 +33,10 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Button, Post, Section
+from bot.vocabulary.dates import short_day
 from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import plural
 from flows import meeting_calendar as calendar
-from flows.actions import short_day
 from storage import action_reminders as store
 from storage import community as communities
 from storage import schedule as schedules
@@ -99,7 +99,7 @@ def digest_day(monday: date, country: str, off: Collection[date]) -> date | None
     return None
 
 
-def long_day(day: date, today: date) -> str:
+def reminder_day(day: date, today: date) -> str:
     """A date as a reminder says it: Friday 5 March (with the year when it is not this year's)."""
     words = f"{day:%A} {day.day} {day:%B}"
     return words if day.year == today.year else f"{words} {day.year}"
@@ -147,7 +147,7 @@ def _reminder(action: DatedAction, kind: str, day: date, today: date) -> Post:
         words = AHEAD
     else:
         words = TODAY if day == action.due_on else DAY_OFF
-    text = words.format(n=action.number, text=action.text, day=long_day(action.due_on, today))
+    text = words.format(n=action.number, text=action.text, day=reminder_day(action.due_on, today))
     return Post(
         f"{text}\n{HOW.format(n=action.number)}",
         buttons=(

@@ -15,6 +15,7 @@ from datetime import date
 
 from bot.registry import Command, FlowRouter
 from bot.vocabulary.conversation import Button, Post, Section
+from bot.vocabulary.dates import short_day
 from bot.vocabulary.errors import NotAllowed, UsageError
 from bot.vocabulary.text import number, trimmed
 from flows import due_dates, meeting_calendar
@@ -95,10 +96,6 @@ REVIEW_NONE_LEFT = "None is open now — well done."
 REVIEW_NOTHING = "No actions are open, so there is nothing to review."
 
 router = FlowRouter("actions")
-
-
-def short_day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
 
 
 def _owner(view: ActionView) -> str:

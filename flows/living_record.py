@@ -21,8 +21,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Place, Post
+from bot.vocabulary.dates import long_day
 from bot.vocabulary.errors import RecordRefused
-from bot.vocabulary.record import CommunityRecord, RecordGroup, RecordPart
+from bot.vocabulary.record import CommunityRecord, RecordPart
 from flows import meeting_calendar as calendar
 from flows import minutes
 from flows.actions import action_line, roadmap_sections
@@ -132,8 +133,8 @@ async def last_minutes(reading: Reading) -> RecordPart | None:
     record = await minutes_store.meeting_record(reading.session, reading.community.id, meeting, zone)
     post = minutes.minutes_post(reading.community.name, record)
     lines = tuple(line for line in post.text.splitlines()[1:] if line.strip())  # after "Minutes — …"
-    groups = tuple(RecordGroup(section.heading, section.lines) for section in post.sections)
-    return RecordPart(LAST_MEETING.format(day=minutes.long_day(meeting.held_on)), lines, groups=groups)
+    groups = tuple(section for section in post.sections)
+    return RecordPart(LAST_MEETING.format(day=long_day(meeting.held_on)), lines, groups=groups)
 
 
 # The record, in order.

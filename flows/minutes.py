@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.registry import Command, FlowRouter
 from bot.vocabulary import dates
 from bot.vocabulary.conversation import Attachment, Post, Section
+from bot.vocabulary.dates import long_day, short_day
 from flows import gibbs, meeting_calendar
 from flows.turn import Turn
 from storage import minutes as store
@@ -68,14 +69,6 @@ MEDIA_TYPE = "text/markdown"
 router = FlowRouter("minutes")
 
 
-def long_day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
-
-
-def _short_day(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
 def _lead(lead: Lead | None) -> str:
     if lead is None:
         return THE_CO_CHAIRS
@@ -108,7 +101,7 @@ async def meetings(turn: Turn, cmd: Command) -> list[Post]:
 
 def _meeting_line(summary: MeetingSummary) -> str:
     return MEETING_LINE.format(
-        day=_short_day(summary.meeting.held_on),
+        day=short_day(summary.meeting.held_on),
         lead=_lead(summary.lead),
         topic=summary.topic or NO_TOPIC,
         present=_present(summary.present),
@@ -205,7 +198,7 @@ def _action_parts(view: ActionView) -> dict[str, str]:
         "n": str(view.number),
         "text": view.text,
         "owner": view.owner or THE_GROUP,
-        "due": f", due {_short_day(view.due_on)}" if view.due_on else "",
+        "due": f", due {short_day(view.due_on)}" if view.due_on else "",
         "status": STATUS_NOW.get(view.status, view.status),
     }
 

@@ -25,6 +25,7 @@ from typing import Any
 
 from bot.registry import Answer, Command, FlowRouter
 from bot.vocabulary.conversation import Button, Post
+from bot.vocabulary.dates import long_day
 from bot.vocabulary.errors import NotAllowed, UsageError
 from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import number, trimmed
@@ -130,10 +131,6 @@ def asks_for_action(text: str) -> bool:
 def _kept_words(number: int, text: str) -> str:
     """What step 6 keeps of an answer: its words, without the ``action:`` that marked it."""
     return without_prefix(text) if number == gibbs.LAST else text
-
-
-def long_day(day: date) -> str:
-    return f"{day:%A} {day.day} {day:%B %Y}"
 
 
 def _due(day: date | None) -> str:

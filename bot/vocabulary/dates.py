@@ -1,9 +1,10 @@
 """The one reader of the dates and times members type, for every command: `/cop schedule add`,
-an action's "by 1 March", the terminal's `/clock`. Day first, as in Ireland ("31/01/2027"),
-and year first when the year leads ("2027-01-31"); month names ("1 March 2027", "1st of March");
-phrases relative to today ("Friday", "next month", "the end of the week"). `dateutil` reads the
-calendar dates; the relative phrases are the small tables below. Pure functions of the text
-and ``today`` (the day it was written, in the community's time zone)."""
+an action's "by 1 March", the terminal's `/clock`; and the two ways copbot writes a day. Day
+first, as in Ireland ("31/01/2027"), and year first when the year leads ("2027-01-31"); month
+names ("1 March 2027", "1st of March"); phrases relative to today ("Friday", "next month", "the
+end of the week"). `dateutil` reads the calendar dates; the relative phrases are the small tables
+below. Pure functions of the text and ``today`` (the day it was written, in the community's
+time zone)."""
 
 from __future__ import annotations
 
@@ -156,3 +157,13 @@ def read_time(text: str) -> time | None:
     if hour > 23:
         return None
     return time(hour, minute)
+
+
+def long_day(day: date) -> str:
+    """A day as a sentence says it: "Sunday 31 January 2027"."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def short_day(day: date) -> str:
+    """A day in a list: "Sun 31 Jan 2027"."""
+    return f"{day:%a} {day.day} {day:%b %Y}"

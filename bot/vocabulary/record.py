@@ -6,19 +6,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.vocabulary.conversation import Section
 from bot.vocabulary.text import shown
-
-
-@dataclass(frozen=True)
-class RecordGroup:
-    """A titled list inside a part (one section of a meeting's minutes)."""
-
-    heading: str
-    lines: tuple[str, ...] = ()
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "heading", shown(self.heading))
-        object.__setattr__(self, "lines", tuple(shown(line) for line in self.lines))
 
 
 @dataclass(frozen=True)
@@ -29,7 +18,7 @@ class RecordPart:
     heading: str
     lines: tuple[str, ...] = ()
     note: str = ""  # a plain sentence under the heading when there are no lines
-    groups: tuple[RecordGroup, ...] = ()  # titled lists after the lines
+    groups: tuple[Section, ...] = ()  # titled lists after the lines (a meeting's minutes)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "heading", shown(self.heading))
