@@ -3,7 +3,8 @@
 items members placed, next steps) and the first-meeting agenda. `agenda_lines` fills either;
 the scheduler posts it, `/cop agenda` shows the draft, and `/cop meeting` shows today's in
 order with where the meeting is now: today's lead topic (the reflection's, once one is held,
-else the one chosen last time), the parts done, the one open."""
+else the one chosen last time), the parts done, the one open. At a first meeting each part names
+the command that posts its content (`flows.kit`)."""
 
 from __future__ import annotations
 
@@ -28,6 +29,10 @@ AGENDA = "Agenda — {community}, {when}{link}"
 HEADING = "Our meeting, in order — {community}"
 FIRST_HEADING = "Our first meeting, in order — {community}"
 TODAYS_LEAD = "\nLed today by {name}, with the co-chairs."
+FIRST_KIT = (
+    "Each part's command posts its content for the group (`/cop kit` lists them); "
+    "`/cop prompts`: ways into a conversation."
+)
 NO_TOPIC = "to be chosen"
 NO_DATE = "to be set"
 SUPPORT = "the support round: “I will support myself today by …”"
@@ -75,12 +80,17 @@ def agenda_parts(first: bool, filling: Filling) -> list[Part]:
     topic = filling.topic or NO_TOPIC
     led_by = f", led by {filling.lead}" if filling.lead else ""
     if first:
+        # Each part names its command in `/cop meeting`; `/cop kit <part>` posts its content (`flows.kit`).
         parts = [
             Part("support", f"Introductions, and {SUPPORT}", "/cop support"),
-            Part("", "What a Community of Practice is"),
-            Part("reflection", f"A reflective-practice session (topic: {topic}{led_by})", "/cop reflect"),
-            Part("", "Our Terms of Reference"),
-            Part("", "Breakout groups: starting our vision"),
+            Part("", "What a Community of Practice is", "/cop kit cop"),
+            Part(
+                "reflection",
+                f"A reflective-practice session (topic: {topic}{led_by})",
+                "/cop kit reflection, /cop reflect",
+            ),
+            Part("", "Our Terms of Reference", "/cop tor, /cop kit ground-rules"),
+            Part("", "Breakout groups: starting our vision", "/cop kit vision, /cop vision"),
             Part("vote", "Choosing the topic and the chair of our next meeting", "/cop vote, /cop lead"),
         ]
     else:
@@ -95,7 +105,9 @@ def agenda_parts(first: bool, filling: Filling) -> list[Part]:
         ]
     parts += [Part("item", item) for item in filling.items]
     actions = plural(filling.actions, "action") + " open" if filling.actions else "no actions open"
-    parts.append(Part("next", NEXT_STEPS.format(actions=actions, next=filling.next_meeting or NO_DATE)))
+    # At the first meeting the group agrees the schedule (the guide's Terms of Reference, 4.3).
+    next_hint = "/cop kit schedule" if first else ""
+    parts.append(Part("next", NEXT_STEPS.format(actions=actions, next=filling.next_meeting or NO_DATE), next_hint))
     return parts
 
 
@@ -235,7 +247,8 @@ async def agenda_post(session: AsyncSession, community: Community, now: datetime
     if todays_lead is not None:
         heading += TODAYS_LEAD.format(name=todays_lead.name)
     lines = agenda_lines(agenda_parts(first, fill), status, hints=True)
-    return Post(heading, sections=(Section("", lines),))
+    kit = (Section("", (FIRST_KIT,)),) if first else ()
+    return Post(heading, sections=(Section("", lines), *kit))
 
 
 def _todays_topic(community: Community, day: meeting_day.MeetingDay, reflecting_on: str | None) -> str | None:
