@@ -184,8 +184,9 @@ async def _objective(turn: Turn, words: str) -> Post:
         return turn.private(REMOVED.format(n=n) + SHOW_IT)
     if not rest:
         raise UsageError(OBJECTIVE_NEEDS_WORDS.format(n=n))
+    _checked(rest)
     row = await store.objective_to_change(turn.session, community_id, n, turn.now)
-    row.text = _checked(rest)
+    row.text = rest
     said = OBJECTIVE_KEPT.format(n=n, words=rest)
     if key in QUESTION_KEYS:  # "how we meet" was kept as the objective's words: say how to answer "How?"
         said += LOOKS_LIKE_A_QUESTION.format(question=_question(key).question, key=key)

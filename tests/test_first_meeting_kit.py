@@ -135,6 +135,8 @@ async def test_co_chairs_write_the_vision_and_any_member_reads_it(tmp_path):
         "/cop vision objective 3 Map who knows what in the region\n"
         "/cop vision objective 2 how we meet\n"
         "/cop vision objective 2 remove\n"
+        "/cop vision purpose For now\n/cop vision purpose none\n"
+        "/cop vision purpose To learn together and speak up for lived experience\n"
         "/as Ben\n/cop join\n/cop vision\n",
         tmp_path,
         "North West",
@@ -145,6 +147,7 @@ async def test_co_chairs_write_the_vision_and_any_member_reads_it(tmp_path):
     assert "Objective 1 is on the roadmap: Medium term (4–6 months)." in screen
     assert "(To answer “How will we do it?” for it instead, start with `how:`.)" in screen
     assert "Objective 2 is removed, with its answers." in screen
+    assert "Our purpose is not written now." in screen  # `none` clears it
     shown = _post(screen, "Our vision — North West")
     assert "only ben sees this" not in shown.splitlines()[0]  # posted for the group
     assert "The challenge we want to address\n    • Peer workers in our region often work alone" in shown
@@ -177,7 +180,7 @@ async def test_bad_vision_input_is_answered_clearly_and_changes_nothing(tmp_path
         "/as Ann\n/cop vision objective 6 One too many\n/cop vision challenge\n/cop vision challenge    \n"
         "/cop vision objective 1 horizon soon\n/cop vision objective first Peer supervision\n"
         "/cop vision objective 2 how:\n/cop vision objective 4 remove\n"
-        f"/cop vision purpose {'x' * 501}\n/cop vision dance\n"
+        f"/cop vision purpose {'x' * 501}\n/cop vision objective 2 {'y' * 501}\n/cop vision dance\n"
         "/as Ben\n/cop join\n/cop vision challenge Mine instead\n/cop vision objective 1 Mine instead\n"
         "/cop vision purpose Mine\n",
         tmp_path,
@@ -188,7 +191,7 @@ async def test_bad_vision_input_is_answered_clearly_and_changes_nothing(tmp_path
     assert "Which objective? Give its number, 1 to 5" in screen
     assert "What is the answer to “How will we do it?”? Type `/cop vision objective 2 how: <words>`." in screen
     assert "There is no objective 4 yet, so nothing changed." in screen
-    assert "Please keep it under 500 characters" in screen
+    assert screen.count("Please keep it under 500 characters") == 2
     assert "Usage: /cop vision" in screen
     assert "Only a co-chair or today's lead can write down our vision's challenge." in screen
     assert "Only a co-chair or today's lead can write down our objectives." in screen
