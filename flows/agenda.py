@@ -15,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.registry import Command, FlowRouter
 from bot.vocabulary.conversation import Post, Section
-from bot.vocabulary.text import plural
+from bot.vocabulary.text import and_list, plural
 from flows import meeting_calendar as calendar
 from flows.actions import action_line, closed_line
 from flows.schedule import Planned, upcoming
 from flows.turn import Turn
-from storage import actions, agenda_items, leads, meeting_day, reflections, support_rounds, votes
+from storage import actions, agenda_items, leads, meeting_day, reflections, support_rounds, vision, votes
 from storage import schedule as schedules
 from storage.models import Community, MeetingSchedule, Member, SupportRound, TopicVote
 from storage.states import RoundStatus, VoteStatus
@@ -46,6 +46,9 @@ VOTE_DONE = " — done: our next lead topic is {title}"
 VOTE_NO_WINNER = " — done: nobody voted, so no new lead topic was chosen"
 VOTE_CANCELLED = " — the vote was cancelled: nothing was decided"
 NEXT_LEAD = " — next lead: {name}"
+VISION_STARTED = " — written so far: {written}"
+CHALLENGE = "the challenge"
+PURPOSE = "our purpose"
 OPEN_ACTIONS = "Open actions (owner, due date)"
 CLOSED_SINCE = "Closed since our last meeting"
 CLOSED_EVER = "Closed so far"
@@ -90,7 +93,7 @@ def agenda_parts(first: bool, filling: Filling) -> list[Part]:
                 "/cop kit reflection, /cop reflect",
             ),
             Part("", "Our Terms of Reference", "/cop tor, /cop kit ground-rules"),
-            Part("", "Breakout groups: starting our vision", "/cop kit vision, /cop vision"),
+            Part("vision", "Breakout groups: starting our vision", "/cop kit vision, /cop vision"),
             Part("vote", "Choosing the topic and the chair of our next meeting", "/cop vote, /cop lead"),
         ]
     else:
@@ -243,6 +246,8 @@ async def agenda_post(session: AsyncSession, community: Community, now: datetime
         "vote": await _vote_status(session, vote)
         + (NEXT_LEAD.format(name=chosen_today.name) if chosen_today and chosen_today.name != fill.lead else ""),
     }
+    if first:
+        status["vision"] = await _vision_status(session, community.id)
     heading = (FIRST_HEADING if first else HEADING).format(community=community.name)
     if todays_lead is not None:
         heading += TODAYS_LEAD.format(name=todays_lead.name)
@@ -262,6 +267,18 @@ def _todays_topic(community: Community, day: meeting_day.MeetingDay, reflecting_
     if day.meeting is not None:
         return day.meeting.lead_topic
     return community.next_topic
+
+
+async def _vision_status(session: AsyncSession, community_id: int) -> str:
+    """What the breakout has written down so far ("" before anything)."""
+    found = await vision.vision_of(session, community_id)
+    written = [
+        what for what, text in ((CHALLENGE, found and found.challenge), (PURPOSE, found and found.purpose)) if text
+    ]
+    objectives = len(await vision.objectives_of(session, community_id))
+    if objectives:
+        written.append(plural(objectives, "objective"))
+    return VISION_STARTED.format(written=and_list(written)) if written else ""
 
 
 def _closed(support_round: SupportRound | None) -> bool:

@@ -281,3 +281,28 @@ async def test_teams_a_kit_part_and_the_prompts_reach_the_channel(channel: Teams
     await channel.say("Ben", "@copbot prompts")
     assert "1. What happened? (Description)" in channel.latest_card("How reflective practice works").card_text
     assert "Mapping knowledge and identifying gaps" in channel.latest_card("Ways into a conversation").card_text
+
+
+async def test_the_first_meeting_script_runs_through_the_terminal(tmp_path):
+    """`copbot chat < docs/first-meeting.txt`: a first meeting with its kit, end to end."""
+    script = (Path(__file__).parent.parent / "docs" / "first-meeting.txt").read_text()
+    screen = await run_script("/clock 2026-11-26 10:00\n" + script, tmp_path, "North West")
+    assert "Traceback" not in screen and "Sorry" not in screen
+    for heading in (
+        "What a Community of Practice is",
+        "How reflective practice works",
+        "Our Terms of Reference",
+        "Our ground rules — for us to agree together",
+        "Breakout groups: starting our vision",
+        "Our vision — North West",
+        "Ways into a conversation",
+        "Choosing our meeting schedule",
+    ):
+        assert re.search(rf"^  {re.escape(heading)}$", screen, re.M), heading
+    last = _post(screen, "Our first meeting, in order")
+    assert (
+        "5. Breakout groups: starting our vision (`/cop kit vision, /cop vision`) — written so far: the challenge, "
+        in (last)
+    )
+    assert "our purpose and 1 objective" in last
+    assert "the date of the next meeting: Tuesday 9 February 2027 at 10:30" in last
