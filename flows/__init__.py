@@ -13,14 +13,17 @@ from flows import (
     attendance,
     chairs,
     general,
+    kit,
     membership,
     minutes,
+    prompts,
     reflection,
     rotation,
     schedule,
     stepped,
     support_round,
     topic_vote,
+    vision,
 )
 
 # The flows' routers, in the order help lists their verbs.
@@ -41,5 +44,8 @@ ROUTERS: list[FlowRouter] = [
     agenda.router,
     agenda_items.router,
     schedule.router,
+    kit.router,
+    vision.router,
+    prompts.router,
 ]
 REGISTRY: Registry = compose(ROUTERS)

@@ -3,7 +3,8 @@
 items members placed, next steps) and the first-meeting agenda. `agenda_lines` fills either;
 the scheduler posts it, `/cop agenda` shows the draft, and `/cop meeting` shows today's in
 order with where the meeting is now: today's lead topic (the reflection's, once one is held,
-else the one chosen last time), the parts done, the one open."""
+else the one chosen last time), the parts done, the one open. At a first meeting each part names
+the command that posts its content (`flows.kit`)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.registry import Command, FlowRouter
 from bot.vocabulary.conversation import Post, Section
-from bot.vocabulary.text import plural
+from bot.vocabulary.text import and_list, plural
 from flows import meeting_calendar as calendar
 from flows.actions import action_line, closed_line
 from flows.schedule import Planned, upcoming
 from flows.turn import Turn
-from storage import actions, agenda_items, leads, meeting_day, reflections, support_rounds, votes
+from storage import actions, agenda_items, leads, meeting_day, reflections, support_rounds, vision, votes
 from storage import schedule as schedules
 from storage.models import Community, MeetingSchedule, Member, SupportRound, TopicVote
 from storage.states import RoundStatus, VoteStatus
@@ -28,6 +29,10 @@ AGENDA = "Agenda — {community}, {when}{link}"
 HEADING = "Our meeting, in order — {community}"
 FIRST_HEADING = "Our first meeting, in order — {community}"
 TODAYS_LEAD = "\nLed today by {name}, with the co-chairs."
+FIRST_KIT = (
+    "Each part's command posts its content for the group (`/cop kit` lists them); "
+    "`/cop prompts`: ways into a conversation."
+)
 NO_TOPIC = "to be chosen"
 NO_DATE = "to be set"
 SUPPORT = "the support round: “I will support myself today by …”"
@@ -41,6 +46,9 @@ VOTE_DONE = " — done: our next lead topic is {title}"
 VOTE_NO_WINNER = " — done: nobody voted, so no new lead topic was chosen"
 VOTE_CANCELLED = " — the vote was cancelled: nothing was decided"
 NEXT_LEAD = " — next lead: {name}"
+VISION_STARTED = " — written so far: {written}"
+CHALLENGE = "the challenge"
+PURPOSE = "our purpose"
 OPEN_ACTIONS = "Open actions (owner, due date)"
 CLOSED_SINCE = "Closed since our last meeting"
 CLOSED_EVER = "Closed so far"
@@ -75,12 +83,17 @@ def agenda_parts(first: bool, filling: Filling) -> list[Part]:
     topic = filling.topic or NO_TOPIC
     led_by = f", led by {filling.lead}" if filling.lead else ""
     if first:
+        # Each part names its command in `/cop meeting`; `/cop kit <part>` posts its content (`flows.kit`).
         parts = [
             Part("support", f"Introductions, and {SUPPORT}", "/cop support"),
-            Part("", "What a Community of Practice is"),
-            Part("reflection", f"A reflective-practice session (topic: {topic}{led_by})", "/cop reflect"),
-            Part("", "Our Terms of Reference"),
-            Part("", "Breakout groups: starting our vision"),
+            Part("", "What a Community of Practice is", "/cop kit cop"),
+            Part(
+                "reflection",
+                f"A reflective-practice session (topic: {topic}{led_by})",
+                "/cop kit reflection, /cop reflect",
+            ),
+            Part("", "Our Terms of Reference", "/cop tor, /cop kit ground-rules"),
+            Part("vision", "Breakout groups: starting our vision", "/cop kit vision, /cop vision"),
             Part("vote", "Choosing the topic and the chair of our next meeting", "/cop vote, /cop lead"),
         ]
     else:
@@ -95,7 +108,9 @@ def agenda_parts(first: bool, filling: Filling) -> list[Part]:
         ]
     parts += [Part("item", item) for item in filling.items]
     actions = plural(filling.actions, "action") + " open" if filling.actions else "no actions open"
-    parts.append(Part("next", NEXT_STEPS.format(actions=actions, next=filling.next_meeting or NO_DATE)))
+    # At the first meeting the group agrees the schedule (the guide's Terms of Reference, 4.3).
+    next_hint = "/cop kit schedule" if first else ""
+    parts.append(Part("next", NEXT_STEPS.format(actions=actions, next=filling.next_meeting or NO_DATE), next_hint))
     return parts
 
 
@@ -231,11 +246,14 @@ async def agenda_post(session: AsyncSession, community: Community, now: datetime
         "vote": await _vote_status(session, vote)
         + (NEXT_LEAD.format(name=chosen_today.name) if chosen_today and chosen_today.name != fill.lead else ""),
     }
+    if first:
+        status["vision"] = await _vision_status(session, community.id)
     heading = (FIRST_HEADING if first else HEADING).format(community=community.name)
     if todays_lead is not None:
         heading += TODAYS_LEAD.format(name=todays_lead.name)
     lines = agenda_lines(agenda_parts(first, fill), status, hints=True)
-    return Post(heading, sections=(Section("", lines),))
+    kit = (Section("", (FIRST_KIT,)),) if first else ()
+    return Post(heading, sections=(Section("", lines), *kit))
 
 
 def _todays_topic(community: Community, day: meeting_day.MeetingDay, reflecting_on: str | None) -> str | None:
@@ -249,6 +267,18 @@ def _todays_topic(community: Community, day: meeting_day.MeetingDay, reflecting_
     if day.meeting is not None:
         return day.meeting.lead_topic
     return community.next_topic
+
+
+async def _vision_status(session: AsyncSession, community_id: int) -> str:
+    """What the breakout has written down so far ("" before anything)."""
+    found = await vision.vision_of(session, community_id)
+    written = [
+        what for what, text in ((CHALLENGE, found and found.challenge), (PURPOSE, found and found.purpose)) if text
+    ]
+    objectives = len(await vision.objectives_of(session, community_id))
+    if objectives:
+        written.append(plural(objectives, "objective"))
+    return VISION_STARTED.format(written=and_list(written)) if written else ""
 
 
 def _closed(support_round: SupportRound | None) -> bool:

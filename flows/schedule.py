@@ -177,6 +177,21 @@ async def listing(session: AsyncSession, schedule: MeetingSchedule, now: datetim
     return Post(text, sections=sections)
 
 
+def rule_preview(rule: calendar.QuarterlyRule, schedule: MeetingSchedule, now: datetime, count: int = 4) -> list[str]:
+    """The next ``count`` meetings ``rule`` would give from ``now``, in the community's zone and
+    words, with a note on a day that is not a working day — saving nothing: what a group sees
+    before it agrees a rule (`flows.kit`'s "choosing the schedule")."""
+    today = calendar.local(now, schedule.zone).date()
+    lines = []
+    for day in calendar.rule_days(rule.rrule, today - timedelta(days=1), count + 1):
+        starts_at = calendar.to_utc(day, rule.at, schedule.zone)
+        if starts_at < now:
+            continue
+        why = calendar.why_not_working(day, schedule.country)
+        lines.append(_when(starts_at, schedule.zone) + (f" — note: {why}" if why else ""))
+    return lines[:count]
+
+
 async def _removed_from(session: AsyncSession, schedule: MeetingSchedule) -> list[str]:
     """A word on each of the community's channels copbot was removed from."""
     notes = []

@@ -3,7 +3,8 @@ unique constraints so that retries, double clicks and two workers never count an
 
 Rows that hold what members wrote: `SupportStatement.text`, `ReflectionAnswer.text`,
 `ActionItem.text` (and ``close_reason``, ``resources``), `Topic.title` (a proposal),
-`AgendaItem.text` and `UndeliveredPost.body`. An anonymous answer has
+`AgendaItem.text`, `UndeliveredPost.body`, and the group's vision (`Vision`, `VisionObjective`,
+which keep no author). An anonymous answer has
 ``member_id`` NULL: its author is not stored anywhere.
 """
 
@@ -549,3 +550,35 @@ class PostNumber(Base):
     platform: Mapped[str] = mapped_column(String(16))
     channel_id: Mapped[str] = mapped_column(String(255))
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Vision(Base):
+    """A community's vision, as the group agreed it (the guide's "Creating a Vision"): the
+    challenge it wants to address and its purpose. No author is kept: it is the group's."""
+
+    __tablename__ = "visions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), unique=True)
+    challenge: Mapped[str | None] = mapped_column(Text)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class VisionObjective(Base):
+    """One of a vision's (up to five) objectives, numbered 1 to 5, with the guide's questions
+    answered (what to accomplish, what is realistic, how, the resources, how we will know) and
+    its horizon on the roadmap (short, medium or long term). No author is kept."""
+
+    __tablename__ = "vision_objectives"
+    __table_args__ = (UniqueConstraint("community_id", "number", name="uq_vision_objective"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)
+    accomplish: Mapped[str | None] = mapped_column(Text)
+    realistic: Mapped[str | None] = mapped_column(Text)
+    how: Mapped[str | None] = mapped_column(Text)
+    resources: Mapped[str | None] = mapped_column(Text)
+    know: Mapped[str | None] = mapped_column(Text)
+    horizon: Mapped[str | None] = mapped_column(String(8))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
