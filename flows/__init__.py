@@ -20,6 +20,7 @@ from flows import (
     schedule,
     stepped,
     support_round,
+    terms_of_reference,
     topic_vote,
 )
 
@@ -41,5 +42,6 @@ ROUTERS: list[FlowRouter] = [
     agenda.router,
     agenda_items.router,
     schedule.router,
+    terms_of_reference.router,
 ]
 REGISTRY: Registry = compose(ROUTERS)

@@ -79,7 +79,7 @@ def agenda_parts(first: bool, filling: Filling) -> list[Part]:
             Part("support", f"Introductions, and {SUPPORT}", "/cop support"),
             Part("", "What a Community of Practice is"),
             Part("reflection", f"A reflective-practice session (topic: {topic}{led_by})", "/cop reflect"),
-            Part("", "Our Terms of Reference"),
+            Part("", "Our Terms of Reference", "/cop tor"),
             Part("", "Breakout groups: starting our vision"),
             Part("vote", "Choosing the topic and the chair of our next meeting", "/cop vote, /cop lead"),
         ]
