@@ -228,7 +228,7 @@ def _next_time(record: MeetingRecord) -> tuple[str, ...]:
 # Everything CommonMark (and GitHub's dialect: tables, strikethrough, math) could read as markup
 # inside a line; and what starts a block at the start of one.
 _INLINE = re.compile(r"([\\`*_{}\[\]<>#|~&$])")
-_LINE_START = re.compile(r"^([-+=>])|^(\d+)([.)])")
+_LINE_START = re.compile(r"^([-+=>])|^(\d+)([.)])(?=\s|$)")
 
 
 def md_escape(text: str) -> str:

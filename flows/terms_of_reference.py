@@ -451,7 +451,7 @@ async def _set(turn: Turn, words: str) -> list[Post]:
     if part == "objective":
         n, _, text = text.strip().partition(" ")
         if n not in OBJECTIVES:
-            raise UsageError(NOT_AN_OBJECTIVE.format(n=n[:10]) if n else SET_USAGE)
+            raise UsageError(NOT_AN_OBJECTIVE.format(n=n[:10]) if any(ch.isdigit() for ch in n) else SET_USAGE)
         part = f"objective {n}"
     text = " ".join(trimmed(text).split())
     if part not in WRITTEN_PARTS or not text:
