@@ -9,13 +9,17 @@ import json
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from flows.agenda import Filling, agenda_parts
 from flows.terms_of_reference import rule_words
+from storage import terms_of_reference as store
 from storage.db import Database
-from storage.models import TermsOfReferenceConsent, TermsOfReferencePart, TermsOfReferenceRound
+from storage.models import Member, TermsOfReferenceConsent, TermsOfReferencePart, TermsOfReferenceRound
 from tests.fakes.slack_api import running_stack
+from tests.support.room import Room
 from tests.support.slack_meeting import PEOPLE, in_thread, press, say, updates_of
 from tests.support.teams_channel import TeamsChannel
 from tests.support.terminal import run_script
@@ -210,6 +214,35 @@ async def test_terminal_bad_input_is_answered_and_changes_nothing(tmp_path: Path
     rounds, parts, answers = await _rows(tmp_path)
     assert parts == [] and answers == 0  # nothing written, the round closed before anyone answered
     assert [r[:3] for r in rounds] == [(1, "closed", None)]
+
+
+async def test_one_open_round_and_the_versions_on_both_databases(db, clock) -> None:
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", "Cara", chairs=("Ann", "Ben"))
+    await room.cmd("Ann", "tor set accountability We hold each other kindly to account.")
+    document, card = await room.cmd("Ann", "tor propose")
+    assert document.attachment is not None and document.sections_in_file and document.private_to is None
+    assert "We hold each other kindly to account." in document.attachment.content
+    assert card.key is not None and [b.command for b in card.buttons][0] == "tor agree 1"
+    async with db.transaction() as session:
+        ann = await session.scalar(select(Member).where(Member.name == "Ann"))
+        assert ann is not None
+        community_id, ann_id = ann.community_id, ann.id
+    with pytest.raises(IntegrityError):  # two co-chairs proposing at once: the database keeps one round open
+        async with db.transaction() as session:
+            ann = await session.get(Member, ann_id)
+            assert ann is not None
+            await store.propose(session, community_id, ann, "[]", "0" * 64, "{}", clock.now)
+    for who in ("Ann", "Ben", "Cara"):
+        await room.press(who, "tor agree 1")
+    async with db.transaction() as session:
+        approved = await store.approved_version(session, community_id)
+        assert approved is not None and approved.version == 1 and approved.approved_on == clock.now.date()
+        assert await store.open_round(session, community_id) is None
+    body = document.attachment.content.split("\n\n", 1)[1].split("## 8.0 Approval")[0]
+    assert approved.fingerprint == hashlib.sha256(body.encode()).hexdigest()
+    (shown,) = await room.cmd("Cara", "tor")
+    assert shown.text.endswith(f"Version 1, approved by the group on {clock.now.day} {clock.now:%B %Y}.")
 
 
 def test_the_schedule_rule_in_the_words_it_was_typed_in() -> None:
