@@ -564,35 +564,25 @@ async def _close(turn: Turn, args: tuple[str, ...]) -> list[Post]:
 # -- forget-me ------------------------------------------------------------------------------
 
 
-async def forget(session: AsyncSession, member: Member) -> dict[str, int]:
-    """The member's answers go; their name leaves the Terms kept with each round (the line that
-    named them as a member or co-chair reads "a former member")."""
-    named = f"{member.name} — "
+def without_name(text: str, name: str) -> str:
+    """The Terms kept as JSON (`to_json`) with each line that names ``name`` as a member or a
+    co-chair (``Ann — …``) reading ``a former member — …``."""
+    named = f"{name} — "
 
-    def without_name(text: str) -> str:
-        terms = from_json(text)
-        return to_json(
-            tuple(
-                TermsPart(
-                    part.heading,
-                    tuple(
-                        Clause(
-                            clause.name,
-                            tuple(
-                                f"{A_FORMER_MEMBER} — {line.removeprefix(named)}"
-                                if member.name and line.startswith(named)
-                                else line
-                                for line in clause.lines
-                            ),
-                        )
-                        for clause in part.clauses
-                    ),
-                )
-                for part in terms
-            )
+    def line_of(line: str) -> str:
+        return f"{A_FORMER_MEMBER} — {line.removeprefix(named)}" if name and line.startswith(named) else line
+
+    return to_json(
+        tuple(
+            TermsPart(part.heading, tuple(Clause(c.name, tuple(map(line_of, c.lines))) for c in part.clauses))
+            for part in from_json(text)
         )
+    )
 
-    return await store.forget(session, member, without_name)
+
+async def forget(session: AsyncSession, member: Member) -> dict[str, int]:
+    """forget-me: the member's answers go; their name leaves the Terms kept with each round."""
+    return await store.forget(session, member, lambda text: without_name(text, member.name))
 
 
 router.forgetter(Forgetter("Terms of Reference rounds", ("tor_parts", "tor_rounds", "tor_consents"), forget))
