@@ -241,9 +241,9 @@ async def draft(session: AsyncSession, community_id: int, name: str, schedule: M
         CO_CHAIR_LINE.format(
             name=member.name or A_FORMER_MEMBER,
             months=term.months,
-            starts=long_day(term.starts_on),
-            ends=long_day(term.ends_on),
-            review=long_day(term.review_on),
+            starts=document_day(term.starts_on),
+            ends=document_day(term.ends_on),
+            review=document_day(term.review_on),
         )
         for term, member in await communities.current_chairs(session, community_id)
     ]
@@ -299,8 +299,8 @@ def rule_words(rule: str) -> str:
     return f"{ordinal} {weekday} of {and_list(months)}"
 
 
-def long_day(day: date) -> str:
-    """``16 December 2026``."""
+def document_day(day: date) -> str:
+    """``16 December 2026``: a day as a document (the Terms) writes it, without its weekday."""
     return f"{day.day} {day:%B %Y}"
 
 
@@ -418,7 +418,7 @@ async def _show(turn: Turn) -> Post:
         status, approval = DRAFT, APPROVAL_DRAFT
     else:
         changed = changed_since(terms, approved)
-        v, day = approved.version, long_day(approved.approved_on)
+        v, day = approved.version, document_day(approved.approved_on)
         if changed:
             status = CHANGED.format(v=v, day=day, parts=", ".join(changed))
             approval = APPROVAL_CHANGED.format(v=v, day=day, parts=", ".join(changed))
@@ -436,7 +436,7 @@ async def _show_approved(turn: Turn) -> Post:
     approved = await store.approved_version(turn.session, community.id)
     if approved is None or approved.version is None or approved.approved_on is None:
         return turn.private(NONE_APPROVED)
-    v, day = approved.version, long_day(approved.approved_on)
+    v, day = approved.version, document_day(approved.approved_on)
     status = SHOWN_APPROVED.format(v=v, day=day, fingerprint=approved.fingerprint[:12])
     approval = APPROVAL_DONE.format(v=v, day=day, fingerprint=approved.fingerprint)
     return terms_post(community.name, from_json(approved.text), status, approval, v)
@@ -475,7 +475,7 @@ async def _propose(turn: Turn) -> list[Post]:
     terms = await _draft(turn)
     approved = await store.approved_version(turn.session, community.id)
     if approved is not None and approved.version and approved.approved_on and not changed_since(terms, approved):
-        return [turn.private(NOTHING_TO_PROPOSE.format(v=approved.version, day=long_day(approved.approved_on)))]
+        return [turn.private(NOTHING_TO_PROPOSE.format(v=approved.version, day=document_day(approved.approved_on)))]
     prints = json.dumps(clause_prints(terms))
     round_ = await store.propose(
         turn.session, community.id, member, to_json(terms), fingerprint(terms), prints, turn.now
@@ -503,7 +503,9 @@ async def _round(turn: Turn, form: str, args: tuple[str, ...]) -> TermsOfReferen
 def _settled(turn: Turn, round_: TermsOfReferenceRound) -> Post | None:
     """What a member pressing a decided or closed round's button is told (None: it is open)."""
     if round_.status == TermsRoundStatus.APPROVED and round_.approved_on is not None:
-        return turn.private(ROUND_APPROVED.format(n=round_.number, v=round_.version, day=long_day(round_.approved_on)))
+        return turn.private(
+            ROUND_APPROVED.format(n=round_.number, v=round_.version, day=document_day(round_.approved_on))
+        )
     if round_.status != TermsRoundStatus.OPEN:
         return turn.private(ROUND_CLOSED.format(n=round_.number))
     return None
@@ -525,7 +527,7 @@ async def _answer(turn: Turn, form: str, answer: str, args: tuple[str, ...]) -> 
     if consent.is_agreed(await _may_answer(turn), tally):
         today, _ = await _today_and_schedule(turn)
         version = await store.approve(turn.session, round_, today, turn.now)
-        done = APPROVED.format(v=version, day=long_day(today))
+        done = APPROVED.format(v=version, day=document_day(today))
         posts.insert(0, await _card(turn, round_, outcome=done))
     elif consent.card_changes(answer, previous):
         posts.insert(0, await _card(turn, round_))
