@@ -111,7 +111,8 @@ class ConsoleSender:
             head += f" (only {post.private_to} sees this)"
         if thread_ref:
             head += f" ↳ in reply to #{thread_ref}"
-        self._write(f"{head}:\n{self._render(post)}\n")
+        shown = post.with_file_taken() if self.files_dir is not None else post
+        self._write(f"{head}:\n{self._render(shown)}\n")
         if post.attachment is not None and self.files_dir is not None:
             self._write(f"  (file saved: {self._save(post.attachment.filename, post.attachment.content)})\n")
         return None if post.private_to else ref

@@ -22,6 +22,7 @@ from flows import (
     schedule,
     stepped,
     support_round,
+    terms_of_reference,
     topic_vote,
     vision,
 )
@@ -47,5 +48,6 @@ ROUTERS: list[FlowRouter] = [
     kit.router,
     vision.router,
     prompts.router,
+    terms_of_reference.router,
 ]
 REGISTRY: Registry = compose(ROUTERS)

@@ -14,8 +14,9 @@ A nomination's consent round (a `ChairNomination` row, its answers `ChairConsent
     OPEN --the community reached two co-chairs (another round, chairs set)--> CLOSED
     AGREED: the nominee's term starts (12 months, review at 6)
 
-The rule: the nominee becomes a co-chair when 3 members agree — in a smaller group, every
-other member who has not stood aside (at least one) — and nobody objects. Standing aside never
+The rule (`flows.consent`, shared with the Terms of Reference): the nominee becomes a co-chair
+when 3 members agree — in a smaller group, every other member who has not stood aside (at least
+one) — and nobody objects. Standing aside never
 blocks. An objection holds the round until the objector answers agree or stand aside, or a
 co-chair closes it. Objections are never shown in the channel: the current co-chairs are told
 privately (on this platform), the objector is thanked privately, and the round's post says only
@@ -25,17 +26,16 @@ privately (on this platform), the objector is thanked privately, and the round's
 from __future__ import annotations
 
 from bot.registry import Command, FlowRouter, Forgetter
-from bot.vocabulary.conversation import Button, Post, Section
+from bot.vocabulary.conversation import Post, Section
 from bot.vocabulary.errors import NothingOpen, UsageError
 from bot.vocabulary.text import and_list, number, plural
+from flows import consent
 from flows.membership import joined_member
 from flows.turn import Turn
 from storage import chairs as store
 from storage import community as communities
 from storage.models import ChairNomination, CoChairTerm, Member
 from storage.states import NominationStatus
-
-AGREED_NEEDED = 3  # agreements that make a nominee a co-chair (fewer in a small group)
 
 CHAIRS = "Co-chairs of {community}"
 TERM = "{name} — {months}-month term until {ends}, review on {review}"
@@ -70,7 +70,6 @@ ASK = (
     "Agree, stand aside (you won't block it), or object — an objection is seen only by the co-chairs. "
     "{name} becomes a co-chair when {needed} and nobody objects."
 )
-SO_FAR = "So far: {agree}, {aside}. Not agreed yet."
 AGREED = "Agreed: {name} is a co-chair now, for 12 months until {ends} (review on {review}). Thank you, {name}!"
 CLOSED = "This nomination was closed by a co-chair."
 NO_LONGER_NEEDED = "This nomination is closed: we have two co-chairs now."
@@ -83,16 +82,10 @@ WHICH = "Which nomination? Type `/cop chairs {form} <number>` — `/cop chairs` 
 NONE_OPEN = (
     "There is no open nomination. While we have fewer than two co-chairs, anyone can `/cop chairs nominate @member`."
 )
-COUNTED = "Your answer is counted already — thank you."
-OBJECTION_THANKS = (
-    "Thank you for saying so. Your objection holds the round, and only the co-chairs are told; nobody "
-    "else sees it. To withdraw it, answer agree or stand aside."
-)
 OBJECTION_TO_CHAIRS = (
     "{who} objects to nominating {name} as co-chair (nomination {n}). Only you co-chairs are told. The "
     "round waits until they answer agree or stand aside, or a co-chair closes it with `/cop chairs close {n}`."
 )
-OBJECTION_WITHDRAWN = "Thank you — your objection is withdrawn, and your new answer is counted."
 CLOSE_USAGE = "Usage: /cop chairs close <number>"
 
 CHAIRS_FORMS = (
@@ -108,14 +101,6 @@ CHAIRS_HELP = (
     "(a 6- or 12-month term, reviewed after 6 months unless `review <months>` says otherwise). "
     "Only members who have joined can be named."
 )
-ANSWERS = {
-    "agree": store.AGREE,
-    "stand-aside": store.STAND_ASIDE,
-    "standaside": store.STAND_ASIDE,
-    "aside": store.STAND_ASIDE,
-    "object": store.OBJECT,
-}
-
 router = FlowRouter("chairs")
 
 
@@ -126,10 +111,7 @@ router = FlowRouter("chairs")
     chair_forms={"set": "set the co-chairs", "close": "close a nomination"},
 )
 async def chairs(turn: Turn, cmd: Command) -> list[Post]:
-    args = cmd.args
-    form = args[0].lower() if args else ""
-    if form == "stand" and len(args) > 1 and args[1].lower() == "aside":
-        form, args = "stand-aside", ("stand-aside", *args[2:])
+    form, args = consent.answer_form(cmd.args)
     if form == "":
         return await _show(turn)
     if form == "set":
@@ -140,8 +122,8 @@ async def chairs(turn: Turn, cmd: Command) -> list[Post]:
         return await _nominate(turn, args[1])
     if form == "volunteer":
         return await _nominate(turn, None)
-    if form in ANSWERS:
-        return await _answer(turn, form, ANSWERS[form], args[1:])
+    if form in consent.ANSWERS:
+        return await _answer(turn, form, consent.ANSWERS[form], args[1:])
     if form == "close":
         return await _close(turn, args[1:])
     raise UsageError(CHAIRS_USAGE_ALL)
@@ -257,46 +239,31 @@ async def _answer(turn: Turn, form: str, answer: str, args: tuple[str, ...]) -> 
         return [turn.private(ROUND_CLOSED.format(n=nomination.number))]
     if member.id == nominee.id:
         return [turn.private(OWN_ROUND)]
-    previous = await store.record_consent(turn.session, nomination, member, answer, turn.now)
+    notice = OBJECTION_TO_CHAIRS.format(who=member.name, name=nominee.name, n=nomination.number)
+    previous, posts = await consent.answered(
+        turn, answer, lambda: store.record_consent(turn.session, nomination, member, answer, turn.now), notice
+    )
     if previous == answer:
-        return [turn.private(COUNTED)]  # a double click, or the same answer twice: counted once
-    posts: list[Post] = []
-    if answer == store.OBJECT:
-        posts.append(turn.private(OBJECTION_THANKS))
-        notice = OBJECTION_TO_CHAIRS.format(who=member.name, name=nominee.name, n=nomination.number)
-        posts += await turn.to_co_chairs(notice)
-    elif previous == store.OBJECT:
-        posts.append(turn.private(OBJECTION_WITHDRAWN))
+        return posts
     if await _agreed(turn, nomination):
         term = await communities.start_term(turn.session, community.id, nominee, turn.today)
         store.agree(nomination, turn.now)
         done = AGREED.format(name=nominee.name, ends=term.ends_on.isoformat(), review=term.review_on.isoformat())
         posts.insert(0, await _card(turn, nomination, replace=True, outcome=done))
         posts += await _close_the_rest(turn)
-    elif not (answer == store.OBJECT and previous is None):  # a first objection changes nothing shown
+    elif consent.card_changes(answer, previous):
         posts.insert(0, await _card(turn, nomination, replace=True))
     return posts
 
 
-def agree_count(n: int) -> str:
-    """``1 agrees``, ``3 agree`` (and ``0 agree``)."""
-    return f"{n} agree{'s' if n == 1 else ''}"
-
-
-def aside_count(n: int) -> str:
-    """``1 stands aside``, ``2 stand aside``."""
-    return f"{n} stand{'s' if n == 1 else ''} aside"
-
-
-async def _needed(turn: Turn, nomination: ChairNomination, tally: store.Tally) -> int:
-    """Agreements needed: 3, or every other member who has not stood aside (at least one)."""
-    others = await communities.count_active_members(turn.session, nomination.community_id) - 1
-    return max(1, min(AGREED_NEEDED, others - tally.stand_aside))
+async def _may_answer(turn: Turn, nomination: ChairNomination) -> int:
+    """Every member but the nominee answers a nomination."""
+    return await communities.count_active_members(turn.session, nomination.community_id) - 1
 
 
 async def _agreed(turn: Turn, nomination: ChairNomination) -> bool:
     tally = await store.tally(turn.session, nomination)
-    return tally.object == 0 and tally.agree >= await _needed(turn, nomination, tally)
+    return consent.is_agreed(await _may_answer(turn, nomination), tally)
 
 
 async def _card(turn: Turn, nomination: ChairNomination, *, replace: bool, outcome: str | None = None) -> Post:
@@ -313,21 +280,9 @@ async def _card(turn: Turn, nomination: ChairNomination, *, replace: bool, outco
     key = f"chairs:nomination:{nomination.id}"
     if outcome is not None:
         return Post(f"{head}\n{outcome}", key=key, replace=replace)
-    n = nomination.number
-    buttons = (
-        Button("Agree", f"chairs agree {n}", "primary"),
-        Button("Stand aside", f"chairs stand-aside {n}"),
-        Button("Object", f"chairs object {n}"),
-    )
-    needed = await _needed(turn, nomination, tally)
-    text = "\n".join(
-        (
-            head,
-            ASK.format(name=nominee.name, needed=agree_count(needed)),
-            SO_FAR.format(agree=agree_count(tally.agree), aside=aside_count(tally.stand_aside)),
-        )
-    )
-    return Post(text, buttons=buttons, key=key, replace=replace)
+    needed = consent.needed(await _may_answer(turn, nomination), tally)
+    text = "\n".join((head, ASK.format(name=nominee.name, needed=consent.agree_count(needed)), consent.so_far(tally)))
+    return Post(text, buttons=consent.buttons(f"chairs {nomination.number}"), key=key, replace=replace)
 
 
 async def _close_the_rest(turn: Turn) -> list[Post]:

@@ -221,7 +221,7 @@ def _next_time(record: MeetingRecord) -> tuple[str, ...]:
 # Everything CommonMark (and GitHub's dialect: tables, strikethrough, math) could read as markup
 # inside a line; and what starts a block at the start of one.
 _INLINE = re.compile(r"([\\`*_{}\[\]<>#|~&$])")
-_LINE_START = re.compile(r"^([-+=>])|^(\d+)([.)])")
+_LINE_START = re.compile(r"^([-+=>])|^(\d+)([.)])(?=\s|$)")
 
 
 def md_escape(text: str) -> str:
@@ -242,9 +242,13 @@ def _block_start(found: re.Match[str]) -> str:
 
 def file_name(community: str, day: date) -> str:
     """``minutes-north-west-2026-12-16.md``: the community's name in plain ASCII."""
+    return FILE_NAME.format(slug=slug(community), day=day.isoformat())
+
+
+def slug(community: str) -> str:
+    """``north-west``: a community's name in plain ASCII, for a file's name."""
     plain = unicodedata.normalize("NFKD", community).encode("ascii", "ignore").decode()
-    slug = re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40].strip("-") or "community"
-    return FILE_NAME.format(slug=slug, day=day.isoformat())
+    return re.sub(r"[^a-z0-9]+", "-", plain.lower()).strip("-")[:40].strip("-") or "community"
 
 
 def render_markdown(community: str, record: MeetingRecord) -> str:

@@ -3,26 +3,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage import consent_rounds as rounds
+from storage.consent_rounds import AGREE as AGREE  # the answers, as the chairs flow names them
+from storage.consent_rounds import OBJECT as OBJECT
+from storage.consent_rounds import STAND_ASIDE as STAND_ASIDE
+from storage.consent_rounds import Tally
 from storage.models import ChairConsent, ChairNomination, Member
 from storage.states import NominationStatus, move
 from storage.upsert import added
-
-AGREE, STAND_ASIDE, OBJECT = "agree", "stand-aside", "object"
-
-
-@dataclass(frozen=True)
-class Tally:
-    """A round's answers so far (objections are counted here, never shown in the channel)."""
-
-    agree: int = 0
-    stand_aside: int = 0
-    object: int = 0
 
 
 async def open_nominations(session: AsyncSession, community_id: int) -> list[ChairNomination]:
@@ -76,27 +69,11 @@ async def record_consent(
     session: AsyncSession, nomination: ChairNomination, member: Member, answer: str, now: datetime
 ) -> str | None:
     """Keep ``member``'s answer (a change of mind replaces it); returns their previous answer."""
-    found = await session.scalar(
-        select(ChairConsent).where(ChairConsent.nomination_id == nomination.id, ChairConsent.member_id == member.id)
-    )
-    if found is None:
-        await added(
-            session, ChairConsent(nomination_id=nomination.id, member_id=member.id, answer=answer, answered_at=now)
-        )
-        return None
-    previous, found.answer, found.answered_at = found.answer, answer, now
-    await session.flush()
-    return previous
+    return await rounds.record_answer(session, ChairConsent, "nomination_id", nomination.id, member, answer, now)
 
 
 async def tally(session: AsyncSession, nomination: ChairNomination) -> Tally:
-    rows = await session.execute(
-        select(ChairConsent.answer, func.count(ChairConsent.id))
-        .where(ChairConsent.nomination_id == nomination.id)
-        .group_by(ChairConsent.answer)
-    )
-    counts = {answer: int(n) for answer, n in rows.all()}
-    return Tally(counts.get(AGREE, 0), counts.get(STAND_ASIDE, 0), counts.get(OBJECT, 0))
+    return await rounds.tally(session, ChairConsent, "nomination_id", nomination.id)
 
 
 def agree(nomination: ChairNomination, now: datetime) -> None:

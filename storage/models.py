@@ -3,8 +3,10 @@ unique constraints so that retries, double clicks and two workers never count an
 
 Rows that hold what members wrote: `SupportStatement.text`, `ReflectionAnswer.text`,
 `ActionItem.text` (and ``close_reason``, ``resources``), `Topic.title` (a proposal),
-`AgendaItem.text`, `UndeliveredPost.body`, and the group's vision (`Vision`, `VisionObjective`,
-which keep no author). An anonymous answer has
+`AgendaItem.text`, `TermsOfReferencePart.text` (a co-chair's wording of the Terms of
+Reference), `TermsOfReferenceRound.text` (the Terms proposed, with members' names),
+`UndeliveredPost.body`, and the group's vision (`Vision`, `VisionObjective`, which keep no
+author). An anonymous answer has
 ``member_id`` NULL: its author is not stored anywhere.
 """
 
@@ -34,6 +36,7 @@ from storage.states import (
     OutboxStatus,
     RoundStatus,
     SessionStatus,
+    TermsRoundStatus,
     VoteStatus,
     where,
 )
@@ -135,6 +138,60 @@ class ChairConsent(Base):
     __table_args__ = (UniqueConstraint("nomination_id", "member_id", name="uq_chair_consent"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     nomination_id: Mapped[int] = mapped_column(ForeignKey("chair_nominations.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    answer: Mapped[str] = mapped_column(String(16))
+    answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TermsOfReferencePart(Base):
+    """A free-text part of the community's Terms of Reference as a co-chair wrote it:
+    ``purpose``, ``objective 2.1``–``objective 2.4`` or ``accountability`` (a part never set
+    reads as the guide's template). ``set_by`` is NULL once that co-chair used forget-me."""
+
+    __tablename__ = "tor_parts"
+    __table_args__ = (UniqueConstraint("community_id", "part", name="uq_tor_part"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    part: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    set_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class TermsOfReferenceRound(Base):
+    """A consent round on the Terms of Reference as proposed (``text``, the Markdown of parts
+    1–7; ``fingerprint`` its SHA-256; ``parts`` each part's SHA-256 as JSON, to say later which
+    parts changed), numbered per community; one open at a time. Approval gives it the next
+    ``version`` and the day (``approved_on``)."""
+
+    __tablename__ = "tor_rounds"
+    __table_args__ = (
+        UniqueConstraint("community_id", "number", name="uq_tor_round_number"),
+        UniqueConstraint("community_id", "version", name="uq_tor_version"),
+        _open_only("uq_open_tor_round", "community_id", where=where(TermsRoundStatus.OPEN)),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    proposed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    text: Mapped[str] = mapped_column(Text)
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    parts: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default=TermsRoundStatus.OPEN.value)
+    version: Mapped[int | None] = mapped_column(Integer)
+    approved_on: Mapped[date | None] = mapped_column(Date)
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TermsOfReferenceConsent(Base):
+    """One member's answer in a Terms of Reference round: agree, stand-aside or object (a
+    change of mind replaces it; the unique key makes a double click count once)."""
+
+    __tablename__ = "tor_consents"
+    __table_args__ = (UniqueConstraint("round_id", "member_id", name="uq_tor_consent"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("tor_rounds.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
     answer: Mapped[str] = mapped_column(String(16))
     answered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -73,6 +73,15 @@ class NominationStatus(StrEnum):
     CLOSED = "closed"
 
 
+class TermsRoundStatus(StrEnum):
+    """A consent round on the Terms of Reference: open → approved (a new version), or open →
+    closed (a co-chair closed it)."""
+
+    OPEN = "open"
+    APPROVED = "approved"
+    CLOSED = "closed"
+
+
 class OutboxStatus(StrEnum):
     """A post copbot decided to send: pending → sending → sent, or → undeliverable; a claim
     whose worker died (its lease ran out) is taken again; a retry goes back to pending;
@@ -106,6 +115,7 @@ MOVES: Mapping[type[StrEnum], Mapping[str, frozenset[str]]] = {
         ActionStatus.DROPPED: frozenset({ActionStatus.OPEN}),
     },
     NominationStatus: {NominationStatus.OPEN: frozenset({NominationStatus.AGREED, NominationStatus.CLOSED})},
+    TermsRoundStatus: {TermsRoundStatus.OPEN: frozenset({TermsRoundStatus.APPROVED, TermsRoundStatus.CLOSED})},
     OutboxStatus: {
         OutboxStatus.PENDING: frozenset({OutboxStatus.SENDING, OutboxStatus.CANCELLED}),
         OutboxStatus.SENDING: frozenset(

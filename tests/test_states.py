@@ -59,6 +59,6 @@ def test_the_partial_indexes_are_the_ones_the_migrations_create():
         for index in table.indexes
         if index.dialect_options["postgresql"]["where"] is not None
     ]
-    assert len(conditions) == 6  # five open-only indexes and the outbox's pending update
+    assert len(conditions) == 7  # six open-only indexes and the outbox's pending update
     for condition in conditions:
         assert f'sa.text("{condition}")' in migrations

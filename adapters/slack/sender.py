@@ -194,7 +194,7 @@ class SlackSender:
         if post.react_to and post.receipt and await self._reacted(place, post.react_to):
             return None  # a ✓ on the member's own message says "kept": no extra message
         direct = bool(post.direct and post.private_to)
-        messages = render(post, place.channel_id if direct else None)
+        messages = render(post.with_file_taken(), place.channel_id if direct else None)
         try:
             first = await self._call(lambda: self._one(place, post, messages[0], thread_ref))
         except DeliveryError as error:

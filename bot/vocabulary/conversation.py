@@ -176,6 +176,9 @@ class Post:
     receipt: bool = False
     react_to: str | None = None
     direct: bool = False
+    # The attachment carries what the sections say (a whole document): where the platform takes
+    # the file (Slack's thread, the terminal's files folder), the post itself stays short.
+    sections_in_file: bool = False
 
     def __post_init__(self) -> None:
         if self.private_to is not None and not self.private_to:
@@ -183,6 +186,13 @@ class Post:
         if self.direct and self.private_to is None:
             raise ValueError("a direct post is a private one: it needs its reader's id")
         object.__setattr__(self, "text", shown(self.text))
+
+    def with_file_taken(self) -> Post:
+        """The post as shown where the platform takes its file: without the sections the file
+        carries (``sections_in_file``); otherwise the post itself."""
+        if self.sections_in_file and self.attachment is not None and self.private_to is None:
+            return dataclasses.replace(self, sections=())
+        return self
 
     def plain_text(self) -> str:
         """The whole post as plain text (the terminal's rendering, and every adapter's fallback)."""
@@ -215,4 +225,5 @@ def post_from_json(raw: str) -> Post:
         receipt=bool(data.get("receipt")),
         react_to=data.get("react_to"),
         direct=bool(data.get("direct")),
+        sections_in_file=bool(data.get("sections_in_file")),
     )
