@@ -6,6 +6,7 @@ render `Post`s back. Flows only ever see and produce these types.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from dataclasses import dataclass
@@ -128,11 +129,26 @@ class AnswerForm:
 @dataclass(frozen=True)
 class Attachment:
     """A file that goes with a post where the platform takes files (a meeting's ``.ics``
-    invitation): its name, media type and text."""
+    invitation, the review survey's chart): its name, media type and text — or, for a binary
+    file (``encoding`` "base64"), its bytes in base64, so the post stays JSON in the outbox.
+    ``alt_text`` says what an image shows, for screen readers."""
 
     filename: str
     media_type: str
     content: str
+    encoding: Literal["text", "base64"] = "text"
+    alt_text: str = ""
+
+    @classmethod
+    def binary(cls, filename: str, media_type: str, data: bytes, alt_text: str = "") -> Attachment:
+        return cls(filename, media_type, base64.b64encode(data).decode("ascii"), "base64", alt_text)
+
+    def data(self) -> bytes:
+        """The file's bytes (a text file's as UTF-8)."""
+        return base64.b64decode(self.content) if self.encoding == "base64" else self.content.encode("utf-8")
+
+    def data_uri(self) -> str:
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data()).decode('ascii')}"
 
 
 @dataclass(frozen=True)
