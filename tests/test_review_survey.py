@@ -1,0 +1,300 @@
+"""Issue 20, points 1–3 and 5: the annual review survey. Opened by co-chairs or today's lead (or
+by the scheduler once a year, claimed once), answered by each member at their own pace, kept
+without names — who responded apart from what was answered, nothing linking them — and its
+results (a table and a chart) only when at least 3 answered; bad input changes nothing."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from datetime import UTC, date, datetime
+
+from sqlalchemy import func, inspect, select, text
+
+from bot.vocabulary.conversation import Attachment, Post, post_from_json, post_to_json
+from flows.review_chart import ChartRow, alt_text, chart_png
+from flows.review_survey import QUESTIONS, REFLECTIVE_TOPIC, send_command, spread
+from storage.db import Database
+from storage.models import Announcement, Member, OutboxPost, ReviewAnswer, ReviewResponder, ReviewSurvey, Topic
+from tests.support.room import Room, uid
+from tests.support.room import workers as two_workers
+from tests.support.terminal import run_script
+
+MARCH = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+MAX_PNG_BYTES = 28_000  # small enough for a Teams card's data URI
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == PNG_MAGIC and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+async def _room(db: Database, clock, *members: str) -> Room:  # type: ignore[no-untyped-def]
+    clock.now = MARCH
+    room = Room(db, clock)
+    await room.setup("Ann", "Ben", *members, chairs=("Ann", "Ben"))
+    return room
+
+
+async def _answers(db: Database) -> list[tuple[str, int | None, str | None]]:
+    async with db.transaction() as session:
+        rows = await session.execute(select(ReviewAnswer.question, ReviewAnswer.rating, ReviewAnswer.text))
+        return sorted((tuple(row) for row in rows.all()), key=str)  # type: ignore[misc]
+
+
+# -- the terminal, end to end ----------------------------------------------------------------
+
+TERMINAL = (
+    "/clock 2027-03-01 10:00\n/as Ann\n/cop review\n/cop review answer\n"
+    "Peer connection and learning together\nfive\n7\n4\npass\n5\n4\n3\n4\n5\n4\n4\n/cop review answer\n"
+    "/as Ben\n/cop join\n/cop review close\n/cop review answer\nWe learn from each other\n5\n"
+    + "4\n" * 8
+    + "/as Cara\n/cop join\n/cop review answer\nA safe space to reflect\n"
+    + "3\n" * 9
+    + "/as Ann\n/cop review close\n"
+)
+
+
+async def test_the_terminal_asks_one_question_at_a_time_and_shares_results_with_a_chart(tmp_path):
+    screen = await run_script(TERMINAL, tmp_path, "North West")
+    assert "Our yearly review of the COP is open until Monday 15 March" in screen
+    assert "Your answers can't be changed once sent, because they're kept without your name." in screen
+    assert "Question 1 of 10: What is the most important role of the COP to this group?" in screen
+    assert "Question 2 of 10: How satisfied are you with the workings of the COP?" in screen
+    assert (
+        "1 very dissatisfied, 2 dissatisfied, 3 neither satisfied nor dissatisfied, 4 satisfied, 5 very satisfied"
+        in screen
+    )
+    assert (
+        "shared vision and objectives\n  Type a number from 1 to 5: 1 very poor, 2 poor, 3 fair, 4 good, 5 very good."
+        in screen
+    )
+    assert "— “five” isn't one. Nothing was kept." in screen and "— “7” isn't one. Nothing was kept." in screen
+    assert "You've sent your answers already" in screen  # Ann's second `review answer`
+    assert "Only a co-chair or today's lead can close the review." in screen  # Ben
+    assert "Our yearly review of the COP 2027: 3 answered." in screen
+    # satisfaction 4, 5, 3 → median 4; vision: Ann passed, Ben 4, Cara 3 → fewer than 3
+    assert (
+        "How satisfied are you with the workings of the COP — median 4 (satisfied); most said 4–5; 3 answered" in screen
+    )
+    assert "Shared vision and objectives — fewer than 3 answered" in screen
+    assert (
+        "Effective and inclusive governance structures and practices — median 4 (good); most said 4–5; 3 answered"
+        in screen
+    )
+    listed = screen.split("(in no order, without names)")[1]
+    assert listed.index("A safe space") < listed.index("Peer connection") < listed.index("We learn")  # sorted
+    assert "Ann" not in listed and "Cara" not in listed
+    chart = (tmp_path / "cop-review-2027.png").read_bytes()
+    assert chart[:8] == PNG_MAGIC
+    assert "Satisfaction 4; Shared vision not shown (fewer than 3 answered); Governance 4" in screen  # alt text
+    assert f"I've added “{REFLECTIVE_TOPIC}” to the topics" in screen
+
+
+# -- the small-group rule --------------------------------------------------------------------
+
+
+async def test_two_answers_show_no_results_and_three_do(db, clock):
+    room = await _room(db, clock, "Cara")
+    await room.cmd("Ann", "review")
+    await room.cmd("Ann", send_command([4, 4, 4, 4, 4, 4, 4, 4, 4], "Support"))
+    await room.cmd("Ben", send_command([5, 5, 5, 5, 5, 5, 5, 5, 5], "Learning"))
+    closed = await room.cmd("Ann", "review close")
+    said = "\n".join(post.plain_text() for post in closed)
+    assert "Fewer than 3 of us answered, so no results are shown" in said
+    assert "2" not in said and "Support" not in said and "median" not in said
+    assert all(post.attachment is None for post in closed)
+
+    clock.now = datetime(2028, 3, 1, 10, 0, tzinfo=UTC)  # next year: three answer
+    await room.cmd("Ann", "review open 7")
+    for who, rating in (("Ann", 4), ("Ben", 5), ("Cara", 2)):
+        await room.cmd(who, send_command([rating] * 9, f"words of {who}"))
+    closed = await room.cmd("Ann", "review close")
+    results = closed[0]
+    assert "Our yearly review of the COP 2028: 3 answered." in results.text
+    assert results.attachment is not None and results.attachment.media_type == "image/png"
+    lines = results.sections[0].lines
+    assert (
+        lines[0]
+        == "How satisfied are you with the workings of the COP — median 4 (satisfied); most said 4–5; 3 answered"
+    )
+    assert results.sections[1].lines == ("words of Ann", "words of Ben", "words of Cara")
+    # last year's survey had fewer than 3: nothing of it is set beside this year's
+    assert "beside" not in results.text
+
+
+async def test_this_year_is_shown_beside_last_year(db, clock):
+    room = await _room(db, clock, "Cara")
+    for year, ratings in ((2027, (3, 3, 4)), (2028, (4, 5, 5))):
+        clock.now = datetime(year, 3, 1, 10, 0, tzinfo=UTC)
+        await room.cmd("Ann", "review")
+        for who, rating in zip(("Ann", "Ben", "Cara"), ratings, strict=True):
+            await room.cmd(who, send_command([rating] * 9, ""))
+        closed = await room.cmd("Ann", "review close")
+    results = closed[0]
+    assert "The chart is in the file, beside last year's." in results.text
+    assert results.attachment is not None
+    assert "2028, beside 2027: Satisfaction 5 (2027: 3)" in results.attachment.alt_text
+    assert results.sections[1].lines == ("Fewer than 3 wrote an answer, so none is shown.",)
+
+
+# -- nothing links an answer to a member -----------------------------------------------------
+
+
+async def test_nothing_in_the_database_links_an_answer_to_a_member(db, clock):
+    room = await _room(db, clock, "Cara", "Dan")
+    await room.cmd("Ann", "review")
+    for who, rating in (("Ann", 4), ("Ben", 5), ("Cara", 2)):
+        await room.cmd(who, send_command([rating] * 9, f"role {who}"))
+    async with db.transaction() as session:
+        responders = list(await session.execute(select(ReviewResponder.survey_id, ReviewResponder.member_id)))
+        member_ids = {member_id for _, member_id in responders}
+        members = {m.id: m for m in await session.scalars(select(Member))}
+        # who responded: only (survey, member) and how far they got — no id, no time
+        assert {c.key for c in inspect(ReviewResponder).columns} == {"survey_id", "member_id", "next_question"}
+        assert len(responders) == 3
+        # what was answered: a random id, the survey, one question's value, the day — no member
+        assert {c.key for c in inspect(ReviewAnswer).columns} == {
+            "id",
+            "survey_id",
+            "question",
+            "rating",
+            "text",
+            "kept_on",
+        }
+        answers = list(await session.scalars(select(ReviewAnswer)))
+        assert len(answers) == 30  # one row per question's value, not one per response
+        ids = [answer.id for answer in answers]
+        assert all(len(i) == 32 and int(i, 16) >= 0 for i in ids) and len(set(ids)) == 30
+        assert not {str(member_id) for member_id in member_ids} & set(ids)
+        assert all(type(answer.kept_on) is date for answer in answers)  # the day, not the moment
+        user_ids = {m.user_id for m in members.values()} | {m.name for m in members.values()}
+        assert not any(
+            answer.text and any(u in answer.text for u in ("U-ann", "U-ben", "U-cara")) for answer in answers
+        )
+        assert user_ids  # (members exist, and nothing above names them)
+        # no other table got a row that could line an answer up with a member
+        for table in ("attendance", "meetings", "support_statements", "reflection_answers"):
+            assert await session.scalar(text(f"SELECT COUNT(*) FROM {table}")) == 0
+        if db.url.startswith("sqlite"):  # WITHOUT ROWID: the rows have no insertion order
+            for table in ("review_answers", "review_responders"):
+                sql = await session.scalar(text(f"SELECT sql FROM sqlite_master WHERE name = '{table}'"))
+                assert "WITHOUT ROWID" in sql
+    # the outbox holds no answer: only "thank you" went to each member
+    async with db.transaction() as session:
+        contents = list(await session.scalars(select(OutboxPost.content)))
+    assert not any("role Ann" in (content or "") for content in contents)
+    await room.cmd("Ann", "review close")
+    async with db.transaction() as session:  # closed: who responded is gone, the count stays
+        assert await session.scalar(select(func.count()).select_from(ReviewResponder)) == 0
+        assert (await session.scalar(select(ReviewSurvey.responses))) == 3
+        assert len(set(await session.scalars(select(ReviewAnswer.kept_on)))) == 1  # all the close's day
+
+
+# -- one response per member; bad input changes nothing --------------------------------------
+
+
+async def test_bad_input_is_answered_clearly_and_changes_nothing(db, clock):
+    room = await _room(db, clock, "Cara")
+    refused = await room.cmd("Cara", "review")  # not a co-chair: cannot open it
+    assert "Only a co-chair or today's lead can open the review." in refused[0].text
+    assert "No review survey is open." in (await room.cmd("Cara", "review answer"))[0].text
+    await room.cmd("Ann", "review")
+    assert "already open until Monday 15 March — 0 answered so far" in (await room.cmd("Ann", "review"))[0].text
+    assert "“7” isn't one. Nothing was kept." in (await room.cmd("Cara", "review send 7"))[0].text
+    assert "“five” isn't one. Nothing was kept." in (await room.cmd("Cara", "review send five"))[0].text
+    assert "had no answers, so nothing was kept" in (await room.cmd("Cara", "review send"))[0].text
+    assert "had no answers" in (await room.cmd("Cara", "review send - - - |"))[0].text
+    assert await _answers(db) == []
+    assert "Thank you" in (await room.cmd("Cara", send_command([4] * 9, "Our space")))[0].text
+    again = await room.cmd("Cara", send_command([1] * 9, "Changed my mind"))
+    assert "You've sent your answers already" in again[0].text and "can't be changed" in again[0].text
+    assert len(await _answers(db)) == 10 and ("role", None, "Changed my mind") not in await _answers(db)
+    assert "Only a co-chair or today's lead can close the review." in (await room.cmd("Cara", "review close"))[0].text
+    assert "Usage: /cop review open [days]" in (await room.cmd("Ann", "review open 99"))[0].text
+    async with db.transaction() as session:
+        assert (await session.scalar(select(ReviewSurvey.closed_on))) is None
+
+
+async def test_forget_me_deletes_who_responded_and_keeps_the_answers(db, clock):
+    room = await _room(db, clock, "Cara")
+    await room.cmd("Ann", "review")
+    await room.cmd("Cara", send_command([4] * 9, "Our space"))
+    await room.cmd("Cara", "forget-me confirm")
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ReviewResponder)) == 0
+    assert len(await _answers(db)) == 10  # nobody's: they stay
+
+
+# -- the chart ---------------------------------------------------------------------------------
+
+
+def test_the_chart_is_a_small_png_a_phone_can_read_with_alt_text_naming_the_figures():
+    rows = [ChartRow(q.short, 4.0 if n % 2 else 3.5, 3.0) for n, q in enumerate(QUESTIONS[1:])]
+    data = chart_png(rows, 2028, 2027)
+    width, height = _png_size(data)
+    assert 400 <= width <= 1200 and 400 <= height <= 1400
+    assert len(data) < MAX_PNG_BYTES
+    words = alt_text(rows, 2028, 2027)
+    assert words.startswith("Bar chart of the median rating out of 5 for each question, 2028, beside 2027:")
+    assert "Satisfaction 3.5 (2027: 3); Shared vision 4 (2027: 3)" in words
+    attachment = Attachment.binary("chart.png", "image/png", data, words)
+    again = post_from_json(post_to_json(Post("results", attachment=attachment)))
+    assert again.attachment == attachment and again.attachment.data() == data  # the outbox keeps it whole
+    assert again.attachment.data_uri().startswith("data:image/png;base64,iVBORw0KGgo")
+
+
+def test_the_spread_is_said_in_words():
+    assert spread([4, 4, 5]) == "most said 4"
+    assert spread([4, 5, 5, 4]) == "all said 4–5"
+    assert spread([4, 5, 5, 1]) == "most said 4–5"
+    assert spread([3, 3, 3]) == "all said 3"
+    assert spread([1, 3, 5]) == "most said 3–5"
+
+
+# -- the scheduler: the yearly post, once; the reminder; the close ----------------------------
+
+
+async def test_the_yearly_survey_reminds_privately_and_closes_by_itself(db, clock):
+    room = await _room(db, clock, "Cara", "Dan")
+    await room.cmd("Ann", "schedule review April")
+    assert await room.at(datetime(2027, 3, 31, 12, 0, tzinfo=UTC)) == []
+    opened = await room.at(datetime(2027, 4, 1, 9, 0, tzinfo=UTC))  # 10:00 Irish summer time: due at 09:00 local
+    assert len(opened) == 1 and "open until Thursday 15 April" in opened[0]
+    assert await room.at(datetime(2027, 4, 2, 9, 0, tzinfo=UTC)) == []  # once
+    for who in ("Ann", "Ben", "Cara"):
+        await room.cmd(who, send_command([4] * 9, ""))
+    reminded = await room.at(datetime(2027, 4, 12, 9, 0, tzinfo=UTC))  # 3 days before it closes
+    assert reminded == [
+        "Our yearly review closes on Thursday 15 April: 3 answered so far. Thank you to everyone who has."
+    ]
+    assert "A gentle reminder" in room.said_to("Dan")
+    assert all("A gentle reminder" not in room.said_to(who) for who in ("Ann", "Ben", "Cara"))
+    assert await room.at(datetime(2027, 4, 13, 9, 0, tzinfo=UTC)) == []  # one reminder
+    closed = await room.at(datetime(2027, 4, 15, 9, 0, tzinfo=UTC))
+    assert any("Our yearly review of the COP 2027: 3 answered." in text for text in closed)
+    assert await room.at(datetime(2027, 5, 1, 9, 0, tzinfo=UTC)) == []
+    async with db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(Topic).where(Topic.title == REFLECTIVE_TOPIC)) == 1
+
+
+async def test_two_workers_post_the_yearly_survey_once(postgres_db, clock):
+    room = await _room(postgres_db, clock)
+    await room.cmd("Ann", "schedule review April")
+    clock.now = datetime(2027, 4, 1, 9, 0, tzinfo=UTC)
+    workers = two_workers(postgres_db, clock)
+    try:
+        await asyncio.gather(*(w.announce_due() for w in workers for _ in range(3)))
+    finally:
+        for worker in workers:
+            await worker.db.dispose()
+    async with postgres_db.transaction() as session:
+        assert await session.scalar(select(func.count()).select_from(ReviewSurvey)) == 1
+        claims = await session.scalar(
+            select(func.count()).select_from(Announcement).where(Announcement.kind == "review")
+        )
+        keys = list(await session.scalars(select(OutboxPost.key).where(OutboxPost.key.like("review:%"))))
+    assert claims == 1 and len(keys) == 1
+    assert uid("Ann")  # (the room's members are the community's)
