@@ -206,7 +206,6 @@ async def _zone_today(session: AsyncSession, community_id: int, now: datetime) -
     "Co-chairs set its month with `/cop schedule review <month>`.",
     chair_forms={"open": "open the review", "close": "close the review"},
     forms_who=CO_CHAIRS_OR_TODAYS_LEAD,
-    menu="The yearly review of our COP",
 )
 async def review(turn: Turn, cmd: Command) -> list[Post]:
     community = turn.require_community()
@@ -512,13 +511,24 @@ async def close(
 # -- the scheduler: the yearly post, the one reminder, the close -----------------------------
 
 
-async def review_month(session: AsyncSession, community: Community, schedule: MeetingSchedule) -> int:
-    """The month the co-chairs chose, else the month of the community's first meeting (else of
-    its setting up)."""
-    if schedule.review_month:
-        return schedule.review_month
+async def yearly_day(
+    session: AsyncSession, community: Community, schedule: MeetingSchedule, today: date
+) -> date | None:
+    """The 1st of the month the next yearly survey goes out: in the month the co-chairs chose,
+    else in the month of the community's first meeting, a year on; never before a first meeting,
+    never in a year that had one already. None: no meeting has been held yet."""
     first = await session.scalar(select(func.min(Meeting.held_on)).where(Meeting.community_id == community.id))
-    return first.month if first is not None else community.created_at.month
+    if first is None:
+        return None
+    month = schedule.review_month or first.month
+    start = max(today.year, first.year + (0 if schedule.review_month else 1))
+    for year in range(start, start + 3):
+        day = date(year, month, 1)
+        if day <= first or (year == today.year and today.month > month):
+            continue  # before the first meeting, or this year's month is past
+        if await store.survey_of_year(session, community.id, year) is None:
+            return day
+    return None
 
 
 def _at(day: date, schedule: MeetingSchedule) -> datetime:
@@ -535,12 +545,10 @@ async def survey_due(
     if survey is not None:
         await _open_survey_due(session, community, schedule, survey, today, platforms, now, due)
         return due
-    month = await review_month(session, community, schedule)
-    year = today.year if today.month <= month else today.year + 1
-    first_day = date(year, month, 1)
-    if await store.survey_of_year(session, community.id, today.year) is not None and year == today.year:
-        year, first_day = year + 1, date(year + 1, month, 1)
-    if today.month != month or year != today.year or now < _at(first_day, schedule):
+    first_day = await yearly_day(session, community, schedule, today)
+    if first_day is None:
+        return due
+    if now < _at(first_day, schedule):
         due.later.append(_at(first_day, schedule))
         return due
     if not await schedules.claim_announcement(session, community.id, "review", first_day, now, now):

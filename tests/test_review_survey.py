@@ -259,6 +259,7 @@ def test_the_spread_is_said_in_words():
 
 async def test_the_yearly_survey_reminds_privately_and_closes_by_itself(db, clock):
     room = await _room(db, clock, "Cara", "Dan")
+    await room.cmd("Ann", "here")  # a first meeting, on 1 March
     await room.cmd("Ann", "schedule review April")
     assert await room.at(datetime(2027, 3, 31, 12, 0, tzinfo=UTC)) == []
     opened = await room.at(datetime(2027, 4, 1, 9, 0, tzinfo=UTC))  # 10:00 Irish summer time: due at 09:00 local
@@ -276,12 +277,25 @@ async def test_the_yearly_survey_reminds_privately_and_closes_by_itself(db, cloc
     closed = await room.at(datetime(2027, 4, 15, 9, 0, tzinfo=UTC))
     assert any("Our yearly review of the COP 2027: 3 answered." in text for text in closed)
     assert await room.at(datetime(2027, 5, 1, 9, 0, tzinfo=UTC)) == []
+    assert await room.at(datetime(2028, 3, 31, 9, 0, tzinfo=UTC)) == []
+    assert any("yearly review" in text for text in await room.at(datetime(2028, 4, 1, 9, 0, tzinfo=UTC)))
     async with db.transaction() as session:
         assert await session.scalar(select(func.count()).select_from(Topic).where(Topic.title == REFLECTIVE_TOPIC)) == 1
 
 
+async def test_by_default_the_survey_goes_out_a_year_after_the_first_meeting(db, clock):
+    room = await _room(db, clock)
+    assert await room.at(datetime(2027, 3, 2, 9, 0, tzinfo=UTC)) == []  # no meeting yet: no survey
+    await room.cmd("Ann", "here")  # the first meeting, on 2 March 2027
+    assert await room.at(datetime(2027, 3, 20, 9, 0, tzinfo=UTC)) == []  # not in its own month
+    assert await room.at(datetime(2028, 2, 29, 9, 0, tzinfo=UTC)) == []
+    opened = await room.at(datetime(2028, 3, 1, 9, 0, tzinfo=UTC))  # (the co-chairs' term ends that day too)
+    assert [text for text in opened if "Our yearly review of the COP is open" in text]
+
+
 async def test_two_workers_post_the_yearly_survey_once(postgres_db, clock):
     room = await _room(postgres_db, clock)
+    await room.cmd("Ann", "here")
     await room.cmd("Ann", "schedule review April")
     clock.now = datetime(2027, 4, 1, 9, 0, tzinfo=UTC)
     workers = two_workers(postgres_db, clock)
