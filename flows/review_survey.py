@@ -26,7 +26,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.registry import Answer, Answerable, Command, FlowRouter, Forgetter
-from bot.vocabulary.conversation import MAX_ANSWER_CHARS, Attachment, Button, Post, Section
+from bot.vocabulary.conversation import (
+    MAX_ANSWER_CHARS,
+    Attachment,
+    Button,
+    FormQuestion,
+    Post,
+    Questionnaire,
+    Section,
+)
 from bot.vocabulary.errors import NotAllowed, NothingOpen, UsageError
 from bot.vocabulary.text import number, trimmed
 from flows import meeting_calendar as calendar
@@ -106,6 +114,14 @@ QUESTIONS: tuple[SurveyQuestion, ...] = (
 )
 BY_KEY = {question.key: question for question in QUESTIONS}
 RATED = tuple(question for question in QUESTIONS if question.scale)
+QUESTIONNAIRE_QUESTIONS = tuple(
+    FormQuestion(
+        q.key,
+        f"{q.step.number}. {q.text}",
+        tuple(f"{n} {word}" for n, word in enumerate(q.scale, start=1)) if q.scale else (),
+    )
+    for q in QUESTIONS
+)
 
 # -- what copbot says (one place, to review and translate) ----------------------------------
 
@@ -159,6 +175,13 @@ OFFERED = (
     "topics for our next lead-topic vote."
 )
 TEAMS_NO_CHART = "(The chart was too large for this card: the figures are in the table.)"
+
+FORM_TITLE = "Our yearly review"
+FORM_NOTE = NOT_CHANGEABLE + " Leave out any question you'd rather not answer."
+FORM_SEND = "Send my answers"
+ONE_WINDOW = "In Slack the review is answered in one window: press “Answer the review” on the review post."
+
+QUESTIONNAIRE = Questionnaire("review send", FORM_TITLE, QUESTIONNAIRE_QUESTIONS, FORM_NOTE, ANSWER_LABEL, FORM_SEND)
 
 router = FlowRouter("review survey")
 
@@ -256,9 +279,15 @@ async def _open(turn: Turn, days: int) -> list[Post]:
 
 
 def survey_post(survey: ReviewSurvey) -> Post:
-    """The survey in the channel: its button (`review answer`) asks one question at a time."""
+    """The survey in the channel: its questionnaire (Slack's window, Teams' card: `review send`),
+    and its button (`review answer`), which asks one question at a time where there is no form."""
     text = OPENED.format(until=_day(survey.closes_on)) + "\n" + NOT_CHANGEABLE
-    return Post(text, buttons=(Button(ANSWER_LABEL, "review answer", "primary"),), key=survey_key(survey.id))
+    return Post(
+        text,
+        buttons=(Button(ANSWER_LABEL, "review answer", "primary"),),
+        key=survey_key(survey.id),
+        questionnaire=QUESTIONNAIRE,
+    )
 
 
 # -- answering one question at a time (the terminal; anywhere `review answer` is typed) ------
@@ -285,6 +314,8 @@ def _scale_words(question: SurveyQuestion) -> str:
 
 async def _start_answering(turn: Turn) -> list[Post]:
     survey = await _open_for(turn)
+    if turn.place.platform == "slack":
+        return [turn.private(ONE_WINDOW)]  # its private posts cannot be answered in a thread
     member = await turn.member()
     done = await store.progress(turn.session, survey.id, member.id)
     if done is None:

@@ -16,8 +16,11 @@ from flows.review_chart import ChartRow, alt_text, chart_png
 from flows.review_survey import QUESTIONS, REFLECTIVE_TOPIC, send_command, spread
 from storage.db import Database
 from storage.models import Announcement, Member, OutboxPost, ReviewAnswer, ReviewResponder, ReviewSurvey, Topic
+from tests.fakes.slack_api import running_stack
 from tests.support.room import Room, uid
 from tests.support.room import workers as two_workers
+from tests.support.slack_meeting import PEOPLE, say
+from tests.support.teams_channel import TeamsChannel
 from tests.support.terminal import run_script
 
 MARCH = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)
@@ -312,3 +315,145 @@ async def test_two_workers_post_the_yearly_survey_once(postgres_db, clock):
         keys = list(await session.scalars(select(OutboxPost.key).where(OutboxPost.key.like("review:%"))))
     assert claims == 1 and len(keys) == 1
     assert uid("Ann")  # (the room's members are the community's)
+
+
+# -- Slack: one window of radio buttons, opened by the survey post's button -------------------
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _window_values(view: dict, ratings: dict[str, str], words: str | None) -> dict:  # type: ignore[type-arg]
+    values: dict = {}  # type: ignore[type-arg]
+    for block in view["blocks"]:
+        if block["type"] != "input":
+            continue
+        key = block["block_id"].removeprefix("q:")
+        element = block["element"]
+        if element["type"] == "radio_buttons":
+            chosen = ratings.get(key)
+            option = next((o for o in element["options"] if o["value"] == chosen), None)
+            values[block["block_id"]] = {"value": {"type": "radio_buttons", "selected_option": option}}
+        else:
+            values[block["block_id"]] = {"value": {"type": "plain_text_input", "value": words}}
+    return values
+
+
+async def test_slack_a_window_of_radio_buttons_one_response_each(sqlite_db, clock):
+    clock.now = MARCH
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+        await say(stack, "U1", "setup North West")
+        await say(stack, "U1", "review")
+        survey = slack.find_post("Our yearly review of the COP is open")
+        opener = next(b for b in survey.buttons() if b["action_id"] == "cop:questionnaire")
+        assert [b for b in survey.buttons() if b.get("value") == "review answer"] == []  # the window stands in
+
+        async def open_window(user: str) -> dict:  # type: ignore[type-arg]
+            assert (await stack.requests.press(user, slack.ts_of(survey), opener)).status == 200
+            await stack.settle()
+            return slack.calls_to("views.open")[-1].params["view"]
+
+        view = await open_window("U2")
+        radios = [b for b in view["blocks"] if b["type"] == "input" and b["element"]["type"] == "radio_buttons"]
+        assert len(radios) == 9 and all(b["optional"] for b in radios)
+        assert radios[0]["label"]["text"] == "2. How satisfied are you with the workings of the COP?"
+        assert [o["text"]["text"] for o in radios[1]["element"]["options"]] == [
+            "1 very poor",
+            "2 poor",
+            "3 fair",
+            "4 good",
+            "5 very good",
+        ]
+        assert "can't be changed once sent" in view["blocks"][0]["elements"][0]["text"]
+
+        async def submit(user: str, view: dict, ratings: dict[str, str], words: str | None):  # type: ignore[no-untyped-def,type-arg]
+            body = stack.requests.view_submission_body(user, view, _window_values(view, ratings, words))
+            response = await stack.requests.send(body, FORM)
+            assert response.status == 200
+            await stack.settle()
+            text = await response.text()
+            return text
+
+        # an empty window: it stays open with a sentence, nothing kept
+        said = await submit("U2", view, {}, None)
+        assert "Answer at least one question" in said
+        assert await _answers(sqlite_db) == []
+        await submit("U2", view, {"satisfaction": "4", "vision": "5"}, "Learning from peers")
+        assert "your answers are kept, without your name" in slack.ephemerals("U2")[-1].text
+        assert sorted(await _answers(sqlite_db), key=str) == sorted(
+            [("satisfaction", 4, None), ("vision", 5, None), ("role", None, "Learning from peers")], key=str
+        )
+        # a second response by the same member is refused and keeps nothing
+        again = await open_window("U2")
+        await submit("U2", again, {"satisfaction": "1"}, "Something else")
+        assert "You've sent your answers already" in slack.ephemerals("U2")[-1].text
+        assert len(await _answers(sqlite_db)) == 3
+        # a forged choice (7) is refused clearly and keeps nothing
+        forged = await open_window("U3")
+        values = _window_values(forged, {}, None)
+        values["q:satisfaction"] = {"value": {"type": "radio_buttons", "selected_option": {"value": "7"}}}
+        response = await stack.requests.send(stack.requests.view_submission_body("U3", forged, values), FORM)
+        assert response.status == 200
+        await stack.settle()
+        assert "“7” isn't one. Nothing was kept." in slack.ephemerals("U3")[-1].text
+        assert len(await _answers(sqlite_db)) == 3
+        async with sqlite_db.transaction() as session:
+            assert await session.scalar(select(func.count()).select_from(ReviewResponder)) == 1
+
+
+# -- Teams: one card with choice sets ------------------------------------------------------------
+
+
+async def test_teams_the_card_with_choice_sets_is_submitted(channel: TeamsChannel, sqlite_db, clock):
+    clock.now = MARCH
+    await channel.say("Ann", "@copbot setup North West")
+    await channel.say("Ann", "@copbot review")
+    card = channel.latest_card("Our yearly review of the COP is open")
+    body = (card.card or {})["body"]
+    choice_sets = [b for b in body if b.get("type") == "Input.ChoiceSet"]
+    assert len(choice_sets) == 9 and all(b["style"] == "expanded" and not b["isRequired"] for b in choice_sets)
+    assert choice_sets[0]["choices"][4] == {"title": "5 very satisfied", "value": "5"}
+    assert [b["title"] for b in card.buttons()] == ["Send my answers"]  # the card stands in for the button
+    inputs = {"q_role": "A place to be heard", "q_satisfaction": "5", "q_vision": "4"}
+    await channel.press("Ann", card, "Send my answers", **inputs)
+    assert "your answers are kept, without your name" in channel.private_to("Ann")
+    assert sorted(await _answers(sqlite_db), key=str) == sorted(
+        [("satisfaction", 5, None), ("vision", 4, None), ("role", None, "A place to be heard")], key=str
+    )
+    await channel.press("Ann", card, "Send my answers", q_satisfaction="1")
+    assert "You've sent your answers already" in channel.private_to("Ann")
+    assert len(await _answers(sqlite_db)) == 3
+
+
+def test_teams_results_card_carries_the_chart_as_a_small_data_uri_or_says_it_could_not():
+    from adapters.teams.cards import IMAGE_TOO_LARGE, render_card
+
+    rows = [ChartRow(q.short, 4.0, 3.0) for q in QUESTIONS[1:]]
+    data = chart_png(rows, 2028, 2027)
+    chart = Attachment.binary("chart.png", "image/png", data, alt_text(rows, 2028, 2027))
+    card = render_card(Post("Our yearly review of the COP 2028", attachment=chart))
+    image = next(b for b in card["body"] if b["type"] == "Image")
+    assert image["url"].startswith("data:image/png;base64,") and image["altText"].startswith("Bar chart")
+    too_big = Attachment.binary("chart.png", "image/png", b"\x89PNG" + bytes(40_000), "a chart")
+    card = render_card(Post("results", attachment=too_big))
+    assert not [b for b in card["body"] if b["type"] == "Image"]
+    assert any(IMAGE_TOO_LARGE in b.get("text", "").replace("\\", "") for b in card["body"])
+
+
+async def test_slack_the_results_chart_goes_into_the_results_thread_with_alt_text(sqlite_db, clock):
+    clock.now = MARCH
+    async with running_stack(sqlite_db, clock, PEOPLE) as stack:
+        slack = stack.slack
+        await say(stack, "U1", "setup North West")
+        await say(stack, "U1", "review")
+        for user, rating in (("U1", 4), ("U2", 5), ("U3", 3)):
+            await say(stack, user, send_command([rating] * 9, ""))
+        await say(stack, "U1", "review close")
+        results = slack.find_post("Our yearly review of the COP 2027: 3 answered.")
+        (upload, data), *_ = slack.files_shared()
+        assert data[:8] == PNG_MAGIC and len(data) < MAX_PNG_BYTES
+        assert upload.params.get("thread_ts") == slack.ts_of(results)
+        asked = slack.calls_to("files.getUploadURLExternal")[-1].params  # files_upload_v2 sends alt_txt here
+        assert asked["filename"] == "cop-review-2027.png"
+        assert asked["alt_txt"].startswith("Bar chart of the median rating out of 5 for each question, 2027:")
+        assert "Satisfaction 4" in asked["alt_txt"]
