@@ -515,6 +515,8 @@ async def close(
 ) -> list[Post]:
     """Close the survey: the results (if at least 3 answered), and the reflective session offered."""
     count = await store.close_survey(session, survey, today)
+    if count is None:
+        return []  # closed already, by another worker or co-chair
     await votes.add_topic(session, community.id, REFLECTIVE_TOPIC, now)
     offered = Post(OFFERED.format(topic=REFLECTIVE_TOPIC), key=f"{survey_key(survey.id)}:offered")
     if count < AT_LEAST:

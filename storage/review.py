@@ -142,11 +142,20 @@ async def words(session: AsyncSession, survey_id: int) -> list[str]:
     return sorted((text for text in await session.scalars(query) if text), key=str.casefold)
 
 
-async def close_survey(session: AsyncSession, survey: ReviewSurvey, today: date) -> int:
-    """Close it: keep the count, then delete who responded (not needed any more: no one can
-    respond now) and write the answers again in the order of their random ids, so that where
-    PostgreSQL placed them (and the transaction that wrote them) no longer follows their arrival."""
+async def close_survey(session: AsyncSession, survey: ReviewSurvey, today: date) -> int | None:
+    """Close it (None: another worker or co-chair closed it first): keep the count, then delete
+    who responded (not needed any more: no one can respond now) and write the answers again in
+    the order of their random ids, so that where PostgreSQL placed them (and the transaction that
+    wrote them) no longer follows their arrival."""
     count = await responded_count(session, survey)
+    won = await session.execute(
+        update(ReviewSurvey)
+        .where(ReviewSurvey.id == survey.id, ReviewSurvey.closed_on.is_(None))
+        .values(closed_on=today, responses=count)
+        .execution_options(synchronize_session=False)
+    )
+    if not getattr(won, "rowcount", 0):
+        return None
     survey.responses, survey.closed_on = count, today
     await session.execute(delete(ReviewResponder).where(ReviewResponder.survey_id == survey.id))
     kept = (
