@@ -179,7 +179,12 @@ TEAMS_NO_CHART = "(The chart was too large for this card: the figures are in the
 FORM_TITLE = "Our yearly review"
 FORM_NOTE = NOT_CHANGEABLE + " Leave out any question you'd rather not answer."
 FORM_SEND = "Send my answers"
-ONE_WINDOW = "In Slack the review is answered in one window: press “Answer the review” on the review post."
+# Where private posts cannot be answered one by one, the review is answered in its form.
+IN_ITS_FORM = {
+    "slack": "In Slack the review is answered in one window: press “Answer the review” on the review post in "
+    "the channel.",
+    "teams": "In Teams the review is answered in its card: fill it in on the review post in the channel.",
+}
 
 QUESTIONNAIRE = Questionnaire("review send", FORM_TITLE, QUESTIONNAIRE_QUESTIONS, FORM_NOTE, ANSWER_LABEL, FORM_SEND)
 
@@ -290,7 +295,7 @@ def survey_post(survey: ReviewSurvey) -> Post:
     )
 
 
-# -- answering one question at a time (the terminal; anywhere `review answer` is typed) ------
+# -- answering one question at a time (the terminal: Slack and Teams answer in their form) --
 
 
 async def _open_for(turn: Turn) -> ReviewSurvey:
@@ -314,8 +319,8 @@ def _scale_words(question: SurveyQuestion) -> str:
 
 async def _start_answering(turn: Turn) -> list[Post]:
     survey = await _open_for(turn)
-    if turn.place.platform == "slack":
-        return [turn.private(ONE_WINDOW)]  # its private posts cannot be answered in a thread
+    if turn.place.platform in IN_ITS_FORM:  # a private post there cannot be answered in its thread
+        return [turn.private(IN_ITS_FORM[turn.place.platform])]
     member = await turn.member()
     done = await store.progress(turn.session, survey.id, member.id)
     if done is None:

@@ -206,6 +206,7 @@ async def test_bad_input_is_answered_clearly_and_changes_nothing(db, clock):
     assert "No review survey is open." in (await room.cmd("Cara", "review answer"))[0].text
     await room.cmd("Ann", "review")
     assert "already open until Monday 15 March — 0 answered so far" in (await room.cmd("Ann", "review"))[0].text
+    assert "answered in one window" in (await room.cmd("Cara", "review answer"))[0].text  # Slack: its window
     assert "“7” isn't one. Nothing was kept." in (await room.cmd("Cara", "review send 7"))[0].text
     assert "“five” isn't one. Nothing was kept." in (await room.cmd("Cara", "review send five"))[0].text
     assert "had no answers, so nothing was kept" in (await room.cmd("Cara", "review send"))[0].text
