@@ -19,7 +19,7 @@ from PIL import Image  # noqa: E402  (matplotlib's own dependency)
 THIS_YEAR_COLOUR = "#0072B2"  # Okabe–Ito blue
 LAST_YEAR_COLOUR = "#E69F00"  # Okabe–Ito orange
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 5.4, 6.6, 100  # 540 × 660 px: one phone screen
-PNG_COLOURS = 32  # the PNG is saved with a small palette: a few kilobytes, fit for a Teams card
+PNG_COLOURS = 16  # the PNG is saved with a small palette: a few kilobytes, fit for a Teams card
 
 
 @dataclass(frozen=True)

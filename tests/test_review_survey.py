@@ -415,6 +415,11 @@ async def test_teams_the_card_with_choice_sets_is_submitted(channel: TeamsChanne
     assert len(choice_sets) == 9 and all(b["style"] == "expanded" and not b["isRequired"] for b in choice_sets)
     assert choice_sets[0]["choices"][4] == {"title": "5 very satisfied", "value": "5"}
     assert [b["title"] for b in card.buttons()] == ["Send my answers"]  # the card stands in for the button
+    await channel.press("Ann", card, "Send my answers")  # nothing filled in: nothing kept, said clearly
+    assert "That response had no answers, so nothing was kept." in channel.private_to("Ann")
+    await channel.press("Ann", card, "Send my answers", q_satisfaction="7")
+    assert "“7” isn't one. Nothing was kept." in channel.private_to("Ann")
+    assert await _answers(sqlite_db) == []
     inputs = {"q_role": "A place to be heard", "q_satisfaction": "5", "q_vision": "4"}
     await channel.press("Ann", card, "Send my answers", **inputs)
     assert "your answers are kept, without your name" in channel.private_to("Ann")
