@@ -43,7 +43,6 @@ from flows.stepped import Step
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 from storage import review as store
 from storage import schedule as schedules
-from storage import votes
 from storage.due import LOOK_NOW
 from storage.models import Community, Meeting, MeetingSchedule, ReviewSurvey
 from storage.review import Given
@@ -171,10 +170,9 @@ LINE_FEW = "{question} — fewer than {k} answered"
 WORDS_HEADING = "What is the most important role of the COP to this group? (in no order, without names)"
 WORDS_FEW = f"Fewer than {AT_LEAST} wrote an answer, so none is shown."
 OFFERED = (
-    "The guide asks for a yearly reflective session on the value of our COP: I've added “{topic}” to the "
+    "The guide asks for a yearly reflective session on the value of our COP: “{topic}” is now among the "
     "topics for our next lead-topic vote."
 )
-TEAMS_NO_CHART = "(The chart was too large for this card: the figures are in the table.)"
 
 FORM_TITLE = "Our yearly review"
 FORM_NOTE = NOT_CHANGEABLE + " Leave out any question you'd rather not answer."
@@ -522,7 +520,7 @@ async def close(
     count = await store.close_survey(session, survey, today)
     if count is None:
         return []  # closed already, by another worker or co-chair
-    await votes.add_topic(session, community.id, REFLECTIVE_TOPIC, now)
+    await store.offer_topic(session, community.id, REFLECTIVE_TOPIC, now)
     offered = Post(OFFERED.format(topic=REFLECTIVE_TOPIC), key=f"{survey_key(survey.id)}:offered")
     if count < AT_LEAST:
         return [Post(CLOSED_FEW.format(k=AT_LEAST), key=f"{survey_key(survey.id)}:results"), offered]

@@ -7,13 +7,14 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Member, ReviewAnswer, ReviewResponder, ReviewSurvey
+from storage.models import Member, ReviewAnswer, ReviewResponder, ReviewSurvey, Topic
 from storage.upsert import insert_for, insert_ignore
+from storage.votes import add_topic, title_key
 
 
 @dataclass(frozen=True)
@@ -203,3 +204,16 @@ async def forget_responses(session: AsyncSession, member: Member) -> dict[str, i
         .execution_options(synchronize_session=False)
     )
     return {"review responses": int(getattr(gone, "rowcount", 0) or 0)}
+
+
+async def offer_topic(session: AsyncSession, community_id: int, title: str, now: datetime) -> None:
+    """Make ``title`` a candidate for the next topic vote: added, or offered again if a past
+    vote chose it (the reflective session on the value of the COP comes back every year)."""
+    if await add_topic(session, community_id, title, now):
+        return
+    await session.execute(
+        update(Topic)
+        .where(Topic.community_id == community_id, Topic.title_key == title_key(title))
+        .values(chosen_at=None)
+        .execution_options(synchronize_session=False)
+    )

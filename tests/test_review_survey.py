@@ -93,7 +93,7 @@ async def test_the_terminal_asks_one_question_at_a_time_and_shares_results_with_
     chart = (tmp_path / "cop-review-2027.png").read_bytes()
     assert chart[:8] == PNG_MAGIC
     assert "Satisfaction 4; Shared vision not shown (fewer than 3 answered); Governance 4" in screen  # alt text
-    assert f"I've added “{REFLECTIVE_TOPIC}” to the topics" in screen
+    assert f"“{REFLECTIVE_TOPIC}” is now among the topics for our next lead-topic vote" in screen
 
 
 # -- the small-group rule --------------------------------------------------------------------
@@ -136,11 +136,19 @@ async def test_this_year_is_shown_beside_last_year(db, clock):
         for who, rating in zip(("Ann", "Ben", "Cara"), ratings, strict=True):
             await room.cmd(who, send_command([rating] * 9, ""))
         closed = await room.cmd("Ann", "review close")
+        if year == 2027:
+            async with db.transaction() as session:  # the group chose it as a lead topic that year
+                topic = await session.scalar(select(Topic).where(Topic.title == REFLECTIVE_TOPIC))
+                assert topic is not None
+                topic.chosen_at = clock.now
     results = closed[0]
     assert "The chart is in the file, beside last year's." in results.text
     assert results.attachment is not None
     assert "2028, beside 2027: Satisfaction 5 (2027: 3)" in results.attachment.alt_text
     assert results.sections[1].lines == ("Fewer than 3 wrote an answer, so none is shown.",)
+    async with db.transaction() as session:  # offered again, a year on, though a vote had chosen it
+        topic = await session.scalar(select(Topic).where(Topic.title == REFLECTIVE_TOPIC))
+        assert topic is not None and topic.chosen_at is None
 
 
 # -- nothing links an answer to a member -----------------------------------------------------
