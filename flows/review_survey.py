@@ -11,7 +11,7 @@ question at a time in the terminal (`review answer`, then a line per question).
     CLOSED: results (k ≥ 3) with a table and a chart; the annual reflective session offered as a topic
 
 Anonymous by design (`storage.review`): *who responded* (survey, member) and *what was answered*
-(one row per question's value, random id, the day only) share nothing. So a response cannot
+(one row per question's value, a random id, no time) share nothing. So a response cannot
 be changed or taken back: members are told so before they answer.
 """
 
@@ -387,8 +387,7 @@ async def _next(turn: Turn, survey: ReviewSurvey, n: int, answer: Mapping[str, G
     member = await turn.member()
     if not await store.move_on(turn.session, survey.id, member.id, n):
         return [turn.private(ALREADY_SENT)]
-    _, today = await _zone_today(turn.session, survey.community_id, turn.now)
-    await store.keep_answers(turn.session, survey.id, answer, today)
+    await store.keep_answers(turn.session, survey.id, answer)
     if n + 1 >= len(QUESTIONS):
         return [turn.private(THANKS)]
     return [_question_post(turn, survey, n + 1)]
@@ -447,10 +446,9 @@ async def _send(turn: Turn, rest: str) -> list[Post]:
     member = await turn.member()
     if not await store.claim_response(turn.session, survey.id, member.id, len(QUESTIONS)):
         return [turn.private(ALREADY_SENT)]
-    _, today = await _zone_today(turn.session, survey.community_id, turn.now)
     if "role" in answers:
         answers["role"] = Given(text=turn.readable(answers["role"].text or ""))
-    await store.keep_answers(turn.session, survey.id, answers, today)
+    await store.keep_answers(turn.session, survey.id, answers)
     return [turn.private(THANKS)]
 
 

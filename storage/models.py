@@ -585,8 +585,9 @@ class ReviewResponder(Base):
 
 class ReviewAnswer(Base):
     """*What was answered*: one question's value, nobody's. A random id (not a counter), no
-    member, only the day; SQLite keeps it WITHOUT ROWID, so rows are ordered by that random id,
-    not by when they came. ``rating`` 1–5, or ``text`` for the free-text question."""
+    member, no time (not even the day: on a day only one member answered, it would point to
+    them); SQLite keeps it WITHOUT ROWID, so rows are ordered by that random id, not by when
+    they came. ``rating`` 1–5, or ``text`` for the free-text question."""
 
     __tablename__ = "review_answers"
     __table_args__ = {"sqlite_with_rowid": False}
@@ -595,4 +596,3 @@ class ReviewAnswer(Base):
     question: Mapped[str] = mapped_column(String(16))
     rating: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
-    kept_on: Mapped[date] = mapped_column(Date)

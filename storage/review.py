@@ -1,5 +1,5 @@
 """The annual review survey's rows: the survey, *who responded* and *what was answered*, kept
-apart. An answer row has a random id, no member and only a day; who responded holds no id and
+apart. An answer row has a random id, no member and no time; who responded holds no id and
 no time. Nothing the one table holds is shared by the other, so no query can join them."""
 
 from __future__ import annotations
@@ -88,8 +88,9 @@ async def move_on(session: AsyncSession, survey_id: int, member_id: int, was: in
     return bool(getattr(result, "rowcount", 0))
 
 
-async def keep_answers(session: AsyncSession, survey_id: int, answers: Mapping[str, Given], today: date) -> None:
-    """Each question's value as its own row, under a random id, with only the day."""
+async def keep_answers(session: AsyncSession, survey_id: int, answers: Mapping[str, Given]) -> None:
+    """Each question's value as its own row, under a random id, with no time at all: not even
+    the day (on a day only one member answered, the day would point to them)."""
     rows = [
         {
             "id": secrets.token_hex(16),
@@ -97,7 +98,6 @@ async def keep_answers(session: AsyncSession, survey_id: int, answers: Mapping[s
             "question": question,
             "rating": given.rating,
             "text": given.text,
-            "kept_on": today,
         }
         for question, given in answers.items()
         if given.rating is not None or given.text
@@ -161,7 +161,7 @@ async def close_survey(session: AsyncSession, survey: ReviewSurvey, today: date)
     await session.execute(delete(ReviewResponder).where(ReviewResponder.survey_id == survey.id))
     kept = (
         await session.execute(
-            select(ReviewAnswer.question, ReviewAnswer.rating, ReviewAnswer.text, ReviewAnswer.kept_on).where(
+            select(ReviewAnswer.question, ReviewAnswer.rating, ReviewAnswer.text).where(
                 ReviewAnswer.survey_id == survey.id
             )
         )
@@ -174,9 +174,8 @@ async def close_survey(session: AsyncSession, survey: ReviewSurvey, today: date)
             "question": question,
             "rating": rating,
             "text": text,
-            "kept_on": today,  # the day it closed: when each came is not kept past the close
         }
-        for question, rating, text, _ in kept
+        for question, rating, text in kept
     ]
     rows.sort(key=lambda row: str(row["id"]))
     if rows:

@@ -1,5 +1,5 @@
-"""the annual review survey: who responded kept apart from what was answered (random ids, days
-only, WITHOUT ROWID on SQLite); the month each community's survey goes out
+"""the annual review survey: who responded kept apart from what was answered (random ids, no
+times, WITHOUT ROWID on SQLite); the month each community's survey goes out
 
 Revision ID: 0016
 Revises: 0015
@@ -43,7 +43,6 @@ def upgrade() -> None:
         sa.Column("question", sa.String(length=16), nullable=False),
         sa.Column("rating", sa.Integer(), nullable=True),
         sa.Column("text", sa.Text(), nullable=True),
-        sa.Column("kept_on", sa.Date(), nullable=False),
         sqlite_with_rowid=False,
     )
     op.create_index("ix_review_answers_survey_id", "review_answers", ["survey_id"])
