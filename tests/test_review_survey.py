@@ -226,6 +226,8 @@ async def test_bad_input_is_answered_clearly_and_changes_nothing(db, clock):
     assert len(await _answers(db)) == 10 and ("role", None, "Changed my mind") not in await _answers(db)
     assert "Only a co-chair or today's lead can close the review." in (await room.cmd("Cara", "review close"))[0].text
     assert "Usage: /cop review open [days]" in (await room.cmd("Ann", "review open 99"))[0].text
+    assert "“smarch” isn't a month" in (await room.cmd("Ann", "schedule review Smarch"))[0].text
+    assert "Only a co-chair can choose the month" in (await room.cmd("Cara", "schedule review April"))[0].text
     async with db.transaction() as session:
         assert (await session.scalar(select(ReviewSurvey.closed_on))) is None
 
