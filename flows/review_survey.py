@@ -7,7 +7,7 @@ alone — in one Slack window or one Teams card (`review send …`, the twin of 
 question at a time in the terminal (`review answer`, then a line per question).
 
     (none) --review / review open [days] / the yearly post--> OPEN --review close / its last day--> CLOSED
-    OPEN: each member sends one response; one private reminder to those who have not, ever
+    OPEN: each member sends one response; those who have not get one private reminder
     CLOSED: results (k ≥ 3) with a table and a chart; the annual reflective session offered as a topic
 
 Anonymous by design (`storage.review`): *who responded* (survey, member) and *what was answered*
@@ -22,7 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.registry import Answer, Answerable, Command, FlowRouter, Forgetter
@@ -44,7 +43,7 @@ from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 from storage import review as store
 from storage import schedule as schedules
 from storage.due import LOOK_NOW
-from storage.models import Community, Meeting, MeetingSchedule, ReviewSurvey
+from storage.models import Community, MeetingSchedule, ReviewSurvey
 from storage.review import Given
 
 # -- the guide's questions, in its words ---------------------------------------------------
@@ -189,16 +188,6 @@ QUESTIONNAIRE = Questionnaire("review send", FORM_TITLE, QUESTIONNAIRE_QUESTIONS
 router = FlowRouter("review survey")
 
 
-@dataclass
-class SurveyDue:
-    """What the scheduler finds for one community: channel posts, private ones by platform,
-    and the later moments to look again."""
-
-    posts: list[Post]
-    private: list[tuple[str, Post]]
-    later: list[datetime]
-
-
 def survey_key(survey_id: int) -> str:
     return f"review:{survey_id}"
 
@@ -211,7 +200,7 @@ def _owns(key: str) -> bool:
     return key.startswith("review:") and ":q:" in key
 
 
-def _day(day: date) -> str:
+def day_words(day: date) -> str:
     return f"{day:%A} {day.day} {day:%B}"
 
 
@@ -263,7 +252,7 @@ async def review(turn: Turn, cmd: Command) -> list[Post]:
 
 async def _status(session: AsyncSession, survey: ReviewSurvey) -> str:
     count = COUNT.format(n=await store.responded_count(session, survey))
-    return ALREADY_OPEN.format(until=_day(survey.closes_on), count=count)
+    return ALREADY_OPEN.format(until=day_words(survey.closes_on), count=count)
 
 
 async def _open(turn: Turn, days: int) -> list[Post]:
@@ -276,7 +265,7 @@ async def _open(turn: Turn, days: int) -> list[Post]:
     if started is None:
         held = await store.survey_of_year(turn.session, community.id, today.year)
         closed = held.closed_on if held is not None and held.closed_on else today
-        return [turn.private(DONE_THIS_YEAR.format(closed=_day(closed)))]
+        return [turn.private(DONE_THIS_YEAR.format(closed=day_words(closed)))]
     schedule.next_due_at = LOOK_NOW  # its reminder and its close are the scheduler's
     return [survey_post(started)]
 
@@ -284,7 +273,7 @@ async def _open(turn: Turn, days: int) -> list[Post]:
 def survey_post(survey: ReviewSurvey) -> Post:
     """The survey in the channel: its questionnaire (Slack's window, Teams' card: `review send`),
     and its button (`review answer`), which asks one question at a time where there is no form."""
-    text = OPENED.format(until=_day(survey.closes_on)) + "\n" + NOT_CHANGEABLE
+    text = OPENED.format(until=day_words(survey.closes_on)) + "\n" + NOT_CHANGEABLE
     return Post(
         text,
         buttons=(Button(ANSWER_LABEL, "review answer", "primary"),),
@@ -540,98 +529,6 @@ async def close(
     text = RESULTS.format(year=survey.year, count=count, beside=BESIDE if last is not None else "")
     results = Post(text, sections=sections, attachment=chart, key=f"{survey_key(survey.id)}:results")
     return [results, offered]
-
-
-# -- the scheduler: the yearly post, the one reminder, the close -----------------------------
-
-
-async def yearly_day(
-    session: AsyncSession, community: Community, schedule: MeetingSchedule, today: date
-) -> date | None:
-    """The 1st of the month the next yearly survey goes out: in the month the co-chairs chose,
-    else in the month of the community's first meeting, a year on; never before a first meeting,
-    never in a year that had one already. None: no meeting has been held yet."""
-    first = await session.scalar(select(func.min(Meeting.held_on)).where(Meeting.community_id == community.id))
-    if first is None:
-        return None
-    month = schedule.review_month or first.month
-    start = max(today.year, first.year + (0 if schedule.review_month else 1))
-    for year in range(start, start + 3):
-        day = date(year, month, 1)
-        if day <= first or (year == today.year and today.month > month):
-            continue  # before the first meeting, or this year's month is past
-        if await store.survey_of_year(session, community.id, year) is None:
-            return day
-    return None
-
-
-def _at(day: date, schedule: MeetingSchedule) -> datetime:
-    return calendar.to_utc(day, POST_AT, schedule.zone)
-
-
-async def survey_due(
-    session: AsyncSession, community: Community, schedule: MeetingSchedule, platforms: set[str], now: datetime
-) -> SurveyDue:
-    """The yearly survey post (claimed once), the open survey's reminder (once) and its close."""
-    due = SurveyDue([], [], [])
-    today = calendar.local(now, schedule.zone).date()
-    survey = await store.open_survey(session, community.id)
-    if survey is not None:
-        await _open_survey_due(session, community, schedule, survey, today, platforms, now, due)
-        return due
-    first_day = await yearly_day(session, community, schedule, today)
-    if first_day is None:
-        return due
-    if now < _at(first_day, schedule):
-        due.later.append(_at(first_day, schedule))
-        return due
-    if not await schedules.claim_announcement(session, community.id, "review", first_day, now, now):
-        return due
-    started = await store.start_survey(session, community.id, today.year, today, today + timedelta(days=DEFAULT_DAYS))
-    if started is None:
-        return due
-    due.later.append(_at(started.closes_on - timedelta(days=REMIND_DAYS_BEFORE), schedule))
-    due.posts.append(survey_post(started))
-    return due
-
-
-async def _open_survey_due(
-    session: AsyncSession,
-    community: Community,
-    schedule: MeetingSchedule,
-    survey: ReviewSurvey,
-    today: date,
-    platforms: set[str],
-    now: datetime,
-    due: SurveyDue,
-) -> None:
-    closing = _at(survey.closes_on, schedule)
-    if now >= closing:
-        due.posts += await close(session, community, survey, today, now)
-        return
-    due.later.append(closing)
-    remind = _at(survey.closes_on - timedelta(days=REMIND_DAYS_BEFORE), schedule)
-    if survey.reminded or remind < _at(survey.opened_on, schedule) + timedelta(days=1):
-        return  # reminded already, or too short a survey for a reminder
-    if now < remind:
-        due.later.append(remind)
-        return
-    if not await store.mark_reminded(session, survey.id):
-        return
-    count = COUNT.format(n=await store.responded_count(session, survey))
-    due.posts.append(
-        Post(CHANNEL_COUNT.format(until=_day(survey.closes_on), count=count), key=f"{survey_key(survey.id)}:count")
-    )
-    for member in await store.not_responded(session, survey):
-        if member.platform in platforms:
-            post = Post(
-                REMINDER.format(until=_day(survey.closes_on)),
-                buttons=(Button(ANSWER_LABEL, "review answer", "primary"),),
-                key=f"{survey_key(survey.id)}:reminder",
-                private_to=member.user_id,
-                direct=True,
-            )
-            due.private.append((member.platform, post))
 
 
 router.forgetter(Forgetter("review responses", ("review_responders",), store.forget_responses))
