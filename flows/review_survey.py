@@ -161,12 +161,12 @@ CLOSED_FEW = (
     "Our yearly review is closed. Fewer than {k} of us answered, so no results are shown: with so few, "
     "answers could point to who gave them. The answers stay without names."
 )
-RESULTS = "Our yearly review of the COP {year}: {count} answered. Thank you. The chart is in the file{beside}."
+RESULTS = "Our yearly review of the COP {year}: {count} answered. Thank you. The chart is with this post{beside}."
 BESIDE = ", beside last year's"
 TABLE_HEADING = "Ratings (1 to 5): the middle answer, and what most said"
 LINE = "{question} — median {median} ({word}); {spread}; {count} answered"
 LINE_FEW = "{question} — fewer than {k} answered"
-WORDS_HEADING = "What is the most important role of the COP to this group? (in no order, without names)"
+WORDS_HEADING = "What is the most important role of the COP to this group? (in A–Z order, without names)"
 WORDS_FEW = f"Fewer than {AT_LEAST} wrote an answer, so none is shown."
 OFFERED = (
     "The guide asks for a yearly reflective session on the value of our COP: “{topic}” is now among the "

@@ -87,7 +87,7 @@ async def test_the_terminal_asks_one_question_at_a_time_and_shares_results_with_
         "Effective and inclusive governance structures and practices — median 4 (good); most said 4–5; 3 answered"
         in screen
     )
-    listed = screen.split("(in no order, without names)")[1]
+    listed = screen.split("(in A–Z order, without names)")[1]
     assert listed.index("A safe space") < listed.index("Peer connection") < listed.index("We learn")  # sorted
     assert "Ann" not in listed and "Cara" not in listed
     chart = (tmp_path / "cop-review-2027.png").read_bytes()
@@ -142,7 +142,7 @@ async def test_this_year_is_shown_beside_last_year(db, clock):
                 assert topic is not None
                 topic.chosen_at = clock.now
     results = closed[0]
-    assert "The chart is in the file, beside last year's." in results.text
+    assert "The chart is with this post, beside last year's." in results.text
     assert results.attachment is not None
     assert "2028, beside 2027: Satisfaction 5 (2027: 3)" in results.attachment.alt_text
     assert results.sections[1].lines == ("Fewer than 3 wrote an answer, so none is shown.",)
