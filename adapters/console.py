@@ -114,14 +114,16 @@ class ConsoleSender:
         shown = post.with_file_taken() if self.files_dir is not None else post
         self._write(f"{head}:\n{self._render(shown)}\n")
         if post.attachment is not None and self.files_dir is not None:
-            self._write(f"  (file saved: {self._save(post.attachment.filename, post.attachment.content)})\n")
+            saved = self._save(post.attachment.filename, post.attachment.data())
+            alt = f" — {post.attachment.alt_text}" if post.attachment.alt_text else ""
+            self._write(f"  (file saved: {saved}{alt})\n")
         return None if post.private_to else ref
 
-    def _save(self, filename: str, content: str) -> Path:
+    def _save(self, filename: str, content: bytes) -> Path:
         assert self.files_dir is not None
         self.files_dir.mkdir(parents=True, exist_ok=True)
         path = self.files_dir / (_SAFE_FILENAME.sub("_", filename)[:80] or "file")
-        path.write_text(content, encoding="utf-8", newline="")
+        path.write_bytes(content)
         return path
 
     async def update(self, place: Place, ref: str, post: Post) -> None:

@@ -107,6 +107,7 @@ class Answerable:
     priority: int = 50
     opened_at: Callable[[Turn], Awaitable[datetime | None]] | None = None
     kept_as: Callable[[str], str] | None = None
+    marks_attendance: bool = True  # an answer counts its author as at today's meeting
 
 
 @dataclass(frozen=True)

@@ -20,8 +20,10 @@ A cancelled meeting needs no clean-up: announcements are made from the schedule 
     due community ─▶ take_due (row locked) ─▶ meetings: claim each due kind ─┬─▶ posts
                                            ├▶ terms: claim each due review ──┤
                                            └▶ actions (`flows.action_reminders`): owners'
-                                              reminders, the co-chairs' weekly digest ─┘ (private:
-                                              one channel on the reader's platform)
+                                              reminders, the co-chairs' weekly digest ─┤ (private:
+                                              one channel on the reader's platform)   │
+                                           └▶ the yearly review survey (`flows.review_due`):
+                                              its post, its one reminder, its close ──┘
                      next_due_at = the earliest moment still to come (NULL: nothing, or no channel)
 """
 
@@ -38,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import and_list, plural
-from flows import action_reminders, agenda
+from flows import action_reminders, agenda, review_due
 from flows import meeting_calendar as calendar
 from flows.invitation import meeting_invitation
 from flows.schedule import Planned, upcoming
@@ -140,9 +142,11 @@ async def community_due(session: AsyncSession, schedule_id: int, now: datetime) 
     reminders = await action_reminders.actions_due(
         session, community, schedule, {channel.platform for channel in places}, now
     )
-    later += term_later + reminders.later
+    survey = await review_due.survey_due(session, community, schedule, {channel.platform for channel in places}, now)
+    later += term_later + reminders.later + survey.later
     schedule.next_due_at = min(later) if later else None
-    posts += term_posts
+    posts += term_posts + survey.posts
+    reminders.posts.extend(survey.private)
     made = []
     reached: set[str] = set()
     for channel in places:

@@ -106,7 +106,8 @@ async def reply(turn: Turn, event: ReplyEvent) -> list[Post]:
     if not text:
         return [turn.private(NO_WORDS)]
     if is_pass(text):
-        await attendance.mark_present(turn)
+        if answerable.marks_attendance:
+            await attendance.mark_present(turn)
         return await answerable.pass_(turn, key)
     posts = await _keep(turn, answerable, key, text, anonymous=event.anonymous, from_form=event.from_form)
     return [turn.private(_same_again(answerable, key))] if posts is None else posts
@@ -178,7 +179,8 @@ async def _keep(
     None: the same answer was kept already (a retry, a double submission)."""
     if len(text) > MAX_ANSWER_CHARS:
         return [turn.private(TOO_LONG)]
-    await attendance.mark_present(turn)  # first: the tally the answer updates counts them
+    if answerable.marks_attendance:
+        await attendance.mark_present(turn)  # first: the tally the answer updates counts them
     code = _new_code() if anonymous else None
     given = Answer(text, anonymous, from_form, code_hash(code) if code else None)
     posts = await answerable.answer(turn, key, given)
@@ -209,8 +211,9 @@ async def pass_open(turn: Turn) -> list[Post]:
     found = await _open(turn)
     if found is None:
         raise NothingOpen(NOTHING_OPEN)
-    await attendance.mark_present(turn)
     answerable, key = found
+    if answerable.marks_attendance:
+        await attendance.mark_present(turn)
     return await answerable.pass_(turn, key)
 
 

@@ -51,6 +51,8 @@ IN_THE_PAST = "{day} has already passed (today is {today}); please pick a day fr
 ALREADY_ONE = "There is already a meeting on {day}. To change its time: `/cop schedule move {day} {day} 14:00`."
 DAY_OFF_ADDED = "Noted: {day} is not a working day for us."
 LINK_SET = "The joining link is set; reminders will carry it."
+REVIEW_MONTH_SET = "Thank you — our yearly review survey will open in {month} each year."
+REVIEW_MONTH_BAD = "Which month should the yearly review open in? “{said}” isn't a month: give its name, e.g. March."
 LINK_BAD = "Please give the meeting's https:// link (at most 500 characters)."
 SETTINGS = (
     "Time zone {zone} · public holidays of {country} · agenda {agenda} working days before · "
@@ -68,6 +70,7 @@ FORMS: dict[str, tuple[str, str]] = {
     ),
     "off": ("schedule off <date>", "schedule off 24/12/2026"),
     "link": ("schedule link <url>", "schedule link https://example.org/our-meeting"),
+    "review": ("schedule review <month>", "schedule review March"),
 }
 USAGE = "Usage: /cop schedule | " + " | ".join(usage for usage, _ in FORMS.values())
 # How many working days before a meeting each announcement may go out (the guide: 3 to 5 for the agenda).
@@ -83,6 +86,7 @@ UNKNOWN_ZONE = "I don't know the time zone “{zone}”.{near} Write it as Regio
 UNKNOWN_FORM = "I don't know “schedule {form}”.{near} The forms are: {forms}. For example: `/cop {example}`"
 TWO_DATES = "Please put “to” between the two days: `/cop schedule move {words}` could be read more than one way."
 CHAIR_FORMS = {
+    "review": "choose the month of the yearly review",
     "quarterly": "set the meeting schedule",
     "add": "add a meeting",
     "move": "move a meeting",
@@ -250,10 +254,22 @@ async def schedule(turn: Turn, cmd: Command) -> list[Post]:
             day = calendar.parse_date(" ".join(words), _today(turn, settings))
             await store.add_day_off(turn.session, community.id, day)
             return [turn.private(DAY_OFF_ADDED.format(day=day.isoformat()))]
+        if form == "review":
+            return [turn.private(_set_review_month(settings, words))]
         if len(words) != 1 or not words[0].startswith("https://") or len(words[0]) > 500:
             raise UsageError(LINK_BAD)
         settings.join_link = words[0]
         return [turn.private(LINK_SET)]
+
+
+def _set_review_month(settings: MeetingSchedule, words: list[str]) -> str:
+    """The month the yearly review survey goes out (a name, or 1–12)."""
+    said = " ".join(words).strip().lower()
+    month = dates.MONTHS.get(said) or (number(said) if said.isdigit() else None)
+    if month is None or not 1 <= month <= 12:
+        raise UsageError(REVIEW_MONTH_BAD.format(said=shown(said[:30])))
+    settings.review_month = month
+    return REVIEW_MONTH_SET.format(month=dates.MONTH_NAMES[month - 1].capitalize())
 
 
 @contextmanager

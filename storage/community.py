@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.vocabulary.conversation import Actor, Place
+from storage import schedule as schedules
 from storage.group_memo import group_actors, peek, remembered
 from storage.models import ChannelBinding, CoChairTerm, Community, Meeting, Member
 from storage.upsert import added, insert_ignore, inserted_row
@@ -242,12 +243,14 @@ async def meeting_on(session: AsyncSession, community_id: int, day: date) -> Mee
 async def _meeting_today(session: AsyncSession, community: Community, today: date) -> Meeting:
     meeting = await meeting_on(session, community.id, today)
     if meeting is None:
-        await insert_ignore(
+        made = await insert_ignore(
             session,
             Meeting,
             {"community_id": community.id, "held_on": today, "lead_topic": community.next_topic},
             ("community_id", "held_on"),
         )
+        if made:  # the scheduler looks again (a first meeting dates the yearly review survey)
+            await schedules.schedule_of(session, community.id, datetime.combine(today, time(), UTC))
         meeting = await meeting_on(session, community.id, today)
         assert meeting is not None
     return meeting

@@ -1,7 +1,8 @@
 """Keeps `MeetingSchedule.next_due_at` honest: whenever a row that sets a community's rhythm is
 added, changed or deleted — its schedule's settings, a schedule change, a day off, a co-chair
-term, a channel binding — the community's schedule is marked "look now", so the scheduler's
-next tick looks at it and stores its real next moment. So is an action item that gets a due
+term, a channel binding, a meeting held (the first one dates the yearly review survey) — the
+community's schedule is marked "look now", so the scheduler's next tick looks at it and stores
+its real next moment. So is an action item that gets a due
 date, a new date, an owner or a new status (its reminders, `flows.action_reminders`): one
 UPDATE of the schedule row in that transaction; an action without a date costs nothing.
 
@@ -21,12 +22,12 @@ from sqlalchemy import Table, event, inspect, select, update
 from sqlalchemy.orm import ORMExecuteState, Session, UOWTransaction
 from sqlalchemy.sql import ClauseElement
 
-from storage.models import ActionItem, ChannelBinding, CoChairTerm, DayOff, MeetingSchedule, ScheduleChange
+from storage.models import ActionItem, ChannelBinding, CoChairTerm, DayOff, Meeting, MeetingSchedule, ScheduleChange
 
 # "Look now" is a moment before any clock, so the next tick sees it whatever the clock says (a
 # terminal's `/clock` included); the scheduler then stores the real next moment.
 LOOK_NOW = datetime(2000, 1, 1, tzinfo=UTC)
-RHYTHM_ROWS = (ScheduleChange, DayOff, CoChairTerm, ChannelBinding)
+RHYTHM_ROWS = (ScheduleChange, DayOff, CoChairTerm, ChannelBinding, Meeting)  # a first meeting dates the review
 _RHYTHM_TABLES = {model.__table__ for model in RHYTHM_ROWS}
 _OWN_COLUMNS = {"next_due_at", "updated_at"}  # the scheduler's own bookkeeping: no reason to look again
 _ACTIONS = ActionItem.__table__

@@ -521,6 +521,8 @@ class MeetingSchedule(Base):
     # current by the scheduler after each look, and set to "look now" (`storage.due`) whenever
     # what sets its rhythm changes.
     next_due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
+    # The month (1–12) the annual review survey goes out; NULL: the month of the first meeting.
+    review_month: Mapped[int | None] = mapped_column(Integer)
 
 
 class ScheduleChange(Base):
@@ -639,3 +641,48 @@ class VisionObjective(Base):
     know: Mapped[str | None] = mapped_column(Text)
     horizon: Mapped[str | None] = mapped_column(String(8))
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ReviewSurvey(Base):
+    """One year's review survey of a community ("Reviewing/Evaluating your COP"): open from
+    ``opened_on`` until ``closes_on`` (local days), then closed. ``responses`` is how many
+    members sent theirs, kept at close (the who-responded rows go then). No member reference."""
+
+    __tablename__ = "review_surveys"
+    __table_args__ = (UniqueConstraint("community_id", "year", name="uq_review_survey_year"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    year: Mapped[int] = mapped_column(Integer)
+    opened_on: Mapped[date] = mapped_column(Date)
+    closes_on: Mapped[date] = mapped_column(Date)
+    closed_on: Mapped[date | None] = mapped_column(Date)
+    reminded: Mapped[bool] = mapped_column(Boolean, default=False)
+    responses: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReviewResponder(Base):
+    """*Who responded* to a survey (one row per member: one response each), kept apart from
+    *what was answered* (`ReviewAnswer`): no id, no time, nothing shared with an answer.
+    ``next_question`` is how far the member got (the terminal asks one question at a time).
+    SQLite keeps it WITHOUT ROWID (no insertion order); all rows of a survey go when it closes."""
+
+    __tablename__ = "review_responders"
+    __table_args__ = {"sqlite_with_rowid": False}
+    survey_id: Mapped[int] = mapped_column(ForeignKey("review_surveys.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    next_question: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class ReviewAnswer(Base):
+    """*What was answered*: one question's value, nobody's. A random id (not a counter), no
+    member, no time (not even the day: on a day only one member answered, it would point to
+    them); SQLite keeps it WITHOUT ROWID, so rows are ordered by that random id, not by when
+    they came. ``rating`` 1–5, or ``text`` for the free-text question."""
+
+    __tablename__ = "review_answers"
+    __table_args__ = {"sqlite_with_rowid": False}
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("review_surveys.id", ondelete="CASCADE"), index=True)
+    question: Mapped[str] = mapped_column(String(16))
+    rating: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str | None] = mapped_column(Text)

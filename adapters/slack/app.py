@@ -22,7 +22,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack import translate
 from adapters.slack.names import NAME_WAIT, NameBook
-from adapters.slack.render import ANSWER_BLOCK, ANSWER_CALLBACK, CHOICE_ACTION_PATTERN, SHARE_ACTION, share_modal
+from adapters.slack.render import (
+    ANSWER_BLOCK,
+    ANSWER_CALLBACK,
+    CHOICE_ACTION_PATTERN,
+    QUESTION_BLOCK,
+    QUESTIONNAIRE_ACTION,
+    QUESTIONNAIRE_CALLBACK,
+    SHARE_ACTION,
+    questionnaire_modal,
+    share_modal,
+)
 from adapters.slack.sender import SlackSender
 from adapters.slack.settings import SlackSettings
 from bot.request_body import bad_request, check_depth, read_body, utf8, where
@@ -123,6 +133,8 @@ class SlackAdapter:
         self.bolt.action(CHOICE_ACTION_PATTERN)(self.on_choice)
         self.bolt.action(SHARE_ACTION)(self.on_share)
         self.bolt.view(ANSWER_CALLBACK)(self.on_answer)
+        self.bolt.action(QUESTIONNAIRE_ACTION)(self.on_questionnaire)
+        self.bolt.view(QUESTIONNAIRE_CALLBACK)(self.on_questionnaire_sent)
         self.bolt.error(self.on_error)
 
     # -- HTTP ------------------------------------------------------------------------------
@@ -231,6 +243,37 @@ class SlackAdapter:
             async with self._acked_after(ack):
                 names = await self.names.names([submitted.actor.user_id])
                 await self._dispatch(translate.form_reply(body, names))  # kept; the window closes
+
+    async def on_questionnaire(self, ack: Any, body: dict[str, Any]) -> None:
+        """A questionnaire's button (the review survey): open its window of questions."""
+        with self.work.inline("slack: a questionnaire button"), self._unreadable("questionnaire button"):
+            await ack()
+            share = translate.share_request(body)  # the same fields: trigger, value, channel, message
+            if share is None:
+                log.warning("slack: a questionnaire press without its post or trigger was ignored")
+                return
+            view = questionnaire_modal(share.form, share.channel_id, share.message_ts, share.team_id)
+            try:
+                await self.client.views_open(trigger_id=share.trigger_id, view=view)
+            except Exception as error:  # noqa: BLE001 - the member can press again
+                log.warning("slack: views.open failed (%s at %s)", type(error).__name__, where(error))
+
+    async def on_questionnaire_sent(self, ack: Any, body: dict[str, Any]) -> None:
+        try:
+            sent = translate.questionnaire_reply(body)
+        except translate.BadPayload as error:
+            sentence = str(error) if isinstance(error, translate.FormError) else translate.UNREADABLE
+            blocks = translate.at(body, "view", "blocks")
+            first = next(
+                (b.get("block_id") for b in blocks or [] if isinstance(b, dict) and b.get("type") == "input"),
+                QUESTION_BLOCK.format(key="role"),
+            )
+            await ack(response_action="errors", errors={first: sentence})
+            return
+        with self.work.inline("slack: a questionnaire window"), self._unreadable("questionnaire window"):
+            async with self._acked_after(ack):
+                names = await self.names.names([sent.actor.user_id])
+                await self._dispatch(translate.questionnaire_reply(body, names))
 
     async def on_error(self, error: Exception) -> None:
         """What Bolt does with a listener's exception (it answers Slack 500): log its kind and

@@ -7,7 +7,15 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from bot.vocabulary.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, AnswerForm, Button, Post, Section
+from bot.vocabulary.conversation import (
+    ANONYMOUS_LABEL,
+    MAX_ANSWER_CHARS,
+    AnswerForm,
+    Button,
+    Post,
+    Questionnaire,
+    Section,
+)
 
 SECTION_CHARS = 3000  # a section block's text
 BLOCKS_PER_MESSAGE = 50
@@ -32,6 +40,12 @@ SHARE_ACTION = "cop:share"
 ANSWER_CALLBACK = "cop:answer"
 ANSWER_BLOCK, ANSWER_INPUT = "answer", "text"
 ANONYMOUS_BLOCK, ANONYMOUS_INPUT, ANONYMOUS_VALUE = "anonymous", "choice", "anonymous"
+# A questionnaire (the review survey): its button opens one window of radio buttons; the window's
+# inputs are "q:<key>" blocks; its private metadata carries the channel, the post and the command.
+QUESTIONNAIRE_ACTION = "cop:questionnaire"
+QUESTIONNAIRE_CALLBACK = "cop:questionnaire"
+QUESTION_BLOCK, QUESTION_INPUT = "q:{key}", "value"
+OPTION_CHARS = 75  # an option's text
 
 # The words of the answer window (the core's prompts arrive on the post itself).
 MODAL_TITLE = "Share"
@@ -164,9 +178,88 @@ def share_button(form: AnswerForm) -> Block:
     }
 
 
+def questionnaire_button(questionnaire: Questionnaire) -> Block:
+    """The button that opens a questionnaire's window: its value carries the questions (short
+    keys; a scale written once), so the window is built on the press, as the Share button's is."""
+    scales: list[list[str]] = []
+    questions = []
+    for question in questionnaire.questions:
+        scale = -1
+        if question.choices:
+            choices = [choice[:OPTION_CHARS] for choice in question.choices]
+            if choices not in scales:
+                scales.append(choices)
+            scale = scales.index(choices)
+        questions.append([question.key, question.label[:INPUT_LABEL_CHARS], scale])
+    data = {
+        "c": questionnaire.command,
+        "t": questionnaire.title,
+        "n": questionnaire.note,
+        "s": questionnaire.submit_label,
+        "sc": scales,
+        "q": questions,
+    }
+    return {
+        "type": "button",
+        "action_id": QUESTIONNAIRE_ACTION,
+        "text": _plain(shorten(questionnaire.open_label, BUTTON_LABEL_CHARS)),
+        "value": json.dumps(data, ensure_ascii=False, separators=(",", ":"))[:BUTTON_VALUE_CHARS],
+        "style": "primary",
+    }
+
+
+def questionnaire_modal(data: dict[str, Any], channel_id: str, message_ts: str, team_id: str) -> Block:
+    """The window a questionnaire button opens: one optional input per question (radio buttons
+    for a rating, a text field for words), its note, and a send button."""
+    scales = data.get("sc") or []
+    blocks: list[Block] = []
+    if data.get("n"):
+        blocks.append({"type": "context", "elements": [_plain(str(data["n"])[:INPUT_LABEL_CHARS])]})
+    spec = []
+    for key, label, scale in data.get("q") or []:
+        element: Block
+        if isinstance(scale, int) and 0 <= scale < len(scales):
+            options = [
+                {"text": _plain(str(choice)[:OPTION_CHARS]), "value": str(n)}
+                for n, choice in enumerate(scales[scale], start=1)
+            ]
+            element = {"type": "radio_buttons", "action_id": QUESTION_INPUT, "options": options}
+        else:
+            element = {
+                "type": "plain_text_input",
+                "action_id": QUESTION_INPUT,
+                "multiline": True,
+                "max_length": MAX_ANSWER_CHARS,
+            }
+        spec.append([key, isinstance(scale, int) and scale >= 0])
+        blocks.append(
+            {
+                "type": "input",
+                "block_id": QUESTION_BLOCK.format(key=key),
+                "optional": True,
+                "label": _plain(str(label)[:INPUT_LABEL_CHARS]),
+                "element": element,
+            }
+        )
+    meta = {"c": channel_id, "ts": message_ts, "t": team_id, "cmd": data.get("c", ""), "q": spec}
+    return {
+        "type": "modal",
+        "callback_id": QUESTIONNAIRE_CALLBACK,
+        "title": _plain(shorten(str(data.get("t") or MODAL_TITLE), MODAL_TITLE_CHARS)),
+        "submit": _plain(shorten(str(data.get("s") or MODAL_TITLE), MODAL_TITLE_CHARS)),
+        "close": _plain(MODAL_CLOSE),
+        "private_metadata": json.dumps(meta),
+        "blocks": blocks,
+    }
+
+
 def _action_blocks(post: Post, in_channel: str | None = None) -> list[Block]:
     elements = [share_button(post.form)] if post.form else []
-    elements += [_button(button, n, in_channel) for n, button in enumerate(post.buttons)]
+    buttons = post.buttons
+    if post.questionnaire is not None:  # its window stands in for the button of the same label
+        elements.append(questionnaire_button(post.questionnaire))
+        buttons = tuple(b for b in buttons if b.label != post.questionnaire.open_label)
+    elements += [_button(button, n, in_channel) for n, button in enumerate(buttons)]
     return [
         {"type": "actions", "elements": elements[start : start + BUTTONS_PER_ACTIONS]}
         for start in range(0, len(elements), BUTTONS_PER_ACTIONS)

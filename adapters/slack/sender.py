@@ -72,6 +72,7 @@ RESPONSE_URL_SECONDS = 30 * 60  # how long Slack honours a slash command's respo
 NOT_IN_CHANNEL = "I'm not in this channel yet, so I couldn't post here. Add me with `/invite @copbot`, then try again."
 ABSENT_ERRORS = ("not_in_channel", "channel_not_found")
 DEFAULT_RETRY_AFTER = 1.0
+ALT_TEXT_CHARS = 1000  # an image's alt text, as files.completeUploadExternal takes it
 # Canvases (the living record). Slack's answers that say this workspace will not have a channel
 # canvas from copbot: its plan, its settings, or copbot's permissions (asked once, never again).
 CANVAS_REFUSED = frozenset(
@@ -231,9 +232,10 @@ class SlackSender:
                 lambda: self.client.files_upload_v2(
                     channel=place.channel_id,
                     thread_ts=thread_ts,
-                    content=attachment.content,
+                    content=attachment.data() if attachment.encoding == "base64" else attachment.content,
                     filename=attachment.filename,
                     title=attachment.filename,
+                    alt_txt=attachment.alt_text[:ALT_TEXT_CHARS] or None,
                 )
             )
         except DeliveryError as error:

@@ -18,9 +18,21 @@ from adapters.slack.render import (
     ANSWER_INPUT,
     CHOICE_ACTION_PATTERN,
     IN_CHANNEL_PATTERN,
+    QUESTION_BLOCK,
+    QUESTION_INPUT,
+    QUESTIONNAIRE_ACTION,
+    QUESTIONNAIRE_CALLBACK,
     SHARE_ACTION,
 )
-from bot.vocabulary.conversation import Actor, ChoiceEvent, CommandEvent, Mention, Place, ReplyEvent
+from bot.vocabulary.conversation import (
+    Actor,
+    ChoiceEvent,
+    CommandEvent,
+    Mention,
+    Place,
+    ReplyEvent,
+    questionnaire_command,
+)
 from bot.vocabulary.text import display_token, trimmed
 
 PLATFORM = "slack"
@@ -165,11 +177,12 @@ def request_kind(body: Any) -> str:
         if not field(body, "user", "id") or not _channel(body):
             return "malformed"
         action_id = field(action, "action_id")
-        return "bolt" if CHOICE_ACTION_PATTERN.match(action_id) or action_id == SHARE_ACTION else "ignored"
+        known = CHOICE_ACTION_PATTERN.match(action_id) or action_id in (SHARE_ACTION, QUESTIONNAIRE_ACTION)
+        return "bolt" if known else "ignored"
     if kind == "view_submission":
         if not field(body, "user", "id") or not isinstance(body.get("view"), Mapping):
             return "malformed"
-        return "bolt" if field(body, "view", "callback_id") == ANSWER_CALLBACK else "ignored"
+        return "bolt" if field(body, "view", "callback_id") in (ANSWER_CALLBACK, QUESTIONNAIRE_CALLBACK) else "ignored"
     return "ignored" if isinstance(kind, str) and kind else "malformed"
 
 
@@ -356,3 +369,45 @@ def _anonymous_choice(values: Any) -> bool | None:
     if not isinstance(chosen, list) or any(field(option, "value") != ANONYMOUS_VALUE for option in chosen):
         return None
     return bool(chosen)
+
+
+# What a member is told in a questionnaire's window when it cannot be sent.
+NO_ANSWERS = "Answer at least one question, or close this window: passing is always fine."
+
+
+def questionnaire_reply(body: Mapping[str, Any], names: Mapping[str, str] | None = None) -> ChoiceEvent:
+    """A submitted questionnaire window → the command it stands for (``review send 4 5 - … | words``);
+    `FormError` when nothing was answered or it cannot be read."""
+    view = body.get("view")
+    try:
+        meta = json.loads(field(view, "private_metadata") or "{}")
+    except (ValueError, RecursionError):
+        meta = None
+    if not isinstance(meta, dict) or not field(meta, "c") or not field(meta, "cmd"):
+        raise FormError(UNREADABLE)
+    spec_raw = meta.get("q")
+    if not isinstance(spec_raw, list) or not all(
+        isinstance(item, list) and len(item) == 2 and isinstance(item[0], str) for item in spec_raw
+    ):
+        raise FormError(UNREADABLE)
+    spec = [(str(key), bool(has_choices)) for key, has_choices in spec_raw]
+    values = at(view, "state", "values")
+    given: dict[str, str] = {}
+    for key, has_choices in spec:
+        state = at(values, QUESTION_BLOCK.format(key=key), QUESTION_INPUT)
+        if not isinstance(state, Mapping):
+            continue
+        value = at(state, "selected_option", "value") if has_choices else state.get("value")
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise FormError(UNREADABLE)
+        given[key] = value if has_choices else trimmed(value)
+    if not any(value.strip() for value in given.values()):
+        raise FormError(NO_ANSWERS)
+    return ChoiceEvent(
+        actor=_actor(body, names or {}),
+        place=place_of(field(meta, "c"), field(meta, "t") or _team(body)),
+        command=questionnaire_command(field(meta, "cmd"), spec, given),
+        event_id=f"view:{field(view, 'id')}" if field(view, "id") else None,
+    )

@@ -9,7 +9,15 @@ import re
 import secrets
 from typing import Any
 
-from bot.vocabulary.conversation import ANONYMOUS_LABEL, MAX_ANSWER_CHARS, Button, Post, Section
+from bot.vocabulary.conversation import (
+    ANONYMOUS_LABEL,
+    MAX_ANSWER_CHARS,
+    Attachment,
+    Button,
+    Post,
+    Questionnaire,
+    Section,
+)
 
 CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 CARD_VERSION = "1.5"
@@ -17,6 +25,12 @@ ANSWER_INPUT = "answer"
 ANONYMOUS_INPUT = "anonymous"
 COMMAND_DATA = "cop"  # a button: {"cop": "vote 3"}
 ANSWER_DATA = "copAnswer"  # an answer form: {"copAnswer": "<post key>"}
+FORM_DATA = "copForm"  # a questionnaire: {"copForm": {"c": "review send", "q": [[key, has choices], …]}}
+QUESTION_INPUT = "q_{key}"
+# An image (the review survey's chart) goes in the card as a data URI when it is this small; a
+# larger one is left out, with a note (the figures are always in the post's text too).
+IMAGE_URI_CHARS = 16_000
+IMAGE_TOO_LARGE = "(The chart was too large for this card: the figures are in the table.)"
 NONCE_DATA = "v"  # a fresh value per rendering: a double click on one rendering counts once
 BUTTONS_PER_ROW = 5  # Teams shows at most 6 actions per action set
 # A bot message may be 100 KB (40 KB in older documentation), counted in UTF-16 with its whole
@@ -66,6 +80,54 @@ def _submit(button: Button, nonce: str) -> dict[str, Any]:
     return action
 
 
+def _image(attachment: Attachment) -> dict[str, Any]:
+    uri = attachment.data_uri()
+    if len(uri) > IMAGE_URI_CHARS:
+        return _text_block(IMAGE_TOO_LARGE, isSubtle=True)
+    return {"type": "Image", "url": uri, "altText": attachment.alt_text[:1000], "size": "Stretch"}
+
+
+def _questionnaire(questionnaire: Questionnaire, nonce: str) -> list[dict[str, Any]]:
+    """One optional input per question (a choice set shown as radio buttons, or a text field),
+    and a send button whose data says how to read them back."""
+    blocks: list[dict[str, Any]] = []
+    if questionnaire.note:
+        blocks.append(_text_block(questionnaire.note, isSubtle=True))
+    for question in questionnaire.questions:
+        input_id = QUESTION_INPUT.format(key=question.key)
+        if question.choices:
+            blocks.append(
+                {
+                    "type": "Input.ChoiceSet",
+                    "id": input_id,
+                    "label": question.label,
+                    "style": "expanded",
+                    "isRequired": False,
+                    "choices": [{"title": c, "value": str(n)} for n, c in enumerate(question.choices, start=1)],
+                }
+            )
+        else:
+            blocks.append(
+                {
+                    "type": "Input.Text",
+                    "id": input_id,
+                    "label": question.label,
+                    "isMultiline": True,
+                    "isRequired": False,
+                    "maxLength": MAX_ANSWER_CHARS,
+                }
+            )
+    data = {FORM_DATA: {"c": questionnaire.command, "q": [list(item) for item in questionnaire.spec()]}}
+    send = {
+        "type": "Action.Submit",
+        "title": questionnaire.submit_label,
+        "style": "positive",
+        "data": {**data, NONCE_DATA: nonce},
+    }
+    blocks.append({"type": "ActionSet", "actions": [send]})
+    return blocks
+
+
 def render_card(post: Post, nonce: str | None = None) -> dict[str, Any]:
     """The Adaptive Card for ``post``. Member text is escaped; no mention entities are ever made."""
     nonce = nonce or secrets.token_hex(4)
@@ -75,7 +137,13 @@ def render_card(post: Post, nonce: str | None = None) -> dict[str, Any]:
             body.append(_text_block(section.heading, weight="Bolder", spacing="Medium"))
         for line in section.lines:
             body.append(_text_block(f"• {line}", spacing="Small"))
-    buttons = [_submit(b, nonce) for b in post.buttons]
+    if post.attachment is not None and post.attachment.media_type.startswith("image/"):
+        body.append(_image(post.attachment))
+    shown_buttons = post.buttons
+    if post.questionnaire is not None:  # its inputs stand in for the button of the same label
+        body += _questionnaire(post.questionnaire, nonce)
+        shown_buttons = tuple(b for b in post.buttons if b.label != post.questionnaire.open_label)
+    buttons = [_submit(b, nonce) for b in shown_buttons]
     for start in range(0, len(buttons), BUTTONS_PER_ROW):
         body.append({"type": "ActionSet", "actions": buttons[start : start + BUTTONS_PER_ROW]})
     if post.form is not None:

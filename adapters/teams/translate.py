@@ -12,9 +12,18 @@ from typing import Any
 
 from botbuilder.schema import Activity, ActivityTypes, ConversationReference
 
-from adapters.teams.cards import ANONYMOUS_INPUT, ANSWER_DATA, ANSWER_INPUT, COMMAND_DATA
+from adapters.teams.cards import ANONYMOUS_INPUT, ANSWER_DATA, ANSWER_INPUT, COMMAND_DATA, FORM_DATA, QUESTION_INPUT
 from bot.commands import is_bare_command
-from bot.vocabulary.conversation import Actor, ChoiceEvent, CommandEvent, Event, Mention, Place, ReplyEvent
+from bot.vocabulary.conversation import (
+    Actor,
+    ChoiceEvent,
+    CommandEvent,
+    Event,
+    Mention,
+    Place,
+    ReplyEvent,
+    questionnaire_command,
+)
 from bot.vocabulary.text import display_token, trimmed
 
 PLATFORM = "teams"
@@ -170,7 +179,30 @@ def _strip_prefix(text: str) -> tuple[str, bool]:
     return (text[match.end() :].strip(), True) if match else (text, False)
 
 
-ANONYMOUS_VALUES = {"true": True, "false": False}  # the card's toggle: valueOn / valueOff
+ANONYMOUS_VALUES = {"true": True, "false": False}
+
+
+def questionnaire_sent(value: dict[str, Any]) -> str | None:
+    """A submitted questionnaire card → the command it stands for (`questionnaire_command`); None
+    when its data is not what the card sends."""
+    form = value.get(FORM_DATA)
+    spec_raw = form.get("q") if isinstance(form, dict) else None
+    command = _text(form.get("c")).strip() if isinstance(form, dict) else ""
+    if not command or not isinstance(spec_raw, list):
+        return None
+    spec: list[tuple[str, bool]] = []
+    for item in spec_raw:
+        if not (isinstance(item, list) and len(item) == 2 and isinstance(item[0], str)):
+            return None
+        spec.append((item[0], bool(item[1])))
+    given = {}
+    for key, _ in spec:
+        raw = value.get(QUESTION_INPUT.format(key=key))
+        if isinstance(raw, str):
+            given[key] = trimmed(raw)
+        elif raw is not None:
+            given[key] = "?"  # a list or an object where the card sends text: refused by the flow
+    return questionnaire_command(command, spec, given)  # the card's toggle: valueOn / valueOff
 
 
 def _from_submit(activity: Activity, value: dict[str, Any]) -> Incoming | None:
@@ -182,6 +214,11 @@ def _from_submit(activity: Activity, value: dict[str, Any]) -> Incoming | None:
             return None
         card = reply_to or ""
         return Incoming(ChoiceEvent(actor, place, command, submit_id(activity, card)))
+    if FORM_DATA in value:
+        sent = questionnaire_sent(value)
+        if sent is None:
+            return None
+        return Incoming(ChoiceEvent(actor, place, sent, submit_id(activity, reply_to or "")))
     if ANSWER_DATA in value:
         key = _text(value.get(ANSWER_DATA)) or None
         raw_text, raw_anonymous = value.get(ANSWER_INPUT, ""), value.get(ANONYMOUS_INPUT, "false")

@@ -6,6 +6,7 @@ render `Post`s back. Flows only ever see and produce these types.
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from dataclasses import dataclass
@@ -126,13 +127,75 @@ class AnswerForm:
 
 
 @dataclass(frozen=True)
+class FormQuestion:
+    """One question of a `Questionnaire`: its key, its words, and its choices (``"1 very poor"``
+    …, the value sent being the choice's number), or none for an answer in words."""
+
+    key: str
+    label: str
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """Questions answered in one go, each optional (Slack: a window of radio buttons opened by
+    a button; Teams: a card of choice sets). Sending it runs ``command`` followed by the answers,
+    as `questionnaire_command` writes them — the twin of a typed command."""
+
+    command: str
+    title: str
+    questions: tuple[FormQuestion, ...]
+    note: str = ""
+    open_label: str = "Answer"
+    submit_label: str = "Send"
+
+    def spec(self) -> list[tuple[str, bool]]:
+        """Each question's key and whether it has choices: what the platform's form carries back."""
+        return [(question.key, bool(question.choices)) for question in self.questions]
+
+
+QUESTIONNAIRE_SKIPPED = "-"
+QUESTIONNAIRE_WORDS = "|"
+
+
+def questionnaire_command(command: str, spec: list[tuple[str, bool]], values: dict[str, str]) -> str:
+    """``review send 4 5 - 3 … | the words``: the chosen numbers in the questions' order (``-``
+    where none was chosen), then the words of the question answered in words. A value that is
+    not one word goes as it is, for the flow to refuse clearly."""
+    chosen, words = [], ""
+    for key, has_choices in spec:
+        value = (values.get(key) or "").strip()
+        if has_choices:
+            token = "".join(value.split()).replace(QUESTIONNAIRE_WORDS, "?")
+            chosen.append(token or QUESTIONNAIRE_SKIPPED)
+        elif value and not words:
+            words = value
+    return f"{command} {' '.join(chosen)} {QUESTIONNAIRE_WORDS} {words}".rstrip()
+
+
+@dataclass(frozen=True)
 class Attachment:
     """A file that goes with a post where the platform takes files (a meeting's ``.ics``
-    invitation): its name, media type and text."""
+    invitation, the review survey's chart): its name, media type and text — or, for a binary
+    file (``encoding`` "base64"), its bytes in base64, so the post stays JSON in the outbox.
+    ``alt_text`` says what an image shows, for screen readers."""
 
     filename: str
     media_type: str
     content: str
+    encoding: Literal["text", "base64"] = "text"
+    alt_text: str = ""
+
+    @classmethod
+    def binary(cls, filename: str, media_type: str, data: bytes, alt_text: str = "") -> Attachment:
+        return cls(filename, media_type, base64.b64encode(data).decode("ascii"), "base64", alt_text)
+
+    def data(self) -> bytes:
+        """The file's bytes (a text file's as UTF-8)."""
+        return base64.b64decode(self.content) if self.encoding == "base64" else self.content.encode("utf-8")
+
+    def data_uri(self) -> str:
+        return f"data:{self.media_type};base64,{base64.b64encode(self.data()).decode('ascii')}"
 
 
 @dataclass(frozen=True)
@@ -170,6 +233,7 @@ class Post:
     private_to: str | None = None
     replace: bool = False
     attachment: Attachment | None = None
+    questionnaire: Questionnaire | None = None
     # A private "kept" that says nothing the channel does not show (the tally moved): where the
     # member's message can be reacted to (``react_to``), a reaction is enough (Slack); Teams
     # shows the updated card; the terminal a one-line mark.
@@ -222,8 +286,16 @@ def post_from_json(raw: str) -> Post:
         private_to=data.get("private_to"),
         replace=bool(data.get("replace")),
         attachment=Attachment(**data["attachment"]) if data.get("attachment") else None,
+        questionnaire=_questionnaire(data["questionnaire"]) if data.get("questionnaire") else None,
         receipt=bool(data.get("receipt")),
         react_to=data.get("react_to"),
         direct=bool(data.get("direct")),
         sections_in_file=bool(data.get("sections_in_file")),
     )
+
+
+def _questionnaire(data: dict[str, Any]) -> Questionnaire:
+    questions = tuple(
+        FormQuestion(q["key"], q["label"], tuple(q.get("choices", ()))) for q in data.get("questions", ())
+    )
+    return Questionnaire(**{**data, "questions": questions})

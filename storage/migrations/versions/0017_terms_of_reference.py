@@ -2,14 +2,14 @@
 versions, with their date and fingerprint) and each member's answer
 
 Revision ID: 0017
-Revises: 0015
+Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0015"  # to be chained after 0016 at merge
+down_revision = "0016"
 branch_labels = None
 depends_on = None
 
