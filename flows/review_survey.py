@@ -17,6 +17,8 @@ be changed or taken back: members are told so before they answer.
 
 from __future__ import annotations
 
+import dataclasses
+import os
 import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -42,6 +44,7 @@ from flows.stepped import Step
 from flows.turn import CO_CHAIRS_OR_TODAYS_LEAD, Turn
 from storage import review as store
 from storage import schedule as schedules
+from storage import shared_files
 from storage.due import LOOK_NOW
 from storage.models import Community, MeetingSchedule, ReviewSurvey
 from storage.review import Given
@@ -161,6 +164,7 @@ CLOSED_FEW = (
     "Our yearly review is closed. Fewer than {k} of us answered, so no results are shown: with so few, "
     "answers could point to who gave them. The answers stay without names."
 )
+PUBLIC_URL = "COPBOT_PUBLIC_URL"  # copbot's https address: the chart is served there too
 RESULTS = "Our yearly review of the COP {year}: {count} answered. Thank you. The chart is with this post{beside}."
 BESIDE = ", beside last year's"
 TABLE_HEADING = "Ratings (1 to 5): the middle answer, and what most said"
@@ -522,6 +526,7 @@ async def close(
     last_year = survey.year - 1 if last is not None else None
     png = chart_png(rows, survey.year, last_year)
     chart = Attachment.binary(f"cop-review-{survey.year}.png", "image/png", png, alt_text(rows, survey.year, last_year))
+    chart = await _served_too(session, chart, now)
     sections = (
         Section(TABLE_HEADING, table_lines(found)),
         Section(WORDS_HEADING, tuple(words) if len(words) >= AT_LEAST else (WORDS_FEW,)),
@@ -529,6 +534,17 @@ async def close(
     text = RESULTS.format(year=survey.year, count=count, beside=BESIDE if last is not None else "")
     results = Post(text, sections=sections, attachment=chart, key=f"{survey_key(survey.id)}:results")
     return [results, offered]
+
+
+async def _served_too(session: AsyncSession, chart: Attachment, now: datetime) -> Attachment:
+    """Where copbot has a public address (``COPBOT_PUBLIC_URL``, set for Teams), the chart is
+    also served there, at an unguessable address that expires: a Teams card shows an image too
+    large for a data URI from it."""
+    public = os.environ.get(PUBLIC_URL, "").strip().rstrip("/")
+    if not public.startswith("https://"):
+        return chart
+    token = await shared_files.share(session, chart.media_type, chart.data(), now)
+    return dataclasses.replace(chart, url=f"{public}/files/{token}")
 
 
 router.forgetter(Forgetter("review responses", ("review_responders",), store.forget_responses))

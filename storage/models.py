@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -686,3 +687,15 @@ class ReviewAnswer(Base):
     question: Mapped[str] = mapped_column(String(16))
     rating: Mapped[int | None] = mapped_column(Integer)
     text: Mapped[str | None] = mapped_column(Text)
+
+
+class SharedFile(Base):
+    """A file copbot serves itself at an unguessable address, for a platform that shows it only
+    from a URL (a review chart too large for a Teams card's data URI). No member text: the
+    chart's figures are the group's (given at k ≥ 3). Gone after ``expires_at``."""
+
+    __tablename__ = "shared_files"
+    token: Mapped[str] = mapped_column(String(64), primary_key=True)
+    media_type: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -9,6 +9,7 @@ no longer prevent a duplicate go, and what could quote a member goes as soon as 
 - undeliverable outbox posts: `undelivered` (30 days); /healthz counts them until then.
 - undelivered posts' bodies: `undelivered` (30 days, `COPBOT_UNDELIVERED_DAYS`), for the
   co-chairs to see what did not go out; the reason stays.
+- files copbot serves itself (a review chart for Teams): 30 days (`storage.shared_files`).
 - announcement claims and schedule changes: 30 days after the meeting they concern (agenda
   claims 2 years, the record of when each agenda went out); `storage.schedule.purge` says why.
 """
@@ -18,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage import delivery, outbox, schedule
+from storage import delivery, outbox, schedule, shared_files
 from storage.db import Database
 
 
@@ -44,4 +45,6 @@ async def purge(db: Database, now: datetime, keep: Keep) -> dict[str, int]:
         counts["undelivered bodies"] = await delivery.clear_old_bodies(session, now - keep.undelivered)
     async with db.transaction() as session:
         counts.update(await schedule.purge(session, now))
+    async with db.transaction() as session:
+        counts["shared files"] = await shared_files.purge(session, now)
     return counts

@@ -83,7 +83,9 @@ def _submit(button: Button, nonce: str) -> dict[str, Any]:
 def _image(attachment: Attachment) -> dict[str, Any]:
     uri = attachment.data_uri()
     if len(uri) > IMAGE_URI_CHARS:
-        return _text_block(IMAGE_TOO_LARGE, isSubtle=True)
+        if not attachment.url:
+            return _text_block(IMAGE_TOO_LARGE, isSubtle=True)
+        uri = attachment.url  # served by copbot at an unguessable, expiring address
     return {"type": "Image", "url": uri, "altText": attachment.alt_text[:1000], "size": "Stretch"}
 
 

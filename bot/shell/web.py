@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.request_body import MAX_BODY_BYTES, error_policy
 from bot.shell.runtime import Runtime
 from bot.shell.scheduling import Scheduler
+from storage import shared_files
 
 log = logging.getLogger(__name__)
 ANNOUNCE_EVERY_SECONDS = 60  # the scheduled posts' tick: each is due to the minute
@@ -62,6 +63,19 @@ async def healthz(request: web.Request) -> web.Response:
     return web.json_response(body, status=503 if problems else 200)
 
 
+async def shared_file(request: web.Request) -> web.Response:
+    """A file copbot serves itself (`storage.shared_files`): its unguessable token is the only
+    key, so an unknown, malformed or expired one is a bare 404."""
+    runtime = request.app[RUNTIME]
+    async with runtime.db.reading() as session:
+        found = await shared_files.shared(session, request.match_info["token"], runtime.clock())
+    if found is None:
+        raise web.HTTPNotFound()
+    media_type, content = found
+    headers = {"Cache-Control": "private, max-age=3600", "X-Content-Type-Options": "nosniff"}
+    return web.Response(body=content, content_type=media_type, headers=headers)
+
+
 class Platform(Protocol):
     """A platform adapter as the web server sees it (the package ``adapters.<name>``): its name,
     and ``attach``, which adds its routes when its settings are present and returns the word
@@ -94,6 +108,8 @@ def build_app(
     app[SCHEDULER].every(ANNOUNCE_EVERY_SECONDS, runtime.announce_due, "announcements")
     app[SCHEDULER].every(HOUSEKEEPING_EVERY_SECONDS, runtime.housekeeping, "housekeeping")
     app.router.add_get("/healthz", healthz)
+    if env.get("COPBOT_PUBLIC_URL", "").strip():
+        app.router.add_get("/files/{token}", shared_file)  # a chart a Teams card shows from a URL
     for platform in platforms() if serve is None else serve:
         app[STATUS][platform.PLATFORM] = platform.attach(app, runtime, env)
 

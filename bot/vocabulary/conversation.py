@@ -178,13 +178,15 @@ class Attachment:
     """A file that goes with a post where the platform takes files (a meeting's ``.ics``
     invitation, the review survey's chart): its name, media type and text — or, for a binary
     file (``encoding`` "base64"), its bytes in base64, so the post stays JSON in the outbox.
-    ``alt_text`` says what an image shows, for screen readers."""
+    ``alt_text`` says what an image shows, for screen readers; ``url``, where copbot serves it
+    too (for a platform that shows a large image only from a URL)."""
 
     filename: str
     media_type: str
     content: str
     encoding: Literal["text", "base64"] = "text"
     alt_text: str = ""
+    url: str = ""  # where copbot serves the same file (`storage.shared_files`), if it does
 
     @classmethod
     def binary(cls, filename: str, media_type: str, data: bytes, alt_text: str = "") -> Attachment:
