@@ -59,6 +59,9 @@ class Community(Base):
     vote_budget: Mapped[int] = mapped_column(Integer, default=3)
     next_topic: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The co-chairs' own, shorter period for keeping what members wrote (`/cop retention`);
+    # NULL: the deployment's (COPBOT_RETENTION_DAYS, `storage.member_texts`).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class ChannelBinding(Base):
