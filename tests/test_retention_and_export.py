@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.shell.cli import main
 from bot.shell.serve import keep_from
 from bot.vocabulary.errors import ConfigError
 from storage import models
@@ -284,6 +285,14 @@ def test_a_malformed_COPBOT_RETENTION_DAYS_is_refused_in_one_line():
         with pytest.raises(ConfigError) as refused:
             keep_from({"COPBOT_RETENTION_DAYS": bad})
         assert str(refused.value) == "COPBOT_RETENTION_DAYS must be a number of days from 1 to 3650."
+
+
+def test_copbot_chat_refuses_a_malformed_COPBOT_RETENTION_DAYS_at_start(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("COPBOT_RETENTION_DAYS", "one year")
+    assert main(["chat", "--db", str(tmp_path / "cop.db")]) == 2
+    error = capsys.readouterr().err
+    assert error == "copbot: COPBOT_RETENTION_DAYS must be a number of days from 1 to 3650.\n"
+    assert not (tmp_path / "cop.db").exists()  # refused before anything was opened
 
 
 async def test_export_me_holds_everything_about_the_member_and_nothing_about_others(db, clock):
