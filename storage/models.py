@@ -7,7 +7,8 @@ Rows that hold what members wrote: `SupportStatement.text`, `ReflectionAnswer.te
 Reference), `TermsOfReferenceRound.text` (the Terms proposed, with members' names),
 `UndeliveredPost.body`, and the group's vision (`Vision`, `VisionObjective`, which keep no
 author). An anonymous answer has
-``member_id`` NULL: its author is not stored anywhere.
+``member_id`` NULL: its author is not stored anywhere. After the retention period
+(`storage.member_texts`) the words are blanked and the rows, which the KPIs count, stay.
 """
 
 from __future__ import annotations

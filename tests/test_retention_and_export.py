@@ -20,6 +20,7 @@ from storage.states import ActionStatus, LeadStatus, RoundStatus, SessionStatus,
 from tests.fakes.slack_api import running_stack
 from tests.support.room import Room, uid
 from tests.support.slack_meeting import say
+from tests.support.teams_channel import PEOPLE
 from tests.support.terminal import run_script
 
 OLD = "CANARY-old-lived-experience"
@@ -377,3 +378,23 @@ async def test_slack_export_me_is_a_direct_message_with_the_file(sqlite_db, cloc
         assert upload.params.get("channel_id") == "U1"
         assert json.loads(data)["communities"][0]["community"] == "North West"
         assert not [c for c in stack.slack.ephemerals("U1") if "everything I keep" in c.text]
+
+
+async def test_teams_export_me_is_text_in_the_one_to_one_chat_split_when_long(channel, sqlite_db, clock):
+    """A Teams 1:1 chat card takes no file: the export is text there, in several messages when
+    it is longer than one card takes; nothing of it in the channel."""
+    await channel.say("Ann", "@copbot setup North West")
+    await channel.say("Ann", "@copbot join Recovery Educator")
+    async with sqlite_db.transaction() as session:
+        ours = await session.scalar(select(models.Community.id))
+        ann = await session.scalar(select(models.Member.id).where(models.Member.name == "Ann"))
+    for day in range(40):
+        await _meeting(sqlite_db, ours, ann, clock() + timedelta(days=day), f"ANN-{day:02d}-" + "words " * 60)
+    await channel.say("Ann", "@copbot export-me")
+    cards = channel.fake.direct_messages(PEOPLE["Ann"][0])
+    assert len(cards) > 1
+    told = channel.private_to("Ann")
+    assert "everything I keep about you in North West" in told and "Recovery Educator" in told
+    assert all(f"ANN-{day:02d}-" in told for day in range(40))
+    assert "never linked to you" in told
+    assert not [call for call in channel.public() if "ANN-" in call.card_text]
