@@ -16,6 +16,7 @@ from flows import (
     kit,
     membership,
     minutes,
+    my_data,
     prompts,
     reflection,
     review_survey,
@@ -51,5 +52,6 @@ ROUTERS: list[FlowRouter] = [
     vision.router,
     prompts.router,
     terms_of_reference.router,
+    my_data.router,
 ]
 REGISTRY: Registry = compose(ROUTERS)

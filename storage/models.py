@@ -7,7 +7,8 @@ Rows that hold what members wrote: `SupportStatement.text`, `ReflectionAnswer.te
 Reference), `TermsOfReferenceRound.text` (the Terms proposed, with members' names),
 `UndeliveredPost.body`, and the group's vision (`Vision`, `VisionObjective`, which keep no
 author). An anonymous answer has
-``member_id`` NULL: its author is not stored anywhere.
+``member_id`` NULL: its author is not stored anywhere. After the retention period
+(`storage.member_texts`) the words are blanked and the rows, which the KPIs count, stay.
 """
 
 from __future__ import annotations
@@ -59,6 +60,9 @@ class Community(Base):
     vote_budget: Mapped[int] = mapped_column(Integer, default=3)
     next_topic: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    # The co-chairs' own, shorter period for keeping what members wrote (`/cop retention`);
+    # NULL: the deployment's (COPBOT_RETENTION_DAYS, `storage.member_texts`).
+    retention_days: Mapped[int | None] = mapped_column(Integer)
 
 
 class ChannelBinding(Base):

@@ -12,6 +12,9 @@ no longer prevent a duplicate go, and what could quote a member goes as soon as 
 - files copbot serves itself (a review chart for Teams): 30 days (`storage.shared_files`).
 - announcement claims and schedule changes: 30 days after the meeting they concern (agenda
   claims 2 years, the record of when each agenda went out); `storage.schedule.purge` says why.
+- what members wrote: `member_texts` (365 days, `COPBOT_RETENTION_DAYS`, or a community's own
+  shorter period): the words are blanked, the rows counted in the KPIs stay
+  (`storage.member_texts`). Undelivered bodies go after the shorter of the two windows.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from storage import delivery, outbox, schedule, shared_files
+from storage import delivery, member_texts, outbox, schedule, shared_files
 from storage.db import Database
 
 
@@ -30,6 +33,7 @@ class Keep:
     processed_events: timedelta = timedelta(days=7)
     sent_posts: timedelta = timedelta(days=1)
     undelivered: timedelta = timedelta(days=30)
+    member_texts: timedelta = timedelta(days=member_texts.DEFAULT_DAYS)
 
 
 async def purge(db: Database, now: datetime, keep: Keep) -> dict[str, int]:
@@ -42,7 +46,10 @@ async def purge(db: Database, now: datetime, keep: Keep) -> dict[str, int]:
             session, now, sent_after=keep.sent_posts, failed_after=keep.undelivered
         )
     async with db.transaction() as session:
-        counts["undelivered bodies"] = await delivery.clear_old_bodies(session, now - keep.undelivered)
+        bodies = min(keep.undelivered, keep.member_texts)
+        counts["undelivered bodies"] = await delivery.clear_old_bodies(session, now - bodies)
+    async with db.transaction() as session:
+        counts.update(await member_texts.purge(session, now, keep.member_texts))
     async with db.transaction() as session:
         counts.update(await schedule.purge(session, now))
     async with db.transaction() as session:

@@ -209,6 +209,9 @@ class SlackSender:
             await self._continuation(place, post, message, thread_ref)
         if post.attachment is not None and not post.private_to:
             await self._attach(place, post.attachment, thread_ref or first)
+        if post.attachment is not None and direct and first:
+            # A direct message can carry a file (an ephemeral one cannot): `/cop export-me`.
+            await self._attach(dataclasses.replace(place, channel_id=first), post.attachment, None)
         return None if post.private_to else first
 
     async def _reacted(self, place: Place, message_ts: str) -> bool:
@@ -280,8 +283,10 @@ class SlackSender:
             # A scheduled private post: a direct message from the app (to the member's id: Slack
             # opens the app's DM), which waits for them; an ephemeral one is lost unless they look.
             arguments["channel"] = post.private_to
-            await self.client.chat_postMessage(unfurl_links=False, unfurl_media=False, link_names=False, **arguments)
-            return None
+            sent = await self.client.chat_postMessage(
+                unfurl_links=False, unfurl_media=False, link_names=False, **arguments
+            )
+            return sent.get("channel")  # the app's DM with the member (Slack answers its D… id)
         if thread_ref:
             arguments["thread_ts"] = thread_ref
         if post.private_to:

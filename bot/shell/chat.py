@@ -16,6 +16,7 @@ from typing import IO
 from adapters.console import BANNER, PLACE, ConsoleSender, ConsoleSession, TerminalClock
 from bot.delivery import Pace
 from bot.shell.runtime import Runtime
+from bot.shell.serve import keep_from
 from storage.community import community_for
 from storage.db import Database, default_sqlite_path
 from storage.post_numbers import next_number
@@ -37,10 +38,12 @@ async def run_console(
     files_dir: str | None = None,
 ) -> int:
     url = database_url or (f"sqlite:///{db_path}" if db_path else os.environ.get("DATABASE_URL"))
+    keep = keep_from(os.environ)  # a malformed setting is refused before anything is opened
     db = Database(url)
     await db.migrate()
     clock = TerminalClock()
-    runtime = Runtime(db, clock)
+    runtime = Runtime(db, clock, keep=keep)
+    await runtime.housekeeping()  # no scheduler here: what is past its time goes at each start
     files = Path(files_dir) if files_dir else default_sqlite_path().parent / "files"
     numbers = functools.partial(next_number, db)  # #n is unique in the database, across restarts
     runtime.connect("console", ConsoleSender(stdout, files, numbers), Pace(limits=()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 
 from aiohttp import web
@@ -20,6 +21,7 @@ from storage.retention import Keep
 LOOPBACK = "127.0.0.1"
 LEASE_ENV = "COPBOT_OUTBOX_LEASE_SECONDS"
 UNDELIVERED_ENV = "COPBOT_UNDELIVERED_DAYS"
+RETENTION_ENV = "COPBOT_RETENTION_DAYS"
 DEADLINE_ENV = "COPBOT_DISPATCH_DEADLINE_SECONDS"
 SHUTDOWN_SECONDS = 3.0  # SIGTERM: requests in hand get this long; then delivery stops (see web)
 NOTHING_TO_SERVE = (
@@ -51,10 +53,17 @@ def _lease(env: Mapping[str, str]) -> timedelta:
     return LEASE if seconds is None else timedelta(seconds=seconds)
 
 
-def _keep(env: Mapping[str, str]) -> Keep:
-    """How long undelivered posts keep their body (COPBOT_UNDELIVERED_DAYS, default 30)."""
-    days = _number(env, UNDELIVERED_ENV, 1, 365, "days")
-    return Keep() if days is None else Keep(undelivered=timedelta(days=days))
+def keep_from(env: Mapping[str, str]) -> Keep:
+    """How long undelivered posts keep their body (COPBOT_UNDELIVERED_DAYS, default 30) and
+    what members wrote is kept (COPBOT_RETENTION_DAYS, default 365)."""
+    keep = Keep()
+    undelivered = _number(env, UNDELIVERED_ENV, 1, 365, "days")
+    if undelivered is not None:
+        keep = replace(keep, undelivered=timedelta(days=undelivered))
+    texts = _number(env, RETENTION_ENV, 1, 3650, "days")
+    if texts is not None:
+        keep = replace(keep, member_texts=timedelta(days=texts))
+    return keep
 
 
 async def make_app(env: Mapping[str, str]) -> web.Application:
@@ -64,7 +73,7 @@ async def make_app(env: Mapping[str, str]) -> web.Application:
         Runtime(
             db,
             outbox_lease=_lease(env),
-            keep=_keep(env),
+            keep=keep_from(env),
             dispatch_deadline=_number(env, DEADLINE_ENV, 0.5, 60, "seconds"),
         ),
         env,
