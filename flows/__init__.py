@@ -16,6 +16,7 @@ from flows import (
     kit,
     membership,
     minutes,
+    national,
     prompts,
     reflection,
     review_survey,
@@ -51,5 +52,6 @@ ROUTERS: list[FlowRouter] = [
     vision.router,
     prompts.router,
     terms_of_reference.router,
+    national.router,
 ]
 REGISTRY: Registry = compose(ROUTERS)

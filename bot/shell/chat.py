@@ -16,6 +16,7 @@ from typing import IO
 from adapters.console import BANNER, PLACE, ConsoleSender, ConsoleSession, TerminalClock
 from bot.delivery import Pace
 from bot.shell.runtime import Runtime
+from bot.vocabulary.national_office import national_office_from_env
 from storage.community import community_for
 from storage.db import Database, default_sqlite_path
 from storage.post_numbers import next_number
@@ -36,11 +37,12 @@ async def run_console(
     database_url: str | None = None,
     files_dir: str | None = None,
 ) -> int:
+    national_office = national_office_from_env(os.environ)  # refused before anything starts
     url = database_url or (f"sqlite:///{db_path}" if db_path else os.environ.get("DATABASE_URL"))
     db = Database(url)
     await db.migrate()
     clock = TerminalClock()
-    runtime = Runtime(db, clock)
+    runtime = Runtime(db, clock, national_office=national_office)
     files = Path(files_dir) if files_dir else default_sqlite_path().parent / "files"
     numbers = functools.partial(next_number, db)  # #n is unique in the database, across restarts
     runtime.connect("console", ConsoleSender(stdout, files, numbers), Pace(limits=()))
