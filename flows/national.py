@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.registry import Command, FlowRouter, Permission
 from bot.vocabulary.conversation import Attachment, Place, Post
 from bot.vocabulary.dates import long_day, parse_day
-from bot.vocabulary.errors import UsageError
+from bot.vocabulary.errors import NotAllowed, UsageError
 from bot.vocabulary.text import plural, trimmed
 from flows import meeting_calendar as calendar
 from flows.schedule import upcoming
@@ -55,8 +55,29 @@ MEMBER_COLUMNS = ("Name", "Role", "Community")
 NO_ROLE = "no role given"
 
 
-async def _is_national(turn: Turn) -> bool:
+NATIONAL_NAME = "national"  # `/cop setup national`
+NATIONAL_BOUND = (
+    "This channel is now the national office's. Whoever is in it can use `/cop national …` here, and the "
+    "answers are posted here for the whole office. Announcements never come here: they go to the communities."
+)
+NATIONAL_ALREADY = "This channel is the national office's already."
+ONLY_NAMED_BIND = (
+    "Only someone COPBOT_NATIONAL_OFFICE names can make a channel the national office's. "
+    "Ask whoever runs copbot to add you to it."
+)
+COMMUNITY_HERE = (
+    "This channel belongs to the {name} Community of Practice: the national office's channel must be one of its own."
+)
+NOT_FOR_COMMUNITIES = "This is the national office's channel: a community needs a channel of its own."
+
+
+def _named(turn: Turn) -> bool:
     return turn.national_office.includes(turn.place.platform, turn.actor.user_id)
+
+
+async def _is_national(turn: Turn) -> bool:
+    """Someone the setting names, anywhere; or anyone in the national office's channel."""
+    return _named(turn) or await store.is_national_channel(turn.session, turn.place)
 
 
 NATIONAL_OFFICE = Permission("national office only", _is_national, ONLY_NATIONAL)
@@ -76,18 +97,42 @@ router = FlowRouter("national")
 async def national(turn: Turn, cmd: Command) -> list[Post]:
     form = cmd.args[0].lower() if cmd.args else ""
     rest = trimmed(cmd.rest)[len(form) :].strip() if form else ""
+    in_office = await store.is_national_channel(turn.session, turn.place)
     if form == "communities":
-        return [turn.private(await communities_view(turn.session, turn.now))]
+        return [_answer(turn, in_office, await communities_view(turn.session, turn.now))]
     if form == "members":
         community = await community_from(turn.session, rest) if rest else None
         rows = await store.member_rows(turn.session, community)
-        text = members_text(rows)
-        return [turn.private(text, attachment=Attachment("members.csv", "text/csv", members_csv(rows)))]
+        csv_file = Attachment("members.csv", "text/csv", members_csv(rows))
+        return [_answer(turn, in_office, members_text(rows), attachment=csv_file)]
     if form == "announce":
         words, day = announcement_words(rest, turn.today)
         sent = await send_announcement(turn.session, words, day, turn.now)
-        return [turn.private(sent.sentence())]
+        return [_answer(turn, in_office, sent.sentence())]
     raise UsageError(USAGE)
+
+
+def _answer(turn: Turn, in_office: bool, text: str, **extra: object) -> Post:
+    """In the national office's channel, for the whole office; elsewhere, only to the asker."""
+    return Post(text, **extra) if in_office else turn.private(text, **extra)  # type: ignore[arg-type]
+
+
+async def setup_national(turn: Turn) -> list[Post]:
+    """`/cop setup national`: bind this channel as the national office's, by someone the setting
+    names (with the setting empty, nobody: the setting names the first one)."""
+    if turn.community is not None:
+        raise NotAllowed(COMMUNITY_HERE.format(name=turn.community.name))
+    if not _named(turn):
+        raise NotAllowed(ONLY_NAMED_BIND)
+    if not await store.bind_national_channel(turn.session, turn.place, turn.now):
+        return [turn.private(NATIONAL_ALREADY)]
+    return [Post(NATIONAL_BOUND)]
+
+
+async def refuse_a_community_here(turn: Turn) -> None:
+    """A community is never set up in the national office's channel."""
+    if await store.is_national_channel(turn.session, turn.place):
+        raise NotAllowed(NOT_FOR_COMMUNITIES)
 
 
 async def community_from(session: AsyncSession, name: str) -> Community:
@@ -187,7 +232,9 @@ def announcement_words(text: str, today: date) -> tuple[str, date | None]:
     if sep and head.strip():
         try:
             day = parse_day(tail, today)
-        except UsageError:
+        except UsageError as unread:
+            if str(unread).startswith("There is no such day"):
+                raise  # shaped like a date ("on 30 February"): say so rather than send it without one
             day = None  # "on" belonged to the words ("a talk on boundaries")
         else:
             words = head.strip()

@@ -726,3 +726,16 @@ class NationalPost(Base):
     channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NationalChannel(Base):
+    """A channel bound as the national office's (`/cop setup national`, by someone the setting
+    names): whoever is in it acts as the national office, and its answers are posted there."""
+
+    __tablename__ = "national_channels"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", name="uq_national_channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    team_id: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

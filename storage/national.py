@@ -12,6 +12,7 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.vocabulary.conversation import Place
 from storage.models import (
     ActionItem,
     ChannelBinding,
@@ -21,6 +22,7 @@ from storage.models import (
     MeetingSchedule,
     Member,
     NationalAnnouncement,
+    NationalChannel,
     NationalPost,
 )
 from storage.states import ActionStatus
@@ -143,3 +145,18 @@ async def coming_events(session: AsyncSession, today: date) -> list[NationalAnno
     """National announcements whose event has not passed, soonest first."""
     query = select(NationalAnnouncement).where(NationalAnnouncement.event_on >= today)
     return list(await session.scalars(query.order_by(NationalAnnouncement.event_on, NationalAnnouncement.id)))
+
+
+async def is_national_channel(session: AsyncSession, place: Place) -> bool:
+    found = await session.scalar(
+        select(NationalChannel.id).where(
+            NationalChannel.platform == place.platform, NationalChannel.channel_id == place.channel_id
+        )
+    )
+    return found is not None
+
+
+async def bind_national_channel(session: AsyncSession, place: Place, now: datetime) -> bool:
+    """Bind this channel as the national office's; False if it was already."""
+    values = {"platform": place.platform, "channel_id": place.channel_id, "team_id": place.team_id, "created_at": now}
+    return await insert_ignore(session, NationalChannel, values, ("platform", "channel_id"))

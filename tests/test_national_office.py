@@ -91,6 +91,29 @@ async def test_the_terminal_acts_as_the_national_office_the_setting_names(tmp_pa
     assert "(only nora sees this):\n  Communities of Practice (1):\n  North West" in screen
 
 
+async def test_a_channel_bound_as_the_national_offices(db, clock):
+    north = national_room(db, clock, "C1")
+    await north.setup("Ann", "Ben")
+    office = national_room(db, clock, "C9")
+    await office.cmd("Ben", "setup national")
+    assert "Only someone COPBOT_NATIONAL_OFFICE names can make a channel the national office's." in office.said_to(
+        "Ben"
+    )
+    await north.cmd("Nora", "setup national")  # a community's channel stays the community's
+    assert "This channel belongs to the North West Community of Practice" in north.said_to("Nora")
+    await office.cmd("Nora", "setup national")
+    assert office.sender.public()[-1].text.startswith("This channel is now the national office's.")
+    await office.cmd("Ben", "national communities")  # whoever is in it: answered for the whole office
+    assert office.sender.public()[-1].text.startswith("Communities of Practice (1):\nNorth West")
+    await office.cmd("Ben", "setup South East")
+    assert "This is the national office's channel: a community needs a channel of its own." in office.said_to("Ben")
+    await north.cmd("Ben", "national communities")  # elsewhere, Ben is a member like any other
+    assert "Only the national office can" in north.said_to("Ben")
+    lonely = Room(db, clock, "C8")  # the setting names nobody: nobody binds a national channel
+    await lonely.cmd("Nora", "setup national")
+    assert "Only someone COPBOT_NATIONAL_OFFICE names" in lonely.said_to("Nora")
+
+
 # The national view ---------------------------------------------------------------------------
 
 
@@ -195,6 +218,7 @@ async def _three_channels(db, clock) -> Room:  # type: ignore[no-untyped-def]
     await south.setup("Cara", name="South East")
     await national_room(db, clock, "C3").cmd("Cara", "setup South East")
     await north.runtime.removed("slack", "channel_not_found", channel_id="C3")
+    await national_room(db, clock, "C9").cmd("Nora", "setup national")  # never sent announcements
     return north
 
 
@@ -282,6 +306,8 @@ async def test_bad_announcements_get_a_clear_answer(db, clock, monkeypatch, caps
     assert empty.text.startswith("Usage: /cop national announce <text> [on <date>]")
     past = await as_nora(north, "national announce The event on 2026-01-10")
     assert past.text == "Saturday 10 January 2026 has passed already: an announcement's date must be today or later."
+    no_such_day = await as_nora(north, "national announce The event on 30 February 2027")
+    assert no_such_day.text == "There is no such day as 30 February 2027."
     nothing = await as_nora(north, "national")
     assert nothing.text.startswith("Usage: /cop national communities")
     monkeypatch.setenv("DATABASE_URL", db.url)

@@ -1,5 +1,5 @@
-"""national announcements: what the national office sent to every community channel, claimed
-once per channel
+"""the national office: its announcements to every community channel, claimed once per
+channel, and the channels bound as the national office's
 
 Revision ID: 0020
 Revises: 0019
@@ -38,8 +38,18 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("announcement_id", "channel_id", name="uq_national_post"),
     )
+    op.create_table(
+        "national_channels",
+        sa.Column("id", sa.Integer(), primary_key=True),
+        sa.Column("platform", sa.String(length=16), nullable=False),
+        sa.Column("channel_id", sa.String(length=255), nullable=False),
+        sa.Column("team_id", sa.String(length=255), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.UniqueConstraint("platform", "channel_id", name="uq_national_channel"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("national_channels")
     op.drop_table("national_posts")
     op.drop_table("national_announcements")
