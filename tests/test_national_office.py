@@ -20,7 +20,9 @@ from bot.vocabulary.national_office import parse_national_office
 from flows import national
 from storage.db import Database
 from storage.models import Meeting, OutboxPost
+from tests.fakes.slack_api import running_stack
 from tests.support.room import Room
+from tests.support.slack_meeting import say
 from tests.support.terminal import run_script
 from tests.support.waiting import WAIT_SECONDS
 
@@ -319,3 +321,22 @@ async def test_bad_announcements_get_a_clear_answer(db, clock, monkeypatch, caps
     assert await national_cli.run(args, now=clock()) == 0
     assert capsys.readouterr().out == "Sent to 1 community channel.\n"
     assert await _national_posts(db) == [("C1", "national:1")]
+
+
+async def test_in_the_national_channel_on_slack_the_member_list_is_a_csv_file(db, clock):
+    """Slack takes files in a channel (not in a private answer): in the national office's
+    channel the member list comes with members.csv."""
+    async with running_stack(db, clock) as stack:
+        stack.runtime.core.national_office = parse_national_office("slack:U4")
+        await say(stack, "U1", "setup North West")
+        await say(stack, "U2", "join recovery educator")
+        stack.requests.channel = "C-office"
+        await say(stack, "U4", "setup national")
+        await say(stack, "U4", "national members")
+        ((upload, data),) = stack.slack.files_shared()
+        assert upload.params.get("channel_id") == "C-office"
+        assert data.decode().splitlines() == [
+            "Name,Role,Community",
+            "ann,,North West",
+            "ben,Recovery Educator,North West",
+        ]
