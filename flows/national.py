@@ -165,9 +165,10 @@ def behind(facts: store.CommunityFacts, today: date) -> list[str]:
 
 async def community_lines(session: AsyncSession, facts: store.CommunityFacts, now: datetime) -> list[str]:
     today = now.date()
-    coming = await upcoming(session, facts.schedule, now, count=1) if facts.schedule is not None else []
     last = long_day(facts.last_meeting) if facts.last_meeting else "none yet"
-    nxt = long_day(calendar.local(coming[0].starts_at, facts.schedule.zone).date()) if coming else "not set"  # type: ignore[union-attr]
+    nxt = "not set"
+    if facts.schedule is not None and (coming := await upcoming(session, facts.schedule, now, count=1)):
+        nxt = long_day(calendar.local(coming[0].starts_at, facts.schedule.zone).date())
     chairs = []
     for term, member in facts.chairs:
         ending = f", term ends {long_day(term.ends_on)} (within 60 days)" if term.ends_on - today <= TERM_SOON else ""
@@ -204,11 +205,11 @@ def members_csv(rows: Sequence[store.MemberRow]) -> str:
     writer = csv.writer(out)
     writer.writerow(MEMBER_COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row.name), _cell(row.role), _cell(row.community)])
+        writer.writerow([spreadsheet_cell(row.name), spreadsheet_cell(row.role), spreadsheet_cell(row.community)])
     return out.getvalue()
 
 
-def _cell(value: str) -> str:
+def spreadsheet_cell(value: str) -> str:
     """A cell a spreadsheet shows as text, never runs as a formula (a name starting with ``=``)."""
     return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 

@@ -340,3 +340,8 @@ async def test_in_the_national_channel_on_slack_the_member_list_is_a_csv_file(db
             "ann,,North West",
             "ben,Recovery Educator,North West",
         ]
+
+
+def test_a_name_that_looks_like_a_formula_stays_text_in_a_spreadsheet():
+    assert national.spreadsheet_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
+    assert national.spreadsheet_cell("Ann") == "Ann" and national.spreadsheet_cell("") == ""

@@ -48,7 +48,13 @@ def members_xlsx(rows: Sequence[store.MemberRow], communities: Sequence[str]) ->
         sheet.append(list(national.MEMBER_COLUMNS))
         for row in rows:
             if row.community == name:
-                sheet.append([national._cell(row.name), national._cell(row.role), national._cell(row.community)])
+                sheet.append(
+                    [
+                        national.spreadsheet_cell(row.name),
+                        national.spreadsheet_cell(row.role),
+                        national.spreadsheet_cell(row.community),
+                    ]
+                )
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
