@@ -67,6 +67,9 @@ def test_a_malformed_setting_is_refused_at_start_in_one_line(value, problem, mon
     err = capsys.readouterr().err
     assert err.startswith("copbot: COPBOT_NATIONAL_OFFICE must be") and err.count("\n") == 1
     assert "Traceback" not in err
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'serve.db'}")
+    assert cli.main(["serve", "--host", "127.0.0.1", "--port", "0"]) == 2  # refused before it listens
+    assert capsys.readouterr().err.startswith("copbot: COPBOT_NATIONAL_OFFICE must be")
 
 
 async def test_only_the_national_office_reaches_the_national_verbs(db, clock):
