@@ -23,6 +23,7 @@ from bot import commands
 from bot.registry import Command, Handler, Verb
 from bot.vocabulary.conversation import ChoiceEvent, CommandEvent, Event, Post, ReplyEvent, storable_event
 from bot.vocabulary.errors import CopbotError, NotAllowed, Unavailable
+from bot.vocabulary.national_office import NationalOffice
 from bot.vocabulary.text import storable
 from flows import REGISTRY, answers
 from flows.turn import CO_CHAIRS, Turn
@@ -60,9 +61,12 @@ async def _permitted(turn: Turn, verb: Verb, cmd: Command) -> None:
 class Copbot:
     """The platform-neutral bot: ``await handle(event)`` returns the posts to deliver."""
 
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], datetime], national_office: NationalOffice | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
+        self.national_office = national_office or NationalOffice()
 
     async def handle(self, event: Event) -> list[Post]:
         """Handle one event in its own transaction; returns the posts it kept to send."""
@@ -228,6 +232,7 @@ class Copbot:
             community,
             mentions,
             pressed_button=isinstance(event, ChoiceEvent),
+            national_office=self.national_office,
         )
         if isinstance(event, ReplyEvent):
             posts = _reacting(await answers.reply(turn, event), event)

@@ -17,6 +17,7 @@ from flows import (
     membership,
     minutes,
     my_data,
+    national,
     prompts,
     reflection,
     review_survey,
@@ -53,5 +54,6 @@ ROUTERS: list[FlowRouter] = [
     prompts.router,
     terms_of_reference.router,
     my_data.router,
+    national.router,
 ]
 REGISTRY: Registry = compose(ROUTERS)

@@ -40,7 +40,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.vocabulary.conversation import Place, Post
 from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import and_list, plural
-from flows import action_reminders, agenda, review_due
+from flows import action_reminders, agenda, national, review_due
 from flows import meeting_calendar as calendar
 from flows.invitation import meeting_invitation
 from flows.schedule import Planned, upcoming
@@ -304,6 +304,9 @@ async def _post(
             else "No actions are open."
         )
         text = NEXT_STEPS.format(actions=recap, next=agenda.when(schedule, coming[0].starts_at) if coming else NO_NEXT)
+        # The national office's event (the annual national event), repeated until it has passed.
+        events = await national.national_events(session, calendar.local(now, schedule.zone).date())
+        text = "\n".join([text, *events])
         report = await agenda.report_back(session, community, schedule, meeting.day, now)
         return Post(f"{text}\n{note}" if note else text, sections=report, key=key)
     return Post(f"{text}\n{note}" if note else text, key=key)

@@ -10,6 +10,7 @@ from bot.vocabulary.conversation import Button, Place, Post, Section
 from bot.vocabulary.errors import NotAllowed, UsageError
 from bot.vocabulary.moments import stored_utc
 from bot.vocabulary.text import and_list, display_token, trimmed
+from flows import national
 from flows.roles import ROLES, read_role
 from flows.turn import CO_CHAIRS, Turn
 from storage import channels, delivery, leads, outbox
@@ -120,13 +121,17 @@ def community_name(text: str) -> str:
     "setup",
     "setup <community name>",
     "Start a community in this channel (you are a provisional co-chair until the group agrees on two), or bind this "
-    "channel to an existing community (a co-chair of it only). A co-chair renames it with `rename`.",
+    "channel to an existing community (a co-chair of it only). A co-chair renames it with `rename`. "
+    "`setup national` makes a channel the national office's (only someone COPBOT_NATIONAL_OFFICE names).",
     needs_community=False,
     free_text=True,
     menu="setup <community name>: start a community in this channel",
 )
 async def setup(turn: Turn, cmd: Command) -> list[Post]:
     name = community_name(cmd.rest)
+    if name.casefold() == national.NATIONAL_NAME:
+        return await national.setup_national(turn)
+    await national.refuse_a_community_here(turn)
     if turn.community is not None:
         text = ALREADY_BOUND.format(name=turn.community.name)
         if turn.community.name.casefold() != name.casefold():

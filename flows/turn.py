@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.registry import Permission
 from bot.vocabulary.conversation import Actor, Place, Post
 from bot.vocabulary.errors import NotAllowed
+from bot.vocabulary.national_office import NationalOffice
 from bot.vocabulary.text import display_token
 from storage import community as communities
 from storage import leads
@@ -38,6 +39,7 @@ class Turn:
     community: Community | None
     mention_names: dict[str, str] = field(default_factory=dict)
     pressed_button: bool = False  # the event is a button press (double clicks are possible)
+    national_office: NationalOffice = field(default_factory=NationalOffice)
     _member: Member | None = None
 
     @property

@@ -703,3 +703,43 @@ class SharedFile(Base):
     media_type: Mapped[str] = mapped_column(String(64))
     content: Mapped[bytes] = mapped_column(LargeBinary)
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class NationalAnnouncement(Base):
+    """What the national office announced to every community: the words, and the date of the
+    event it tells of (the annual national event), which each community's next-steps post
+    repeats until it has passed. ``fingerprint`` (the words and date, tidied) makes the same
+    announcement sent twice one announcement."""
+
+    __tablename__ = "national_announcements"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    text: Mapped[str] = mapped_column(Text)
+    event_on: Mapped[date | None] = mapped_column(Date)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NationalPost(Base):
+    """One national announcement claimed for one community channel, once across workers and
+    presses; ``skipped`` when copbot was no longer in the channel."""
+
+    __tablename__ = "national_posts"
+    __table_args__ = (UniqueConstraint("announcement_id", "channel_id", name="uq_national_post"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(ForeignKey("national_announcements.id", ondelete="CASCADE"))
+    channel_id: Mapped[int] = mapped_column(ForeignKey("channels.id", ondelete="CASCADE"))
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class NationalChannel(Base):
+    """A channel bound as the national office's (`/cop setup national`, by someone the setting
+    names): whoever is in it acts as the national office, and its answers are posted there."""
+
+    __tablename__ = "national_channels"
+    __table_args__ = (UniqueConstraint("platform", "channel_id", name="uq_national_channel"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    channel_id: Mapped[str] = mapped_column(String(255))
+    team_id: Mapped[str] = mapped_column(String(255), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

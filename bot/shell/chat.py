@@ -17,6 +17,7 @@ from adapters.console import BANNER, PLACE, ConsoleSender, ConsoleSession, Termi
 from bot.delivery import Pace
 from bot.shell.runtime import Runtime
 from bot.shell.serve import keep_from
+from bot.vocabulary.national_office import national_office_from_env
 from storage.community import community_for
 from storage.db import Database, default_sqlite_path
 from storage.post_numbers import next_number
@@ -37,12 +38,13 @@ async def run_console(
     database_url: str | None = None,
     files_dir: str | None = None,
 ) -> int:
+    national_office = national_office_from_env(os.environ)  # refused before anything starts
     url = database_url or (f"sqlite:///{db_path}" if db_path else os.environ.get("DATABASE_URL"))
     keep = keep_from(os.environ)  # a malformed setting is refused before anything is opened
     db = Database(url)
     await db.migrate()
     clock = TerminalClock()
-    runtime = Runtime(db, clock, keep=keep)
+    runtime = Runtime(db, clock, keep=keep, national_office=national_office)
     await runtime.housekeeping()  # no scheduler here: what is past its time goes at each start
     files = Path(files_dir) if files_dir else default_sqlite_path().parent / "files"
     numbers = functools.partial(next_number, db)  # #n is unique in the database, across restarts

@@ -1,5 +1,6 @@
 """The ``copbot`` command: ``chat`` (the terminal channel), ``serve`` (Slack and Teams),
-``migrate``, ``slack-manifest`` and ``teams-package``."""
+``migrate``, ``slack-manifest``, ``teams-package``, and the national office's ``members`` and
+``announce``."""
 
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
     package.add_argument("--out", default="copbot-teams.zip", help="where to write the zip (default: copbot-teams.zip)")
     package.add_argument("--name", default="copbot", help="the app's name in Teams (default: copbot)")
     package.add_argument("--url", help="public https URL of copbot serve (developer links, validDomains)")
+    from bot.shell.national_cli import add_commands
+
+    add_commands(sub)
     return parser
 
 
@@ -79,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(migrate())
             print("Database is up to date.")
             return 0
+        if args.command in ("members", "announce"):
+            from bot.shell.national_cli import run
+
+            return asyncio.run(run(args))
         if args.command == "slack-manifest":
             from adapters.slack.manifest import print_manifest
 

@@ -23,6 +23,7 @@ from bot.group_commit import GroupCommit
 from bot.request_body import where
 from bot.vocabulary.conversation import Event, Place, Post
 from bot.vocabulary.errors import Unavailable
+from bot.vocabulary.national_office import NationalOffice
 from flows import announcements
 from storage import channels, retention
 from storage import outbox as outbox_store
@@ -59,12 +60,13 @@ class Runtime:
         outbox_lease: timedelta = LEASE,
         keep: retention.Keep = KEEP,
         dispatch_deadline: float | None = None,
+        national_office: NationalOffice | None = None,
     ) -> None:
         self.db = db
         db.clock = clock  # the living records queued before each commit are due by this clock
         self.keep = keep
         self.clock = clock
-        self.core = Copbot(db, clock)
+        self.core = Copbot(db, clock, national_office)
         self.deliveries = DeliveryLog(db, clock)
         self.outboxes: dict[str, Outbox] = {}
         self.courier = Courier(db, clock, self.outboxes, outbox_lease)

@@ -15,6 +15,7 @@ from bot.request_body import is_loopback
 from bot.shell.runtime import Runtime
 from bot.shell.web import STATUS, build_app
 from bot.vocabulary.errors import ConfigError
+from bot.vocabulary.national_office import national_office_from_env
 from storage.db import Database
 from storage.retention import Keep
 
@@ -75,6 +76,7 @@ async def make_app(env: Mapping[str, str]) -> web.Application:
             outbox_lease=_lease(env),
             keep=keep_from(env),
             dispatch_deadline=_number(env, DEADLINE_ENV, 0.5, 60, "seconds"),
+            national_office=national_office_from_env(env),
         ),
         env,
     )

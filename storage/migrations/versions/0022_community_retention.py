@@ -2,14 +2,14 @@
 the deployment's, COPBOT_RETENTION_DAYS)
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0020
 """
 
 import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0019"
+down_revision = "0020"
 branch_labels = None
 depends_on = None
 
