@@ -1,5 +1,5 @@
 """The ``copbot`` command: ``chat`` (the terminal channel), ``serve`` (Slack and Teams),
-``migrate``, ``slack-manifest`` and ``teams-package``."""
+``migrate``, ``report`` (the KPI report), ``slack-manifest`` and ``teams-package``."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from bot.logs import setup_logging
 from bot.vocabulary.errors import ConfigError
@@ -39,6 +40,21 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("migrate", help="create or upgrade the database tables")
+
+    report = sub.add_parser("report", help="the KPI report of every community's meetings for a year (DATABASE_URL)")
+    report.add_argument(
+        "--year", type=int, default=datetime.now(UTC).year, help="the year to report on (default: this year)"
+    )
+    report.add_argument("--community", help="one community by name (default: every community and the national total)")
+    report.add_argument(
+        "--format",
+        choices=("md", "csv", "png", "xlsx"),
+        default="md",
+        help="md (a Markdown table), csv, png (a chart of meetings held) or xlsx (default: md)",
+    )
+    report.add_argument(
+        "--out", help="file to write (default: md and csv to the screen, png and xlsx to cop-kpi-…-YEAR.FORMAT)"
+    )
 
     manifest = sub.add_parser("slack-manifest", help="print a Slack app manifest")
     manifest.add_argument("--url", help="public base URL of copbot serve, e.g. https://copbot.example.org")
@@ -79,6 +95,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             asyncio.run(migrate())
             print("Database is up to date.")
             return 0
+        if args.command == "report":
+            from bot.shell.report import run_report
+
+            return run_report(args)
         if args.command == "slack-manifest":
             from adapters.slack.manifest import print_manifest
 
