@@ -24,10 +24,13 @@ import matplotlib
 matplotlib.use("Agg")  # no display: render to a PNG in memory
 
 import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
+from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Patch  # noqa: E402
 from openpyxl import Workbook, load_workbook  # noqa: E402
 from openpyxl.styles import Font  # noqa: E402
 from openpyxl.utils import get_column_letter  # noqa: E402
 from openpyxl.worksheet.worksheet import Worksheet  # noqa: E402
+from PIL import Image  # noqa: E402  (matplotlib's own dependency)
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
 from bot.registry import Command, FlowRouter  # noqa: E402
@@ -81,6 +84,7 @@ ON_TIME, OUTSIDE, NOT_SENT = "yes", "no", "not sent"
 
 MET_COLOUR = "#0072B2"  # Okabe–Ito blue
 SHORT_COLOUR = "#E69F00"  # Okabe–Ito orange, hatched too: meaning never rests on colour alone
+PNG_COLOURS = 16
 
 router = FlowRouter("kpi report")
 
@@ -540,10 +544,13 @@ def render_png(report: KpiReport) -> bytes:
             if not ok:
                 bar.set_hatch("//")
         axes.bar_label(bars, labels=[f"{h} of {TARGET_PER_YEAR}" for h in held], padding=3, fontsize=10)
-        axes.axvline(TARGET_PER_YEAR, color="black", linestyle="--", linewidth=1, label=f"target ({TARGET_PER_YEAR})")
-        axes.barh([], [], color=MET_COLOUR, label=MET_LABEL)
-        axes.barh([], [], color=SHORT_COLOUR, hatch="//", edgecolor="black", label=SHORT_LABEL)
-        axes.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=9, frameon=False)
+        axes.axvline(TARGET_PER_YEAR, color="black", linestyle="--", linewidth=1)
+        handles = [
+            Line2D([], [], color="black", linestyle="--", linewidth=1, label=f"target ({TARGET_PER_YEAR})"),
+            Patch(facecolor=MET_COLOUR, edgecolor="black", linewidth=0.4, label=MET_LABEL),
+            Patch(facecolor=SHORT_COLOUR, edgecolor="black", linewidth=0.4, hatch="//", label=SHORT_LABEL),
+        ]
+        axes.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=3, fontsize=9, frameon=False)
         axes.set_yticks(positions, names, fontsize=10)
         axes.set_xlim(0, max([TARGET_PER_YEAR, *held]) + 1.5)
         axes.set_xlabel("Meetings held", fontsize=10)
@@ -554,7 +561,11 @@ def render_png(report: KpiReport) -> bytes:
         figure.savefig(raw, format="png", dpi=100)
     finally:
         plt.close(figure)
-    return raw.getvalue()
+    raw.seek(0)
+    small = io.BytesIO()  # a small palette: a few kilobytes, fit for a Teams card's data URI
+    with Image.open(raw) as image:
+        image.convert("RGB").quantize(colors=PNG_COLOURS).save(small, format="PNG", optimize=True)
+    return small.getvalue()
 
 
 # -- the entry point ------------------------------------------------------------------------
