@@ -73,6 +73,7 @@ CHART_TITLE = "Meetings held in {year} (target {target})"
 MET_LABEL, SHORT_LABEL = "target met", "below target"
 OWN_INTRO = "Our KPI report for {year} ({community}): {held} of {target} meetings held. Only you can see this."
 OWN_FILE = " The chart is with this post."
+FORMAT_USAGE = "The report comes as {formats}."
 REPORT_USAGE = "Usage: /cop report [year] — our community's figures for the national KPIs (default: this year)."
 QUARTER_LINE = (
     "Q{q}: {meetings} held (target 1); agendas on time {on_time} of {agendas}; {present} there; "
@@ -571,7 +572,7 @@ def render_png(report: KpiReport) -> bytes:
 # -- the entry point ------------------------------------------------------------------------
 
 
-def file_name(report: KpiReport, fmt: Format) -> str:
+def file_name(report: KpiReport, fmt: str) -> str:
     who = "national" if report.asked_for is None else _slug(report.asked_for)
     return f"cop-kpi-{who}-{report.year}.{fmt}"
 
@@ -580,8 +581,9 @@ def _slug(name: str) -> str:
     return "-".join("".join(ch if ch.isalnum() else " " for ch in name.casefold()).split()) or "community"
 
 
-def render(report: KpiReport, fmt: Format = "md") -> ReportFile:
-    """The report as a file of ``fmt`` (md, csv, png or xlsx)."""
+def render(report: KpiReport, fmt: Format | str = "md") -> ReportFile:
+    """The report as a file of ``fmt`` (md, csv, png or xlsx; anything else is a `UsageError`)."""
+    fmt = fmt.strip().lower()
     if fmt == "md":
         data = render_markdown(report).encode("utf-8")
     elif fmt == "csv":
@@ -591,17 +593,20 @@ def render(report: KpiReport, fmt: Format = "md") -> ReportFile:
     elif fmt == "xlsx":
         data = render_xlsx(report)
     else:
-        raise UsageError(f"The report comes as {', '.join(FORMATS)}.")
+        raise UsageError(FORMAT_USAGE.format(formats=", ".join(FORMATS)))
     text = no_data_line(report) if report.empty else alt_text(report)
     return ReportFile(file_name(report, fmt), MEDIA_TYPES[fmt], data, text, report.empty)
 
 
 async def national_report(
-    session: AsyncSession, year: int, community: str | None = None, fmt: Format = "md"
+    session: AsyncSession, year: int, community: str | None = None, fmt: Format | str = "md"
 ) -> ReportFile:
     """The KPI report for ``year``: every community and the national total, or one community
     (`UnknownCommunity` when no community has that name). ``ReportFile.empty`` when nothing is
-    stored for that year (its ``text`` says so)."""
+    stored for that year (its ``text`` says so). ``fmt`` as a member typed it is fine: another
+    one is a `UsageError` saying which there are."""
+    if fmt.strip().lower() not in FORMATS:
+        raise UsageError(FORMAT_USAGE.format(formats=", ".join(FORMATS)))
     return render(await build_report(session, year, community), fmt)
 
 

@@ -17,6 +17,7 @@ import pytest
 from PIL import Image
 
 from bot.shell import cli
+from bot.vocabulary.errors import UsageError
 from flows.kpi_report import UnknownCommunity, build_report, national_report, read_xlsx
 from flows.review_survey import send_command
 from storage.db import Database
@@ -268,6 +269,9 @@ async def test_a_year_with_nothing_says_so_and_an_unknown_community_is_refused(d
         assert north_2026.empty and "Nothing is stored for 2026 in North West" in north_2026.text
         with pytest.raises(UnknownCommunity, match="No community is called “Atlantis”"):
             await national_report(session, 2027, "Atlantis")
+        with pytest.raises(UsageError, match="The report comes as md, csv, png, xlsx."):
+            await national_report(session, 2027, fmt="pdf")
+        assert (await national_report(session, 2027, fmt=" CSV ")).filename == "cop-kpi-national-2027.csv"
 
 
 async def test_a_name_that_looks_like_a_formula_stays_text_in_csv_and_excel(db, clock):
