@@ -18,8 +18,9 @@ from PIL import Image
 
 from bot.shell import cli
 from bot.vocabulary.errors import UsageError
-from flows.kpi_report import UnknownCommunity, build_report, national_report, read_xlsx
+from flows.kpi_report import UnknownCommunity, agenda_timing, build_report, national_report, read_xlsx
 from flows.review_survey import send_command
+from storage import kpi as store
 from storage.db import Database
 from storage.models import (
     ActionItem,
@@ -360,3 +361,32 @@ async def test_cop_report_is_any_members_and_private(sqlite_db, clock):
     assert "Review satisfaction: median 4 of 5 (3 answered)." in said
     assert "South East" not in said
     _no_member_text_or_name(said)
+
+
+# -- "3–5 working days before", as a table ------------------------------------------------------
+
+# The meeting of Wednesday 9 June 2027 at 10:30 in Dublin (09:30 UTC); Monday 7 June is the June
+# bank holiday, so 3–5 working days before is Tuesday 1 June to Thursday 3 June.
+JUNE_MEETING = _utc(2027, 6, 9, 9, 30)
+
+
+@pytest.mark.parametrize(
+    ("sent_at", "working_days", "verdict"),
+    [
+        (_utc(2027, 5, 31, 8, 0), 6, "no"),  # Monday 31 May: too early
+        (_utc(2027, 6, 1, 8, 0), 5, "yes"),
+        (_utc(2027, 6, 3, 8, 0), 3, "yes"),
+        (_utc(2027, 6, 3, 23, 30), 2, "no"),  # 00:30 on Friday 4 June in Dublin: the local day counts
+        (_utc(2027, 6, 5, 9, 0), 1, "no"),  # a Saturday: only Tuesday 8 June is left
+    ],
+)
+def test_an_agenda_is_on_time_3_to_5_working_days_before_on_the_communitys_own_days(sent_at, working_days, verdict):
+    stored = store.CommunityYear(
+        name="North West", zone="Europe/Dublin", country="IE", days_off=(), meetings=(), agendas=(),
+        actions_agreed=(), actions_closed=(), topics_chosen=(), chair_terms=(), survey_closed=False,
+        survey_responses=0, satisfaction=(),
+    )  # fmt: skip
+    timing = agenda_timing(store.AgendaClaim(date(2027, 6, 9), JUNE_MEETING, sent_at, False), stored)
+    assert (timing.meeting_day, timing.working_days, timing.verdict) == (date(2027, 6, 9), working_days, verdict)
+    skipped = agenda_timing(store.AgendaClaim(date(2027, 6, 9), JUNE_MEETING, sent_at, True), stored)
+    assert (skipped.sent_on, skipped.working_days, skipped.verdict) == (None, None, "not sent")
