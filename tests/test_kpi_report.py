@@ -18,7 +18,8 @@ from PIL import Image
 
 from bot.shell import cli
 from bot.vocabulary.errors import UsageError
-from flows.kpi_report import UnknownCommunity, agenda_timing, build_report, national_report, read_xlsx
+from flows.kpi_figures import UnknownCommunity, agenda_timing, build_report
+from flows.kpi_report import national_report, read_xlsx
 from flows.review_survey import send_command
 from storage import kpi as store
 from storage.db import Database
