@@ -65,6 +65,10 @@ NATIONAL = "National total"
 
 TITLE = "KPI report {year}"
 TARGET_LINE = "Target: {target} meetings a year for each community, one a quarter."
+COUNTED_LINE = (
+    "“Were there” adds up each meeting's count; co-chairs are those in post at the quarter's end; "
+    f"satisfaction is the review's median rating (1–5), shown only where at least {AT_LEAST} answered."
+)
 NO_DATA = "Nothing is stored for {year}{where}: no meetings, agendas, actions, votes or reviews."
 SATISFACTION_MEDIAN = "median {median} of 5 ({count} answered)"
 SATISFACTION_FEW = f"fewer than {AT_LEAST} answered: not shown"
@@ -170,7 +174,7 @@ def _md_table(quarters: dict[int, QuarterFigures], year: QuarterFigures, per_qua
 
 
 def render_markdown(report: KpiReport) -> str:
-    lines = [f"# {TITLE.format(year=report.year)}", "", TARGET_LINE.format(target=TARGET_PER_YEAR), ""]
+    lines = [f"# {TITLE.format(year=report.year)}", "", TARGET_LINE.format(target=TARGET_PER_YEAR), COUNTED_LINE, ""]
     if report.empty:
         return "\n".join([*lines, no_data_line(report), ""])
     for community in report.communities:
@@ -291,7 +295,7 @@ def render_xlsx(report: KpiReport) -> bytes:
     notes = book.create_sheet("About")
     notes.append([TITLE.format(year=report.year)])
     notes.append([TARGET_LINE.format(target=TARGET_PER_YEAR)])
-    notes.append([f"Satisfaction: the review's median rating (1–5), only where at least {AT_LEAST} answered."])
+    notes.append([COUNTED_LINE])
     if report.empty:
         notes.append([no_data_line(report)])
     raw = io.BytesIO()

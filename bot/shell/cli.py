@@ -45,7 +45,9 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument(
         "--year", type=int, default=datetime.now(UTC).year, help="the year to report on (default: this year)"
     )
-    report.add_argument("--community", help="one community by name (default: every community and the national total)")
+    report.add_argument(
+        "--community", metavar="NAME", help="one community by name (default: every community and the national total)"
+    )
     report.add_argument(
         "--format",
         choices=("md", "csv", "png", "xlsx"),
@@ -53,7 +55,9 @@ def _parser() -> argparse.ArgumentParser:
         help="md (a Markdown table), csv, png (a chart of meetings held) or xlsx (default: md)",
     )
     report.add_argument(
-        "--out", help="file to write (default: md and csv to the screen, png and xlsx to cop-kpi-…-YEAR.FORMAT)"
+        "--out",
+        metavar="FILE",
+        help="file to write (default: md and csv to the screen, png and xlsx to cop-kpi-…-YEAR.FORMAT)",
     )
 
     manifest = sub.add_parser("slack-manifest", help="print a Slack app manifest")
