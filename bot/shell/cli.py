@@ -1,6 +1,6 @@
 """The ``copbot`` command: ``chat`` (the terminal channel), ``serve`` (Slack and Teams),
-``migrate``, ``slack-manifest``, ``teams-package``, and the national office's ``members`` and
-``announce``."""
+``migrate``, ``report`` (the KPI report), ``slack-manifest``, ``teams-package``, and the national
+office's ``members`` and ``announce``."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import asyncio
 import os
 import sys
 from collections.abc import Sequence
+from datetime import UTC, datetime
 
 from bot.logs import setup_logging
 from bot.vocabulary.errors import ConfigError
@@ -40,6 +41,25 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     sub.add_parser("migrate", help="create or upgrade the database tables")
+
+    report = sub.add_parser("report", help="the KPI report of every community's meetings for a year (DATABASE_URL)")
+    report.add_argument(
+        "--year", type=int, default=datetime.now(UTC).year, help="the year to report on (default: this year)"
+    )
+    report.add_argument(
+        "--community", metavar="NAME", help="one community by name (default: every community and the national total)"
+    )
+    report.add_argument(
+        "--format",
+        choices=("md", "csv", "png", "xlsx"),
+        default="md",
+        help="md (a Markdown table), csv, png (a chart of meetings held) or xlsx (default: md)",
+    )
+    report.add_argument(
+        "--out",
+        metavar="FILE",
+        help="file to write (default: md and csv to the screen, png and xlsx to cop-kpi-…-YEAR.FORMAT)",
+    )
 
     manifest = sub.add_parser("slack-manifest", help="print a Slack app manifest")
     manifest.add_argument("--url", help="public base URL of copbot serve, e.g. https://copbot.example.org")
@@ -87,6 +107,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from bot.shell.national_cli import run
 
             return asyncio.run(run(args))
+        if args.command == "report":
+            from bot.shell.report import run_report
+
+            return run_report(args)
         if args.command == "slack-manifest":
             from adapters.slack.manifest import print_manifest
 
