@@ -10,6 +10,7 @@ names reach them (`bot.vocabulary.national_office`); answers go privately to the
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 from collections.abc import Sequence
@@ -22,7 +23,8 @@ from bot.registry import Command, FlowRouter, Permission
 from bot.vocabulary.conversation import Attachment, Place, Post
 from bot.vocabulary.dates import long_day, parse_day
 from bot.vocabulary.errors import NotAllowed, UsageError
-from bot.vocabulary.text import plural, trimmed
+from bot.vocabulary.text import number, plural, trimmed
+from flows import kpi_report
 from flows import meeting_calendar as calendar
 from flows.schedule import upcoming
 from flows.turn import Turn
@@ -35,8 +37,10 @@ ONLY_NATIONAL = (
     "to add you to COPBOT_NATIONAL_OFFICE."
 )
 USAGE = (
-    "Usage: /cop national communities · /cop national members [community] · /cop national announce <text> [on <date>]"
+    "Usage: /cop national communities · /cop national members [community] · /cop national report [year] [md|csv|xlsx] "
+    "· /cop national announce <text> [on <date>]"
 )
+REPORT_USAGE = "Usage: /cop national report [year] [md|csv|xlsx] — e.g. `/cop national report 2027 csv`."
 ANNOUNCE_USAGE = (
     "Usage: /cop national announce <text> [on <date>] — e.g. `/cop national announce Our annual event on 12 June`."
 )
@@ -87,8 +91,9 @@ router = FlowRouter("national")
 
 @router.verb(
     "national",
-    "national communities | members [community] | announce <text> [on <date>]",
-    "For the national office: every community at a glance, the member lists, an announcement to every community.",
+    "national communities | members [community] | report [year] [md|csv|xlsx] | announce <text> [on <date>]",
+    "For the national office: every community at a glance, the member lists, the year's KPI report of every "
+    "community (with its file where the platform takes files), an announcement to every community.",
     who=NATIONAL_OFFICE,
     action="see every community or announce to them all",
     needs_community=False,
@@ -105,11 +110,34 @@ async def national(turn: Turn, cmd: Command) -> list[Post]:
         rows = await store.member_rows(turn.session, community)
         csv_file = Attachment("members.csv", "text/csv", members_csv(rows))
         return [_answer(turn, in_office, members_text(rows), attachment=csv_file)]
+    if form == "report":
+        return [await _kpi_report(turn, in_office, cmd.args[1:])]
     if form == "announce":
         words, day = announcement_words(rest, turn.today)
         sent = await send_announcement(turn.session, words, day, turn.now)
         return [_answer(turn, in_office, sent.sentence())]
     raise UsageError(USAGE)
+
+
+async def _kpi_report(turn: Turn, in_office: bool, args: Sequence[str]) -> Post:
+    """The year's KPI report of every community and the national total (`flows.kpi_report`):
+    the Markdown table as the answer, and the file in the format asked for (default md)."""
+    year, fmt = turn.today.year, "md"
+    for arg in args:
+        if number(arg) is not None and 2000 <= (number(arg) or 0) <= 2100:
+            year = number(arg) or year
+        elif arg.lower() in ("md", "csv", "xlsx"):
+            fmt = arg.lower()
+        else:
+            raise UsageError(REPORT_USAGE)
+    table = await kpi_report.national_report(turn.session, year, None, "md")
+    if table.empty:
+        return _answer(turn, in_office, table.text)
+    made = table if fmt == "md" else await kpi_report.national_report(turn.session, year, None, fmt)
+    encoding = "text" if fmt in ("md", "csv") else "base64"
+    content = made.data.decode("utf-8") if encoding == "text" else base64.b64encode(made.data).decode("ascii")
+    attachment = Attachment(made.filename, made.media_type, content, encoding)  # type: ignore[arg-type]
+    return _answer(turn, in_office, table.data.decode("utf-8"), attachment=attachment)
 
 
 def _answer(turn: Turn, in_office: bool, text: str, **extra: object) -> Post:

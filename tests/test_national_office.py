@@ -348,3 +348,25 @@ async def test_in_the_national_channel_on_slack_the_member_list_is_a_csv_file(db
 def test_a_name_that_looks_like_a_formula_stays_text_in_a_spreadsheet():
     assert national.spreadsheet_cell('=HYPERLINK("http://x")') == '\'=HYPERLINK("http://x")'
     assert national.spreadsheet_cell("Ann") == "Ann" and national.spreadsheet_cell("") == ""
+
+
+async def test_the_national_office_pulls_the_kpi_report_in_chat(tmp_path, monkeypatch):
+    """`/cop national report [year] [md|csv|xlsx]`: the table as the answer, the file saved where
+    the platform takes files; a member is refused, and a year with nothing says so."""
+    monkeypatch.setenv("COPBOT_NATIONAL_OFFICE", "console:Nora")
+    screen = await run_script(
+        "/clock 2027-03-17 10:30\n/as Ann\n/cop reflect Peer work\n/cop end\n/as Ben\n/cop join\n"
+        "/cop national report 2027\n/as Nora\n/cop national report 2027 csv\n/cop national report 2027 xlsx\n"
+        "/cop national report 2025\n/cop national report 2027 pdf\n",
+        tmp_path,
+        "North West",
+    )
+    assert "(only ben sees this):\n  Only the national office can" in screen
+    nora = screen[screen.index("(you are now Nora)") :]
+    assert "North West" in nora and "Traceback" not in nora
+    assert "Nothing is stored for 2025" in nora
+    assert "Usage: /cop national report [year] [md|csv|xlsx]" in nora
+    csv_files = list(tmp_path.glob("*2027*.csv"))
+    xlsx_files = list(tmp_path.glob("*2027*.xlsx"))
+    assert csv_files and "North West" in csv_files[0].read_text(encoding="utf-8")
+    assert xlsx_files and xlsx_files[0].read_bytes().startswith(b"PK")  # a zip: what Excel opens
