@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 from bot.shell.cli import main
 from bot.shell.serve import keep_from
 from bot.vocabulary.errors import ConfigError
+from flows import kpi_report
 from storage import models
 from storage.states import ActionStatus, LeadStatus, RoundStatus, SessionStatus, TermsRoundStatus, VoteStatus
 from tests.fakes.slack_api import running_stack
@@ -218,6 +219,12 @@ async def _everything_stored(db) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(found)
 
 
+async def _kpi_reports(db, *years: int) -> list[bytes]:  # type: ignore[no-untyped-def]
+    """The national KPI report of each year, as CSV (every figure by community and quarter)."""
+    async with db.transaction() as session:
+        return [(await kpi_report.national_report(session, year, None, "csv")).data for year in years]
+
+
 async def test_the_purge_blanks_what_members_wrote_after_the_period_and_keeps_every_count(db, clock, caplog):
     """A meeting 400 days ago and one 100 days ago: housekeeping blanks every member-written
     text of the old one (statement, reflection answers, closed actions' words, resources and
@@ -233,8 +240,11 @@ async def test_the_purge_blanks_what_members_wrote_after_the_period_and_keeps_ev
     await _meeting(db, community, ann, clock(), YOUNG)
     clock.advance(days=100)
     before = await _counts(db)
+    report_before = await _kpi_reports(db, start.year, clock().year)
+    assert all(b"North West" in report for report in report_before)  # figures to keep, not "nothing stored"
     purged = await Room(db, clock).runtime.housekeeping()
     assert await _counts(db) == before
+    assert await _kpi_reports(db, start.year, clock().year) == report_before  # every KPI figure unchanged
     assert purged["support statements"] == 1 and purged["reflection answers"] == 3
     assert purged["closed actions"] == 2 and purged["agenda items"] == 1 and purged["review free text"] == 1
     stored = await _everything_stored(db)
