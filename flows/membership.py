@@ -311,11 +311,7 @@ async def forget_me(turn: Turn, cmd: Command) -> list[Post]:
     form = " ".join(arg.lower() for arg in cmd.args)
     if form not in ("", "confirm"):
         raise UsageError(FORGET_USAGE)
-    if turn.community is not None:
-        member = await communities.member_for(turn.session, turn.community.id, turn.place.platform, turn.actor.user_id)
-        found = [(turn.community, member)] if member is not None else []
-    else:
-        found = await communities.memberships_of(turn.session, turn.place.platform, turn.actor.user_id)
+    found = await memberships_here(turn)
     if not found:
         return [turn.private(NOT_A_MEMBER)]
     if form == "":
@@ -324,6 +320,15 @@ async def forget_me(turn: Turn, cmd: Command) -> list[Post]:
     for community, member in found:
         posts += await _forget(turn, community, member)
     return posts
+
+
+async def memberships_here(turn: Turn) -> list[tuple[Community, Member]]:
+    """Whose data a member asks about: in a community's channel, their membership there; in a
+    private chat with copbot (no community), every community they belong to on this platform."""
+    if turn.community is not None:
+        member = await communities.member_for(turn.session, turn.community.id, turn.place.platform, turn.actor.user_id)
+        return [(turn.community, member)] if member is not None else []
+    return await communities.memberships_of(turn.session, turn.place.platform, turn.actor.user_id)
 
 
 async def _ask_to_forget(turn: Turn, found: list[tuple[Community, Member]]) -> Post:

@@ -11,8 +11,8 @@ from bot.registry import Command, FlowRouter
 from bot.vocabulary.conversation import Attachment, Post, Section
 from bot.vocabulary.errors import UsageError
 from bot.vocabulary.text import and_list
+from flows.membership import memberships_here
 from flows.turn import Turn
-from storage import community as communities
 from storage import member_export, member_texts
 
 EXPORT_FILE = "copbot-export-me.json"
@@ -53,11 +53,7 @@ router = FlowRouter("my data")
 async def export_me(turn: Turn, cmd: Command) -> list[Post]:
     """In a community's channel: that community. In a private chat with copbot: every community
     the member belongs to on this platform (as forget-me does)."""
-    if turn.community is not None:
-        member = await communities.member_for(turn.session, turn.community.id, turn.place.platform, turn.actor.user_id)
-        found = [(turn.community, member)] if member is not None else []
-    else:
-        found = await communities.memberships_of(turn.session, turn.place.platform, turn.actor.user_id)
+    found = await memberships_here(turn)
     if not found:
         return [turn.private(NOT_A_MEMBER)]
     export: dict[str, Any] = {"exported_at": turn.now.isoformat(), "communities": []}
