@@ -205,11 +205,19 @@ class Registry:
             spec = self.verbs[name]
             return f"/cop {spec.usage}{_who(spec, long=True)}\n{spec.help}"
         lines = ["Here is what I can do. Type /cop help <verb> for more on one."]
-        lines += [f"/cop {spec.usage}{_who(spec, long=False)} — {spec.help}" for spec in self.verbs.values()]
+        lines += [
+            f"/cop {spec.usage}{_who(spec, long=False)} — {_first_sentence(spec.help)}" for spec in self.verbs.values()
+        ]
         return "\n".join(lines)
 
     def closables_by_priority(self) -> list[Closable]:
         return sorted(self.closables, key=lambda c: c.priority)
+
+
+def _first_sentence(text: str) -> str:
+    """A verb's help up to its first full stop: the overview stays one screen; `help <verb>` says all."""
+    head, dot, _ = text.partition(". ")
+    return head + "." if dot else text
 
 
 def _who(spec: Verb, *, long: bool) -> str:
