@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import shutil
 import socket
-import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -18,7 +16,14 @@ from hypothesis import settings
 from storage.db import Database
 from tests.fakes.bot_connector import FakeBotConnector
 from tests.support.clock import Clock
-from tests.support.databases import POSTGRES_ADMIN_URL, admin, admin_connect, postgres_url
+from tests.support.databases import (
+    POSTGRES_ADMIN_URL,
+    admin,
+    admin_connect,
+    drop_sqlite_template,
+    migrated_sqlite_file,
+    postgres_url,
+)
 from tests.support.serve import kill_leftovers
 from tests.support.teams_channel import LOCAL, TeamsChannel, start_client
 from tests.support.waiting import PATIENT_SECONDS
@@ -144,27 +149,14 @@ async def _fresh_postgres() -> Database:
     return db
 
 
-_sqlite_template: dict[str, Path] = {}
-
-
 async def _fresh_sqlite(folder: Path) -> Database:
     """A migrated SQLite database in ``folder``: a copy of one migrated once per test run."""
-    template = _sqlite_template.get("path")
-    if template is None:
-        template = Path(tempfile.mkdtemp(prefix="copbot-schema-")) / "copbot.db"
-        made = Database(f"sqlite:///{template}")
-        await made.migrate()
-        await made.dispose()  # the last connection closed: the write-ahead log is folded in
-        _sqlite_template["path"] = template
-    target = folder / "copbot.db"
-    shutil.copyfile(template, target)
-    return Database(f"sqlite:///{target}")
+    return Database(f"sqlite:///{await migrated_sqlite_file(folder / 'copbot.db')}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Drop this run's PostgreSQL test database and its SQLite schema copy."""
-    if "path" in _sqlite_template:
-        shutil.rmtree(_sqlite_template["path"].parent, ignore_errors=True)
+    drop_sqlite_template()
     if not _postgres_checked.get("url"):
         return
     try:

@@ -6,6 +6,7 @@ import io
 from pathlib import Path
 
 from bot.shell.chat import run_console
+from tests.support.databases import migrated_sqlite_file
 
 
 class Lines(io.StringIO):
@@ -16,7 +17,10 @@ class Lines(io.StringIO):
 
 
 async def run_script(script: str, folder: Path, community: str = "") -> str:
-    """Run ``script`` through `copbot chat` with its database and files in ``folder``; the screen."""
+    """Run ``script`` through `copbot chat` with its database and files in ``folder``; the screen.
+    A new database starts as a copy of the run's migrated schema (`copbot chat` finds it at head)."""
     out = io.StringIO()
+    if not (folder / "cop.db").exists():
+        await migrated_sqlite_file(folder / "cop.db")
     await run_console(Lines(script), out, db_path=str(folder / "cop.db"), community=community, files_dir=str(folder))
     return out.getvalue()
