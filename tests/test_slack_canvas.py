@@ -138,16 +138,25 @@ async def test_a_burst_of_changes_is_one_edit_with_the_final_state(sqlite_db, cl
 
 async def test_the_record_keeps_to_slacks_tiers_in_a_burst():
     """conversations.canvases.create is Tier 2 (20 a minute), canvases.edit Tier 3 (50): a
-    burst over many channels of one workspace goes out at that pace, not at once."""
+    burst over many channels of one workspace goes out at that pace, not at once. The pace is a
+    leaky bucket: after the burst, one more call each 3 s (creates) or 1.2 s (edits)."""
+
+    def at_most(burst: int, per_minute: int, since: float) -> int:
+        """What the pace allows ``since`` the burst began: the burst, then its steady rate."""
+        return burst + int((loop.time() - since) * per_minute / 60) + 1
+
+    loop = asyncio.get_running_loop()
     async with FakeSlackApi() as slack:
         sender = SlackSender(make_client(SlackSettings(BOT_TOKEN, SECRET, api_url=slack.api_url)))
         record = CommunityRecord("Our living record", (RecordPart("Open actions", ("1. Read",)),))
+        began = loop.time()
         makes = [
             asyncio.ensure_future(sender.keep_record(Place("slack", f"C{n}", "T1"), None, record)) for n in range(25)
         ]
-        await slack.wait_for(lambda: len(slack.calls_to(CREATE)) == 20)
+        await slack.wait_for(lambda: len(slack.calls_to(CREATE)) >= 20)
         await asyncio.sleep(0.5)
-        assert len(slack.calls_to(CREATE)) == 20  # the 21st waits its turn (about 3 s)
+        assert 20 <= len(slack.calls_to(CREATE)) <= at_most(20, 20, began) < 25  # the rest wait their turn
+        began = loop.time()
         edits = [
             asyncio.ensure_future(
                 sender.keep_record(Place("slack", f"C{n}", "T1"), slack.channel_canvas[f"C{n}"], record)
@@ -155,9 +164,9 @@ async def test_the_record_keeps_to_slacks_tiers_in_a_burst():
             for n in range(20)
             for _ in range(3)
         ]
-        await slack.wait_for(lambda: len(slack.calls_to(EDIT)) == 50)
+        await slack.wait_for(lambda: len(slack.calls_to(EDIT)) >= 50)
         await asyncio.sleep(0.5)
-        assert len(slack.calls_to(EDIT)) == 50
+        assert 50 <= len(slack.calls_to(EDIT)) <= at_most(50, 50, began) < 60
         for waiting in makes + edits:
             waiting.cancel()
         await asyncio.gather(*makes, *edits, return_exceptions=True)
