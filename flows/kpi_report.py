@@ -17,20 +17,8 @@ import io
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
-import matplotlib
-
-matplotlib.use("Agg")  # no display: render to a PNG in memory
-
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
-from openpyxl import Workbook, load_workbook  # noqa: E402
-from openpyxl.styles import Font  # noqa: E402
-from openpyxl.utils import get_column_letter  # noqa: E402
-from openpyxl.worksheet.worksheet import Worksheet  # noqa: E402
-from PIL import Image  # noqa: E402  (matplotlib's own dependency)
 from sqlalchemy.ext.asyncio import AsyncSession  # noqa: E402
 
 from bot.registry import Command, FlowRouter  # noqa: E402
@@ -48,7 +36,8 @@ from flows.kpi_figures import (  # noqa: E402
 from flows.kpi_figures import (
     UnknownCommunity as UnknownCommunity,  # re-exported: national_report raises it
 )
-from flows.turn import Turn  # noqa: E402
+from flows.review_chart import pyplot, small_png
+from flows.turn import Turn
 
 Format = Literal["md", "csv", "png", "xlsx"]
 FORMATS: tuple[Format, ...] = ("md", "csv", "png", "xlsx")
@@ -284,6 +273,8 @@ def render_csv(report: KpiReport) -> str:
 def render_xlsx(report: KpiReport) -> bytes:
     """A workbook with one sheet per view: "By quarter", "Totals" (each community's year and the
     national total) and "Agendas" (each agenda, and whether it went out 3–5 working days before)."""
+    from openpyxl import Workbook  # imported when a workbook is made, not when copbot starts
+
     book = Workbook()
     by_quarter = book.active
     assert by_quarter is not None
@@ -303,7 +294,11 @@ def render_xlsx(report: KpiReport) -> bytes:
     return raw.getvalue()
 
 
-def _sheet(sheet: Worksheet, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+def _sheet(sheet: Any, header: Sequence[str], rows: Sequence[Sequence[object]]) -> None:
+    """One sheet of the workbook (an openpyxl ``Worksheet``): a bold header, then the rows."""
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     sheet.append(list(header))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -319,6 +314,8 @@ def _sheet(sheet: Worksheet, header: Sequence[str], rows: Sequence[Sequence[obje
 
 def read_xlsx(data: bytes) -> dict[str, list[tuple[object, ...]]]:
     """The workbook read back, sheet by sheet (what Excel will open)."""
+    from openpyxl import load_workbook
+
     book = load_workbook(io.BytesIO(data), read_only=True)
     try:
         return {name: [tuple(row) for row in book[name].iter_rows(values_only=True)] for name in book.sheetnames}
@@ -342,6 +339,10 @@ def render_png(report: KpiReport) -> bytes:
     names = [c.name for c in report.communities][::-1]
     held = [c.year.meetings for c in report.communities][::-1]
     height = max(2.6, 0.5 * len(names) + 1.6)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(6.4, height), dpi=100)
     try:
         positions = list(range(len(names)))
@@ -375,11 +376,7 @@ def render_png(report: KpiReport) -> bytes:
         figure.savefig(raw, format="png", dpi=100)
     finally:
         plt.close(figure)
-    raw.seek(0)
-    small = io.BytesIO()  # a small palette: a few kilobytes, fit for a Teams card's data URI
-    with Image.open(raw) as image:
-        image.convert("RGB").quantize(colors=PNG_COLOURS).save(small, format="PNG", optimize=True)
-    return small.getvalue()
+    return small_png(raw, PNG_COLOURS)
 
 
 # -- the entry point ------------------------------------------------------------------------

@@ -8,18 +8,34 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-
-import matplotlib
-
-matplotlib.use("Agg")  # no display: render to a PNG in memory
-
-import matplotlib.pyplot as plt  # noqa: E402  (after choosing the backend)
-from PIL import Image  # noqa: E402  (matplotlib's own dependency)
+from typing import Any
 
 THIS_YEAR_COLOUR = "#0072B2"  # Okabe–Ito blue
 LAST_YEAR_COLOUR = "#E69F00"  # Okabe–Ito orange
 WIDTH_INCHES, HEIGHT_INCHES, DPI = 5.4, 6.6, 100  # 540 × 660 px: one phone screen
 PNG_COLOURS = 16  # the PNG is saved with a small palette: a few kilobytes, fit for a Teams card
+
+
+def pyplot() -> Any:
+    """matplotlib's pyplot on the Agg backend (no display: a PNG in memory). Imported when a
+    chart is drawn, not when copbot starts: it is most of copbot's start-up time otherwise."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def small_png(raw: io.BytesIO, colours: int = PNG_COLOURS) -> bytes:
+    """A PNG saved by matplotlib, again with a small palette: a few kilobytes, fit for a card."""
+    from PIL import Image  # matplotlib's own dependency
+
+    raw.seek(0)
+    small = io.BytesIO()
+    with Image.open(raw) as image:
+        image.convert("RGB").quantize(colors=colours).save(small, format="PNG", optimize=True)
+    return small.getvalue()
 
 
 @dataclass(frozen=True)
@@ -50,6 +66,7 @@ def alt_text(rows: Sequence[ChartRow], year: int, last_year: int | None) -> str:
 
 def chart_png(rows: Sequence[ChartRow], year: int, last_year: int | None = None) -> bytes:
     """The chart as PNG bytes (about 540 × 660 pixels, a few kilobytes)."""
+    plt = pyplot()
     figure, axes = plt.subplots(figsize=(WIDTH_INCHES, HEIGHT_INCHES), dpi=DPI)
     try:
         labels = [row.label for row in rows][::-1]  # the first question at the top
@@ -91,8 +108,4 @@ def chart_png(rows: Sequence[ChartRow], year: int, last_year: int | None = None)
         figure.savefig(raw, format="png", dpi=DPI)
     finally:
         plt.close(figure)
-    raw.seek(0)
-    small = io.BytesIO()
-    with Image.open(raw) as image:
-        image.convert("RGB").quantize(colors=PNG_COLOURS).save(small, format="PNG", optimize=True)
-    return small.getvalue()
+    return small_png(raw)
