@@ -21,6 +21,7 @@ from flows.action_reminders import digest_day, reminder_days
 from storage.due import LOOK_NOW
 from storage.models import ActionItem, ActionReminder, MeetingSchedule, OutboxPost
 from tests.fakes.slack_api import SECRET, SlackRequests, running_stack
+from tests.support.interleave import hold_first_call
 from tests.support.room import Room
 from tests.support.room import workers as two_workers
 from tests.support.slack_meeting import PEOPLE, say
@@ -157,17 +158,7 @@ async def test_two_workers_at_the_same_moment_remind_once(db, clock, monkeypatch
     await room.setup("Ann", "Ben")
     await room.cmd("Ann", "actions add Share the forum notes @Ben by 3 February 2027")
     clock.now = datetime(2027, 1, 29, 9, 0, tzinfo=UTC)
-    real_claim = action_reminders.store.claim_reminder
-    a_holds, a_goes_on = asyncio.Event(), asyncio.Event()
-
-    async def held(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        claimed = await real_claim(*args, **kwargs)
-        if not a_holds.is_set():
-            a_holds.set()
-            await a_goes_on.wait()
-        return claimed
-
-    monkeypatch.setattr(action_reminders.store, "claim_reminder", held)
+    a_holds, a_goes_on = hold_first_call(monkeypatch, action_reminders.store, "claim_reminder")
     a, b = two_workers(db, clock)
     try:
         first = asyncio.create_task(a.announce_due())

@@ -21,6 +21,7 @@ from flows import national
 from storage.db import Database
 from storage.models import Meeting, OutboxPost
 from tests.fakes.slack_api import running_stack
+from tests.support.interleave import hold_first_call
 from tests.support.room import Room
 from tests.support.slack_meeting import say
 from tests.support.terminal import run_script
@@ -256,17 +257,7 @@ async def test_two_workers_sending_at_the_same_moment_post_once(db, clock, monke
     same announcement meanwhile (it waits on A's rows, or A's write lock). A commits; B finds
     every channel claimed. The claim rows, not luck, keep it from posting twice."""
     await _three_channels(db, clock)
-    real_claim = national.store.claim_post
-    a_holds, a_goes_on = asyncio.Event(), asyncio.Event()
-
-    async def held(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
-        claimed = await real_claim(*args, **kwargs)
-        if not a_holds.is_set():
-            a_holds.set()
-            await a_goes_on.wait()
-        return claimed
-
-    monkeypatch.setattr(national.store, "claim_post", held)
+    a_holds, a_goes_on = hold_first_call(monkeypatch, national.store, "claim_post")
     a, b = Database(db.url), Database(db.url)
 
     async def send(worker: Database) -> national.Sent:
